@@ -1,0 +1,58 @@
+"""Role checks: only members see an incident; writes need a role and an open incident."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import Principal
+from hub.errors import HubError
+from models import Incident, Membership, Role, Status
+
+
+async def member_role(session: AsyncSession, user_id: str, incident_id: str) -> Role | None:
+    role = await session.scalar(
+        select(Membership.role).where(
+            Membership.incident_id == incident_id,  # type: ignore[arg-type]
+            Membership.user_id == user_id,  # type: ignore[arg-type]
+        )
+    )
+    return Role(role) if role else None
+
+
+async def require_role(
+    session: AsyncSession,
+    principal: Principal,
+    incident_id: str,
+    minimum: Role,
+    *,
+    write: bool = False,
+) -> tuple[Incident, Role]:
+    """The incident and the caller's role in it, or the contract's error."""
+    row = (
+        await session.execute(
+            select(Incident, Membership.role)
+            .outerjoin(
+                Membership,
+                (Membership.incident_id == Incident.id)  # type: ignore[arg-type]
+                & (Membership.user_id == principal.user_id),
+            )
+            .where(Incident.id == incident_id)  # type: ignore[arg-type]
+        )
+    ).first()
+    if row is None:
+        raise HubError("not_found", "no such incident")
+    incident, role_name = row
+    if role_name is None:
+        raise HubError("forbidden", "you are not a member of this incident")
+    role = Role(role_name)
+    if role.rank < minimum.rank:
+        raise HubError("forbidden", f"this needs the {minimum.value} role in this incident")
+    if write and incident.status == Status.CLOSED.value:
+        raise HubError("forbidden", "this incident is closed")
+    return incident, role
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise HubError("forbidden", "this needs an administrator")

@@ -1,0 +1,152 @@
+"""Create, move/reshape and delete anchors, with optimistic versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hub.access import require_role
+from hub.auth import Principal
+from hub.context import Hub
+from hub.errors import HubError
+from hub.eventlog import log_event, take_seq
+from hub.public import anchor_public
+from models import Anchor, Role
+from models.base import utcnow
+from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn
+
+
+async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn) -> dict[str, Any]:
+    hub.check_rate(principal.user_id)
+    try:
+        async with hub.db.write() as session:
+            await require_role(
+                session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True
+            )
+            earlier = await session.scalar(
+                select(Anchor).where(
+                    Anchor.incident_id == payload.incident_id,  # type: ignore[arg-type]
+                    Anchor.client_id == payload.client_id,  # type: ignore[arg-type]
+                )
+            )
+            if earlier is not None:
+                return anchor_public(earlier)
+            seq = await take_seq(session, payload.incident_id)
+            anchor = Anchor(
+                incident_id=payload.incident_id,
+                client_id=payload.client_id,
+                kind=payload.kind,
+                label=payload.label,
+                geometry=payload.geometry,
+                properties=payload.properties,
+                updated_by=principal.user_id,
+            )
+            session.add(anchor)
+            public = anchor_public(anchor)
+            event = log_event(
+                session, payload.incident_id, seq, "anchor.created", principal, public
+            )
+    except IntegrityError:
+        async with hub.db.read() as session:
+            earlier = await session.scalar(
+                select(Anchor).where(
+                    Anchor.incident_id == payload.incident_id,  # type: ignore[arg-type]
+                    Anchor.client_id == payload.client_id,  # type: ignore[arg-type]
+                )
+            )
+        if earlier is None:
+            raise
+        return anchor_public(earlier)
+    await hub.notifier.incident_event(event)
+    return public
+
+
+async def update_anchor(hub: Hub, principal: Principal, payload: AnchorUpdateIn) -> dict[str, Any]:
+    changes = payload.model_dump(include={"label", "geometry", "properties"}, exclude_unset=True)
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if not changes:
+        raise HubError("invalid", "nothing to change: give label, geometry or properties")
+    return await _change(
+        hub,
+        principal,
+        payload.incident_id,
+        payload.anchor_id,
+        payload.version,
+        changes,
+        deleted=False,
+    )
+
+
+async def delete_anchor(hub: Hub, principal: Principal, payload: AnchorDeleteIn) -> dict[str, Any]:
+    return await _change(
+        hub, principal, payload.incident_id, payload.anchor_id, payload.version, {}, deleted=True
+    )
+
+
+async def _change(
+    hub: Hub,
+    principal: Principal,
+    incident_id: str,
+    anchor_id: str,
+    version: int,
+    changes: dict[str, Any],
+    *,
+    deleted: bool,
+) -> dict[str, Any]:
+    hub.check_rate(principal.user_id)
+    async with hub.db.write() as session:
+        await require_role(session, principal, incident_id, Role.CONTRIBUTOR, write=True)
+        # take_seq first: its row lock orders concurrent edits of this incident, so the version
+        # read below is the committed one and exactly one of two racing edits wins.
+        seq = await take_seq(session, incident_id)
+        anchor = await session.scalar(
+            select(Anchor)
+            .where(Anchor.id == anchor_id, Anchor.incident_id == incident_id)  # type: ignore[arg-type]
+            .with_for_update()
+        )
+        if anchor is None or anchor.deleted_at is not None:
+            raise HubError("not_found", "no such anchor in this incident")
+        if anchor.version != version:
+            raise HubError(
+                "conflict",
+                f"the anchor is at version {anchor.version}, not {version}: "
+                "review its current state and apply your change again",
+                anchor=anchor_public(anchor),
+            )
+        for key, value in changes.items():
+            setattr(anchor, key, value)
+        now = utcnow()
+        anchor.version += 1
+        anchor.updated_at = now
+        anchor.updated_by = principal.user_id
+        if deleted:
+            anchor.deleted_at = now
+        session.add(anchor)
+        public = anchor_public(anchor)
+        event = log_event(
+            session,
+            incident_id,
+            seq,
+            "anchor.deleted" if deleted else "anchor.updated",
+            principal,
+            public,
+        )
+    await hub.notifier.incident_event(event)
+    return public
+
+
+async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+    async with hub.db.read() as session:
+        await require_role(session, principal, incident_id, Role.VIEWER)
+        return await live_anchors(session, incident_id)
+
+
+async def live_anchors(session: Any, incident_id: str) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Anchor)
+        .where(Anchor.incident_id == incident_id, Anchor.deleted_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .order_by(Anchor.created_at)
+    )
+    return [anchor_public(row) for row in rows]

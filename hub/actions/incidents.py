@@ -1,0 +1,201 @@
+"""Incidents and their members: create, change phase/status, add and remove members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.access import require_role
+from hub.auth import Principal
+from hub.context import Hub
+from hub.errors import HubError
+from hub.eventlog import log_event, take_seq
+from hub.public import incident_public
+from models import Incident, Membership, Organisation, Role, Status, User
+from models.base import utcnow
+from models.shapes import IncidentCreateIn, IncidentUpdateIn, MemberIn
+
+# Who acts when the operator runs the CLI: recorded in the log as such.
+SYSTEM_ACTOR = {"id": "system", "name": "CrisisHub operator", "organisation": "system"}
+
+
+async def create_incident(
+    hub: Hub,
+    principal: Principal | None,
+    payload: IncidentCreateIn,
+    members: list[MemberIn] | None = None,
+) -> dict[str, Any]:
+    """Any user may open an incident and becomes its manager (the CLI passes no principal)."""
+    async with hub.db.write() as session:
+        incident = Incident(
+            title=payload.title,
+            kind=payload.kind,
+            phase=payload.phase,
+            created_by=principal.user_id if principal else None,
+        )
+        session.add(incident)
+        await session.flush()
+        wanted: dict[str, str] = {}
+        if principal is not None:
+            wanted[principal.user_id] = Role.MANAGER.value
+        for member in members or []:
+            user = await _user_by_name(session, member.username)
+            wanted[user.id] = member.role.value
+        for user_id, role in wanted.items():
+            session.add(Membership(incident_id=incident.id, user_id=user_id, role=role))
+        public = incident_public(incident)
+    return public
+
+
+async def update_incident(
+    hub: Hub, principal: Principal, incident_id: str, payload: IncidentUpdateIn
+) -> dict[str, Any]:
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        raise HubError("invalid", "nothing to change: give title, phase or status")
+    hub.check_rate(principal.user_id)
+    async with hub.db.write() as session:
+        incident, _ = await require_role(session, principal, incident_id, Role.MANAGER)
+        # A closed incident refuses writes, except the manager reopening it.
+        if incident.status == Status.CLOSED.value and changes.get("status") != Status.OPEN.value:
+            raise HubError("forbidden", "this incident is closed; reopen it first")
+        seq = await take_seq(session, incident_id)
+        await session.refresh(incident)
+        for key, value in changes.items():
+            setattr(incident, key, value)
+        if changes.get("status") == Status.CLOSED.value:
+            incident.closed_at = utcnow()
+        elif changes.get("status") == Status.OPEN.value:
+            incident.closed_at = None
+        session.add(incident)
+        public = incident_public(incident)
+        event = log_event(session, incident_id, seq, "incident.updated", principal, public)
+    await hub.notifier.incident_event(event)
+    return public
+
+
+async def get_incident(hub: Hub, principal: Principal, incident_id: str) -> dict[str, Any]:
+    async with hub.db.read() as session:
+        incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
+        return {**incident_public(incident), "role": role.value}
+
+
+async def list_incidents(
+    hub: Hub,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    phase: str | None = None,
+) -> list[dict[str, Any]]:
+    """The incidents the caller is a member of, newest first."""
+    query = (
+        select(Incident, Membership.role)
+        .join(Membership, Membership.incident_id == Incident.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == principal.user_id)  # type: ignore[arg-type]
+        .order_by(Incident.created_at.desc())  # type: ignore[attr-defined]
+        .limit(500)
+    )
+    for column, value in (
+        (Incident.status, status),
+        (Incident.kind, kind),
+        (Incident.phase, phase),
+    ):
+        if value:
+            query = query.where(column == value)
+    async with hub.db.read() as session:
+        rows = await session.execute(query)
+        return [{**incident_public(incident), "role": role} for incident, role in rows]
+
+
+async def set_member(
+    hub: Hub, principal: Principal | None, incident_id: str, payload: MemberIn
+) -> dict[str, Any]:
+    """Add a member or change their role (manager only; the CLI passes no principal)."""
+    async with hub.db.write() as session:
+        await _manager_or_operator(session, principal, incident_id)
+        user = await _user_by_name(session, payload.username)
+        membership = await session.get(Membership, (incident_id, user.id))
+        if membership is None:
+            membership = Membership(incident_id=incident_id, user_id=user.id, role=payload.role)
+        else:
+            membership.role = payload.role
+        session.add(membership)
+        seq = await take_seq(session, incident_id)
+        organisation = await session.get(Organisation, user.organisation_id)
+        data = {
+            "user_id": user.id,
+            "username": user.username,
+            "name": user.display_name,
+            "organisation": organisation.name if organisation else None,
+            "role": payload.role.value,
+        }
+        event = log_event(
+            session, incident_id, seq, "member.added", principal or SYSTEM_ACTOR, data
+        )
+    await hub.notifier.incident_event(event)
+    return data
+
+
+async def remove_member(
+    hub: Hub, principal: Principal | None, incident_id: str, username: str
+) -> dict[str, Any]:
+    async with hub.db.write() as session:
+        await _manager_or_operator(session, principal, incident_id)
+        user = await _user_by_name(session, username)
+        membership = await session.get(Membership, (incident_id, user.id))
+        if membership is None:
+            raise HubError("not_found", f"{username} is not a member of this incident")
+        await session.delete(membership)
+        seq = await take_seq(session, incident_id)
+        data = {"user_id": user.id, "username": user.username, "name": user.display_name}
+        event = log_event(
+            session, incident_id, seq, "member.removed", principal or SYSTEM_ACTOR, data
+        )
+    # Their sockets leave the room on every instance before the room hears of it.
+    await hub.notifier.control(
+        {"type": "member.removed", "incident_id": incident_id, "user_id": user.id}
+    )
+    await hub.notifier.incident_event(event)
+    return data
+
+
+async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+    async with hub.db.read() as session:
+        await require_role(session, principal, incident_id, Role.VIEWER)
+        rows = await session.execute(
+            select(Membership.role, User, Organisation.name)
+            .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+            .join(Organisation, Organisation.id == User.organisation_id)  # type: ignore[arg-type]
+            .where(Membership.incident_id == incident_id)  # type: ignore[arg-type]
+            .order_by(User.username)
+        )
+        return [
+            {
+                "user_id": user.id,
+                "username": user.username,
+                "name": user.display_name,
+                "organisation": organisation,
+                "discipline": user.discipline,
+                "role": role,
+            }
+            for role, user, organisation in rows
+        ]
+
+
+async def _manager_or_operator(
+    session: AsyncSession, principal: Principal | None, incident_id: str
+) -> None:
+    if principal is not None:
+        await require_role(session, principal, incident_id, Role.MANAGER, write=True)
+    elif await session.get(Incident, incident_id) is None:
+        raise HubError("not_found", "no such incident")
+
+
+async def _user_by_name(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))  # type: ignore[arg-type]
+    if user is None:
+        raise HubError("not_found", f"no user named {username!r}")
+    return user

@@ -1,0 +1,71 @@
+"""The application factory: Starlette for HTTP, wrapped by python-socketio's ASGIApp."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import socketio
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from hub.context import Hub
+from hub.db import Database
+from hub.notify import Notifier
+from hub.settings import Settings
+from hub.sockets import HubServer, SocketHandlers
+from models.limits import MAX_MESSAGE_BYTES
+from web.api import ENDPOINTS, routes
+
+log = logging.getLogger(__name__)
+
+
+class _OrjsonPackets:
+    """python-socketio's JSON module hook: orjson encodes faster than the stdlib."""
+
+    @staticmethod
+    def dumps(obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(data)
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    db = Database(settings.database_url)
+    sio = HubServer(
+        async_mode="asgi",
+        cors_allowed_origins=settings.origins,
+        max_http_buffer_size=MAX_MESSAGE_BYTES
+        + 65_536,  # so that 1 MB gets "too_large", not a drop
+        max_queue=settings.max_client_queue,
+        json=_OrjsonPackets,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    hub = Hub(settings=settings, db=db, notifier=Notifier(sio))
+    handlers = SocketHandlers(hub, sio)
+    extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        closers = [await extend(hub, handlers, app) for extend in extensions]
+        log.info("CrisisHub listening on http://%s:%s", settings.host, settings.port)
+        try:
+            yield
+        finally:
+            for close in reversed(closers):
+                if close is not None:
+                    await close()
+            await hub.presence.close()
+            await db.dispose()
+
+    web = Starlette(routes=routes(ENDPOINTS), lifespan=lifespan)
+    web.state.hub = hub
+    web.state.sio = sio
+    web.state.handlers = handlers
+    return socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")

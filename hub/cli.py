@@ -1,0 +1,218 @@
+"""The `crisishub` command line (protocol.md, "Command line").
+
+A command that prints a value prints it alone on the last line of stdout; errors go to stderr
+as one line with a non-zero exit, and nothing half-written is left (each command is one
+transaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.errors import HubError, from_validation
+from hub.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.command in ("serve", "demo") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        args.run(args)
+    except HubError as error:
+        _fail(f"{error.code}: {error.message}")
+    except ValidationError as error:
+        hub_error = from_validation(error)
+        _fail(f"{hub_error.code}: {hub_error.message}")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # one line for the operator, not a traceback
+        _fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+
+
+def _fail(message: str) -> None:
+    print(f"crisishub: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def settings_for_cli() -> Settings:
+    """Operator commands need no SECRET_KEY: they neither serve nor sign anything."""
+    try:
+        return Settings() if os.environ.get("SECRET_KEY") else Settings(environment="dev")
+    except ValidationError as error:
+        _fail(f"configuration: {from_validation(error).message}")
+        raise  # unreachable: _fail exits
+
+
+def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run one domain action with a hub built for the command line (no socket server)."""
+    from hub.context import Hub
+    from hub.db import Database
+    from hub.notify import Notifier
+
+    async def go() -> Any:
+        settings = settings_for_cli()
+        db = Database(settings.database_url)
+        hub = Hub(settings=settings, db=db, notifier=Notifier(None))
+        try:
+            return await action(hub)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+# commands ------------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from hub.migrate import upgrade
+
+    upgrade(settings_for_cli().database_url)
+    print("schema is up to date")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from hub.app import create_app
+
+    overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        _fail(f"configuration: {from_validation(error).message}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets",
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def cmd_org_add(args: argparse.Namespace) -> None:
+    from hub.actions.directory import add_organisation
+    from models.shapes import OrganisationIn
+
+    payload = OrganisationIn(name=args.name, kind=args.kind)
+    organisation = run_action(lambda hub: add_organisation(hub, None, payload))
+    print(organisation["id"])
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    from hub.actions.directory import add_user
+    from models.shapes import UserIn
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password (empty for token-only access): ") or None
+    payload = UserIn(
+        username=args.username,
+        organisation=args.org,
+        discipline=args.discipline,
+        display_name=args.name,
+        is_admin=args.admin,
+        password=password,
+    )
+    user = run_action(lambda hub: add_user(hub, None, payload))
+    print(user["id"])
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    from hub.actions.directory import create_token
+
+    _, raw = run_action(lambda hub: create_token(hub, None, args.username))
+    print(raw)
+
+
+def cmd_incident_create(args: argparse.Namespace) -> None:
+    from hub.actions.incidents import create_incident
+    from models.shapes import IncidentCreateIn, MemberIn
+
+    members = []
+    for spec in args.member or []:
+        username, _, role = spec.rpartition(":")
+        if not username:
+            _fail(f"invalid: --member takes USERNAME:ROLE, not {spec!r}")
+        members.append(MemberIn(username=username, role=role))  # type: ignore[arg-type]
+    payload = IncidentCreateIn(title=args.title, kind=args.kind)  # type: ignore[arg-type]
+    incident = run_action(lambda hub: create_incident(hub, None, payload, members))
+    print(incident["id"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crisishub", description="CrisisHub incident hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the schema (idempotent)")
+    migrate.set_defaults(run=cmd_migrate)
+
+    serve = commands.add_parser("serve", help="run one hub instance")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    org = commands.add_parser("org", help="organisations").add_subparsers(
+        dest="verb", required=True
+    )
+    org_add = org.add_parser("add", help="add an organisation; prints its id")
+    org_add.add_argument("name")
+    org_add.add_argument("--kind", default="other")
+    org_add.set_defaults(run=cmd_org_add)
+
+    user = commands.add_parser("user", help="users").add_subparsers(dest="verb", required=True)
+    user_add = user.add_parser("add", help="add a user; prints its id")
+    user_add.add_argument("username")
+    user_add.add_argument("--org", required=True)
+    user_add.add_argument(
+        "--discipline", required=True, choices=["D1", "D2", "D3", "D4", "D5", "coord"]
+    )
+    user_add.add_argument("--name", help="display name (default: the username)")
+    user_add.add_argument("--admin", action="store_true")
+    user_add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
+    user_add.set_defaults(run=cmd_user_add)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="verb", required=True
+    )
+    token_create = token.add_parser("create", help="create an API token; prints it")
+    token_create.add_argument("username")
+    token_create.set_defaults(run=cmd_token_create)
+
+    incident = commands.add_parser("incident", help="incidents").add_subparsers(
+        dest="verb", required=True
+    )
+    incident_create = incident.add_parser("create", help="open an incident; prints its id")
+    incident_create.add_argument("title")
+    incident_create.add_argument(
+        "--kind", required=True, choices=["emergency", "event", "exercise"]
+    )
+    incident_create.add_argument(
+        "--member",
+        action="append",
+        metavar="USERNAME:ROLE",
+        help="viewer, contributor or manager; repeatable",
+    )
+    incident_create.set_defaults(run=cmd_incident_create)
+    return parser

@@ -1,0 +1,59 @@
+"""The per-incident sequence and durable event log (design principle 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import Principal
+from hub.public import event_public
+from models import Event, Incident
+
+
+async def take_seq(session: AsyncSession, incident_id: str) -> int:
+    """Reserve the incident's next seq inside the caller's transaction.
+
+    On PostgreSQL the UPDATE locks the incident row until commit, so writers of one incident
+    are ordered and seq has no holes: a rolled-back change gives its number back.
+    """
+    result = await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)  # type: ignore[arg-type]
+        .values(last_seq=Incident.last_seq + 1)
+        .returning(Incident.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+def log_event(
+    session: AsyncSession,
+    incident_id: str,
+    seq: int,
+    kind: str,
+    actor: Principal | dict[str, Any],
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """Add the log row for a change; returns the `incident.event` payload to emit on commit."""
+    event = Event(
+        incident_id=incident_id,
+        seq=seq,
+        type=kind,
+        actor=actor.actor() if isinstance(actor, Principal) else actor,
+        data=data,
+    )
+    session.add(event)
+    return event_public(event)
+
+
+async def events_since(
+    session: AsyncSession, incident_id: str, since: int, limit: int
+) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Event)
+        .where(Event.incident_id == incident_id, Event.seq > since)  # type: ignore[arg-type]
+        .order_by(Event.seq)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return [event_public(row) for row in rows]

@@ -1,0 +1,61 @@
+"""After commit: tell the incident's room, and carry control messages to every socket.
+
+Control messages (a member removed, a token revoked) must reach the sockets of every hub
+instance. On one instance they are applied here; hub/redis_sync.py carries them across
+instances when REDIS_URL is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+log = logging.getLogger(__name__)
+
+ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def incident_room(incident_id: str) -> str:
+    return f"incident:{incident_id}"
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def token_room(token_id: str) -> str:
+    return f"token:{token_id}"
+
+
+class Notifier:
+    """Sends what was committed. Without a socket server (the CLI) events stay in the log,
+    where clients find them by seq."""
+
+    def __init__(self, sio: socketio.AsyncServer | None = None) -> None:
+        self.sio = sio
+        self.control_handler: ControlHandler | None = None
+
+    async def incident_event(self, event: dict[str, Any]) -> None:
+        if self.sio is None:
+            return
+        try:
+            await self.sio.emit("incident.event", event, room=incident_room(event["incident_id"]))
+        except Exception:
+            # The change is committed; a client that misses this recovers it by seq.
+            log.exception("emit of %s seq %s failed", event["type"], event["seq"])
+
+    async def emit(self, name: str, data: dict[str, Any], room: str) -> None:
+        if self.sio is None:
+            return
+        try:
+            await self.sio.emit(name, data, room=room)
+        except Exception:
+            log.exception("emit of %s failed", name)
+
+    async def control(self, message: dict[str, Any]) -> None:
+        """Apply a control message on every instance (here: this one)."""
+        if self.control_handler is not None:
+            await self.control_handler(message)

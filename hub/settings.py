@@ -1,0 +1,91 @@
+"""Configuration from the environment (12-factor), validated once at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    environment: Literal["dev", "demo", "test", "production"] = "production"
+    database_url: str = "sqlite:///./crisishub.db"
+    redis_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    tile_url: str | None = None
+
+    # Limits (documented in README "Limits"): what one user may send and how big it may be.
+    post_rate_per_second: float = 5.0
+    post_rate_burst: int = 30
+    max_text_chars: int = 10_000
+    max_label_chars: int = 200
+    max_properties_bytes: int = 16_384
+    max_vertices: int = 10_000
+    max_message_bytes: int = 1_000_000
+    replay_limit: int = 1_000
+    snapshot_feed_entries: int = 100
+    # A client whose outgoing queue grows past this is disconnected; it recovers by seq.
+    max_client_queue: int = 1_000
+
+    # Convoys (positions pipeline).
+    positions_per_second: float = 4.0
+    position_batch_max: int = 500
+    position_batch_wait_ms: int = 20
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("ALLOWED_ORIGINS may not be '*': list the browser origins")
+        return value
+
+    @model_validator(mode="after")
+    def _secret(self) -> Settings:
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError(
+                    "SECRET_KEY is required (or set ENVIRONMENT=dev for a throw-away key)"
+                )
+            self.secret_key = secrets.token_urlsafe(32)
+        return self
+
+    @property
+    def origins(self) -> list[str]:
+        """Browser origins allowed to open sockets and send cookie-authenticated writes."""
+        if self.allowed_origins:
+            return self.allowed_origins
+        own = [f"http://{self.host}:{self.port}"]
+        if self.host in ("127.0.0.1", "0.0.0.0"):
+            own.append(f"http://localhost:{self.port}")
+        return own
+
+    @property
+    def async_database_url(self) -> str:
+        return async_url(self.database_url)
+
+
+def async_url(url: str) -> str:
+    """Map a plain SQLAlchemy URL to its asyncio driver (Procfile platforms give postgres://)."""
+    for prefix, replacement in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url

@@ -1,0 +1,220 @@
+"""Socket.IO: authenticate at connect, then translate each event into one domain action.
+
+Handlers only authenticate, validate and translate (design principle 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hub.access import require_role
+from hub.actions import anchors, feed
+from hub.actions.join import join_incident
+from hub.auth import Principal, principal_for_token
+from hub.context import Hub
+from hub.errors import HubError, from_validation
+from hub.notify import incident_room, token_room, user_room
+from models import Role
+from models.shapes import (
+    AnchorCreateIn,
+    AnchorDeleteIn,
+    AnchorUpdateIn,
+    FeedCorrectIn,
+    FeedPostIn,
+    IncidentRef,
+    JoinIn,
+)
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[str, Principal, Any], Awaitable[dict[str, Any]]]
+
+
+class HubServer(socketio.AsyncServer):
+    """An AsyncServer that will not let one slow client grow memory without bound: past
+    `max_queue` unsent packets the client is disconnected, and recovers by seq on reconnect."""
+
+    def __init__(self, *args: Any, max_queue: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_queue = max_queue
+        self._dropping: set[str] = set()
+
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
+        try:
+            socket = self.eio._get_socket(eio_sid)
+        except KeyError:
+            return
+        if socket.queue.qsize() >= self.max_queue:
+            if eio_sid not in self._dropping:
+                self._dropping.add(eio_sid)
+                log.warning(
+                    "client %s is %d packets behind: disconnecting it",
+                    eio_sid,
+                    socket.queue.qsize(),
+                )
+                asyncio.get_running_loop().create_task(self._drop(eio_sid))
+            return
+        await self.eio.send_packet(eio_sid, eio_pkt)
+
+    async def _drop(self, eio_sid: str) -> None:
+        try:
+            await self.eio.disconnect(eio_sid)
+        finally:
+            self._dropping.discard(eio_sid)
+
+
+class SocketHandlers:
+    def __init__(self, hub: Hub, sio: socketio.AsyncServer) -> None:
+        self.hub = hub
+        self.sio = sio
+        self.principals: dict[str, Principal] = {}
+        self.joined: dict[str, set[str]] = {}
+        sio.on("connect", self.connect)
+        sio.on("disconnect", self.disconnect)
+        self.register("incident.join", JoinIn, self.join)
+        self.register("incident.leave", IncidentRef, self.leave)
+        self.register("feed.post", FeedPostIn, self._returning("entry", feed.post_entry))
+        self.register("feed.correct", FeedCorrectIn, self._returning("entry", feed.correct_entry))
+        self.register(
+            "anchor.create", AnchorCreateIn, self._returning("anchor", anchors.create_anchor)
+        )
+        self.register(
+            "anchor.update", AnchorUpdateIn, self._returning("anchor", anchors.update_anchor)
+        )
+        self.register(
+            "anchor.delete", AnchorDeleteIn, self._returning("anchor", anchors.delete_anchor)
+        )
+        hub.notifier.control_handler = self.apply_control
+
+    def register(self, event: str, shape: type[BaseModel], action: Action) -> None:
+        async def handler(sid: str, *args: Any) -> dict[str, Any]:
+            return await self._dispatch(sid, shape, action, args)
+
+        self.sio.on(event, handler)
+
+    async def _dispatch(
+        self, sid: str, shape: type[BaseModel], action: Action, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        principal = self.principals.get(sid)
+        try:
+            if principal is None:
+                raise HubError("unauthorized", "not authenticated")
+            if len(args) != 1 or not isinstance(args[0], dict):
+                raise HubError("invalid", "the payload must be one JSON object")
+            payload = shape.model_validate(args[0])
+            return {"ok": True, **await action(sid, principal, payload)}
+        except ValidationError as error:
+            return from_validation(error).ack()
+        except HubError as error:
+            return error.ack()
+        except (OperationalError, DBAPIError, OSError):
+            log.exception("database unavailable")
+            return HubError("unavailable", "the database is unavailable; retry").ack()
+        except Exception:
+            log.exception("unexpected error")
+            return HubError("unavailable", "internal error; retry").ack()
+
+    # connection ---------------------------------------------------------------------------
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        raw = None
+        if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+            raw = auth["token"]
+        else:
+            assert self.hub.cookies is not None
+            raw = self.hub.cookies.from_header(environ.get("HTTP_COOKIE"))
+        principal = None
+        if raw:
+            async with self.hub.db.read() as session:
+                principal = await principal_for_token(session, raw)
+        if principal is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        self.principals[sid] = principal
+        self.joined[sid] = set()
+        await self.sio.enter_room(sid, user_room(principal.user_id))
+        await self.sio.enter_room(sid, token_room(principal.token_id))
+
+    async def disconnect(self, sid: str, *args: Any) -> None:
+        self.principals.pop(sid, None)
+        for incident_id in self.joined.pop(sid, set()):
+            await self._left(sid, incident_id)
+
+    # incident membership of a socket -------------------------------------------------------
+
+    async def join(self, sid: str, principal: Principal, payload: JoinIn) -> dict[str, Any]:
+        async with self.hub.db.read() as session:
+            await require_role(session, principal, payload.incident_id, Role.VIEWER)
+        # Enter the room before reading state, so no event falls between the two.
+        await self.sio.enter_room(sid, incident_room(payload.incident_id))
+        try:
+            result = await join_incident(self.hub, principal, payload.incident_id, payload.since)
+        except BaseException:
+            await self.sio.leave_room(sid, incident_room(payload.incident_id))
+            raise
+        if payload.incident_id not in self.joined.setdefault(sid, set()):
+            self.joined[sid].add(payload.incident_id)
+            user = {
+                "user_id": principal.user_id,
+                "name": principal.name,
+                "organisation": principal.organisation,
+            }
+            await self.hub.presence.add(payload.incident_id, sid, user)
+            await self._send_presence(payload.incident_id)
+            if "snapshot" in result:
+                result["snapshot"]["online"] = await self.hub.presence.online(payload.incident_id)
+        return result
+
+    async def leave(self, sid: str, principal: Principal, payload: IncidentRef) -> dict[str, Any]:
+        if payload.incident_id in self.joined.get(sid, set()):
+            self.joined[sid].discard(payload.incident_id)
+            await self._left(sid, payload.incident_id)
+        return {}
+
+    async def _left(self, sid: str, incident_id: str) -> None:
+        await self.sio.leave_room(sid, incident_room(incident_id))
+        await self.hub.presence.remove(incident_id, sid)
+        await self._send_presence(incident_id)
+
+    async def _send_presence(self, incident_id: str) -> None:
+        online = await self.hub.presence.online(incident_id)
+        await self.hub.notifier.emit(
+            "presence", {"incident_id": incident_id, "online": online}, incident_room(incident_id)
+        )
+
+    # writes -----------------------------------------------------------------------------
+
+    def _returning(self, key: str, action: Callable[..., Awaitable[dict[str, Any]]]) -> Action:
+        """Run a domain action and put its result under `key` in the ack."""
+
+        async def run(sid: str, principal: Principal, payload: Any) -> dict[str, Any]:
+            return {key: await action(self.hub, principal, payload)}
+
+        return run
+
+    # control messages (from this instance or, through Redis, from another) ------------------
+
+    def local_sids(self, room: str) -> list[str]:
+        return [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+
+    async def apply_control(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "token.revoked":
+            for sid in self.local_sids(token_room(message["token_id"])):
+                await self.sio.disconnect(sid)
+        elif message.get("type") == "member.removed":
+            incident_id, user_id = message["incident_id"], message["user_id"]
+            for sid in self.local_sids(user_room(user_id)):
+                if incident_id in self.joined.get(sid, set()):
+                    self.joined[sid].discard(incident_id)
+                    await self._left(sid, incident_id)
+                    await self.sio.emit(
+                        "incident.left",
+                        {"incident_id": incident_id, "reason": "removed"},
+                        to=sid,
+                    )

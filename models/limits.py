@@ -1,0 +1,11 @@
+"""Size and shape limits on everything a client can send (documented in README, "Limits")."""
+
+MAX_TEXT_CHARS = 10_000
+MAX_REASON_CHARS = 1_000
+MAX_LABEL_CHARS = 200
+MAX_TITLE_CHARS = 200
+MAX_NAME_CHARS = 100
+MAX_PROPERTIES_BYTES = 16_384
+MAX_VERTICES = 10_000
+MAX_PARTS = 500
+MAX_MESSAGE_BYTES = 1_000_000

@@ -1,0 +1,92 @@
+// Small helpers shared by the pages.
+
+import { getLang, t } from './i18n.js';
+
+/** A random UUID v4; crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function uuid4() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === 'function') {
+    try {
+      return globalThis.crypto.randomUUID();
+    } catch {
+      /* insecure context: fall through */
+    }
+  }
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Create an element: h('button', {class: 'x', onclick: fn, 'aria-label': '…'}, 'text', child).
+ * Strings become text nodes, so user data is never parsed as HTML.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value == null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const LOCALES = { fr: 'fr-BE', nl: 'nl-BE', en: 'en-GB' };
+
+export function formatTime(iso, withDate = false) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const opts = withDate
+    ? { dateStyle: 'short', timeStyle: 'short' }
+    : { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+  return d.toLocaleString(LOCALES[getLang()] || undefined, opts);
+}
+
+/** A message for an error `{code, message}` from an ack or an HTTP answer. */
+export function errorText(error) {
+  if (!error) return t('error.unavailable');
+  const key = `error.${error.code}`;
+  const text = t(key);
+  return text === key ? error.message || error.code : text;
+}
+
+/** fetch JSON from the hub (same origin, session cookie); throws `{code, message, status}`. */
+export async function api(method, url, body) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw { code: 'unavailable', message: String(err), status: 0 };
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = (data && data.error) || { code: res.status === 401 ? 'unauthorized' : 'unavailable' };
+    throw { ...error, status: res.status };
+  }
+  return data;
+}
+
+/** A transient message at the bottom of the screen, announced to screen readers. */
+export function toast(text, kind = 'info') {
+  let region = document.getElementById('toasts');
+  if (!region) {
+    region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.append(region);
+  }
+  const item = h('div', { class: `toast toast-${kind}` }, text);
+  region.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
+}

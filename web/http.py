@@ -1,0 +1,91 @@
+"""HTTP plumbing shared by the API routes: JSON in and out, errors, who is calling."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.auth import Principal, principal_for_token
+from hub.context import Hub
+from hub.errors import HubError, from_validation
+from models.limits import MAX_MESSAGE_BYTES
+
+Shape = TypeVar("Shape", bound=BaseModel)
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(error: HubError) -> JSON:
+    return JSON(error.body(), status_code=error.status)
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def read_json(request: Request, shape: type[Shape], **extra: Any) -> Shape:
+    """Parse a bounded JSON body into `shape`; `extra` fields come from the path."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_MESSAGE_BYTES:
+            raise HubError("too_large", f"the body exceeds {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        raise HubError("invalid", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise HubError("invalid", "the body must be a JSON object")
+    try:
+        return shape.model_validate({**data, **extra})
+    except ValidationError as error:
+        raise from_validation(error) from None
+
+
+def query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HubError("invalid", f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise HubError("invalid", f"{name} must be between {low} and {high}")
+    return value
+
+
+async def caller(request: Request) -> Principal:
+    """Bearer token on every /api/ route, or the session cookie with an allowed Origin."""
+    hub = hub_of(request)
+    header = request.headers.get("authorization", "")
+    raw: str | None = None
+    if header.lower().startswith("bearer "):
+        raw = header[7:].strip()
+    else:
+        assert hub.cookies is not None
+        raw = hub.cookies.load(request.cookies.get("crisishub_session"))
+        if raw and request.method in UNSAFE_METHODS:
+            # Cookies ride along on cross-site requests; the Origin check stops CSRF.
+            origin = request.headers.get("origin")
+            if origin is None or origin.rstrip("/") not in hub.settings.origins:
+                raise HubError("forbidden", "this origin may not act with the session cookie")
+    if not raw:
+        raise HubError("unauthorized", "log in or send 'Authorization: Bearer <token>'")
+    async with hub.db.read() as session:
+        principal = await principal_for_token(session, raw)
+    if principal is None:
+        raise HubError("unauthorized", "the token or session is not valid")
+    return principal
