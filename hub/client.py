@@ -1,0 +1,229 @@
+"""A Python client that keeps incidents in step by seq (design principle 2).
+
+Used by the tests, the benchmarks and the simulators; web/frontend/src/recovery.js is its
+JavaScript twin. It applies `incident.event`s in seq order, drops duplicates, and on a gap or a
+reconnect asks `incident.join` with `since` for exactly what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+log = logging.getLogger(__name__)
+
+
+class AckError(Exception):
+    def __init__(self, ack: dict[str, Any]) -> None:
+        error = ack.get("error") or {}
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.code = error.get("code")
+        self.ack = ack
+
+
+@dataclass
+class IncidentState:
+    """What a client holds of one incident: the last seq applied and everything applied."""
+
+    incident_id: str
+    seq: int = 0
+    snapshot: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    resets: int = 0
+    catching_up: asyncio.Task[None] | None = None
+    seen_beyond: int = 0  # highest live seq noticed while a catch-up was running
+
+
+class HubClient:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        transports: list[str] | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        reconnection_delay: float = 0.2,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.transports = transports or ["websocket"]
+        self.on_event = on_event
+        self.incidents: dict[str, IncidentState] = {}
+        self.positions: list[dict[str, Any]] = []
+        self.presence: dict[str, list[dict[str, Any]]] = {}
+        self.connected = asyncio.Event()
+        self.sio = socketio.AsyncClient(
+            reconnection=True,
+            reconnection_delay=reconnection_delay,
+            reconnection_delay_max=1.0,
+            randomization_factor=0.2,
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("incident.event", self._on_event)
+        self.sio.on("convoy.positions", self._on_positions)
+        self.sio.on("presence", self._on_presence)
+        self._connected_once = False
+
+    # connection ---------------------------------------------------------------------------
+
+    async def connect(self, timeout: float = 10) -> None:
+        await self.sio.connect(
+            self.url,
+            auth={"token": self.token},
+            transports=self.transports,
+            wait_timeout=timeout,
+            retry=True,
+        )
+        await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def close(self) -> None:
+        for state in self.incidents.values():
+            if state.catching_up is not None:
+                state.catching_up.cancel()
+        await self.sio.disconnect()
+
+    async def _on_connect(self) -> None:
+        self.connected.set()
+        if self._connected_once:
+            # A reconnect (maybe to another instance): ask each incident for what we missed.
+            for state in self.incidents.values():
+                self._catch_up(state)
+        self._connected_once = True
+
+    async def _on_disconnect(self, *args: Any) -> None:
+        self.connected.clear()
+
+    # requests -----------------------------------------------------------------------------
+
+    async def call(self, event: str, payload: Any, timeout: float = 10) -> dict[str, Any]:
+        ack: dict[str, Any] = await self.sio.call(event, payload, timeout=timeout)
+        return ack
+
+    async def request(self, event: str, payload: Any, timeout: float = 10) -> dict[str, Any]:
+        """call(), raising AckError unless the ack is ok."""
+        ack = await self.call(event, payload, timeout)
+        if not ack.get("ok"):
+            raise AckError(ack)
+        return ack
+
+    async def until_acked(
+        self, event: str, payload: dict[str, Any], *, attempts: int = 50, timeout: float = 3
+    ) -> dict[str, Any]:
+        """Send until the hub acknowledges: safe because `client_id` makes retries idempotent.
+
+        Retries lost acks, disconnects and `unavailable`; other errors are final.
+        """
+        payload.setdefault("client_id", str(uuid.uuid4()))
+        last: Exception | None = None
+        for _ in range(attempts):
+            try:
+                if not self.connected.is_set():
+                    await asyncio.wait_for(self.connected.wait(), timeout)
+                ack = await self.call(event, payload, timeout)
+            except (TimeoutError, socketio.exceptions.SocketIOError) as error:
+                last = error
+                await asyncio.sleep(0.1)
+                continue
+            if ack.get("ok"):
+                return ack
+            if ack.get("error", {}).get("code") not in ("unavailable", "rate_limited"):
+                raise AckError(ack)
+            last = AckError(ack)
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"{event} not acknowledged after {attempts} attempts: {last}")
+
+    # incidents ----------------------------------------------------------------------------
+
+    async def join(self, incident_id: str) -> dict[str, Any]:
+        state = self.incidents.setdefault(incident_id, IncidentState(incident_id))
+        ack = await self.request("incident.join", {"incident_id": incident_id})
+        self._apply_join(state, ack)
+        return ack
+
+    async def leave(self, incident_id: str) -> None:
+        await self.request("incident.leave", {"incident_id": incident_id})
+        state = self.incidents.pop(incident_id, None)
+        if state is not None and state.catching_up is not None:
+            state.catching_up.cancel()
+
+    def seq(self, incident_id: str) -> int:
+        return self.incidents[incident_id].seq
+
+    async def wait_for_seq(self, incident_id: str, seq: int, timeout: float = 10) -> None:
+        """Until this client holds seq (catching up if it must, as a gap would make it)."""
+        state = self.incidents[incident_id]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while state.seq < seq:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{incident_id}: at seq {state.seq}, waited for {seq}")
+            if state.catching_up is None and self.connected.is_set():
+                state.seen_beyond = max(state.seen_beyond, seq)
+                self._catch_up(state)
+            await asyncio.sleep(0.05)
+
+    # events -------------------------------------------------------------------------------
+
+    async def _on_event(self, event: dict[str, Any]) -> None:
+        state = self.incidents.get(event.get("incident_id", ""))
+        if state is None:
+            return
+        seq = event["seq"]
+        if seq <= state.seq:
+            return  # a duplicate: already applied through a replay
+        if seq == state.seq + 1 and state.catching_up is None:
+            self._apply(state, event)
+            return
+        state.seen_beyond = max(state.seen_beyond, seq)
+        self._catch_up(state)
+
+    def _apply(self, state: IncidentState, event: dict[str, Any]) -> None:
+        state.seq = event["seq"]
+        state.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _apply_join(self, state: IncidentState, ack: dict[str, Any]) -> None:
+        if "events" in ack:
+            for event in ack["events"]:
+                if event["seq"] == state.seq + 1:
+                    self._apply(state, event)
+        else:
+            if ack.get("reset"):
+                state.resets += 1
+            state.snapshot = ack["snapshot"]
+            state.seq = max(state.seq, ack["seq"]) if not ack.get("reset") else ack["seq"]
+
+    def _catch_up(self, state: IncidentState) -> None:
+        if state.catching_up is None or state.catching_up.done():
+            state.catching_up = asyncio.get_running_loop().create_task(self._catch_up_run(state))
+
+    async def _catch_up_run(self, state: IncidentState) -> None:
+        try:
+            while True:
+                ack = await self.call(
+                    "incident.join", {"incident_id": state.incident_id, "since": state.seq}
+                )
+                if not ack.get("ok"):
+                    log.warning("catch-up of %s refused: %s", state.incident_id, ack.get("error"))
+                    return
+                self._apply_join(state, ack)
+                # More may have been committed while we replayed (or a page was capped).
+                if state.seq >= max(state.seen_beyond, ack["seq"]):
+                    return
+        except (TimeoutError, socketio.exceptions.SocketIOError):
+            return  # the reconnect handler starts again
+        finally:
+            state.catching_up = None
+
+    async def _on_positions(self, message: dict[str, Any]) -> None:
+        self.positions.append(message)
+
+    async def _on_presence(self, message: dict[str, Any]) -> None:
+        self.presence[message["incident_id"]] = message["online"]

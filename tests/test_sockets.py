@@ -1,0 +1,295 @@
+"""Live hub, real sockets: what a command post and a field team do together."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import socketio
+
+from hub.client import AckError
+from tests.conftest import Clients
+from tests.live import HubProcess
+from tests.seed import Seeder
+
+POINT = {"type": "Point", "coordinates": [4.3517, 50.8466]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85], [4.35, 50.84]]],
+}
+
+
+def post(incident_id: str, text: str = "Smoke seen at Grand-Place", **extra: object) -> dict:
+    return {"incident_id": incident_id, "client_id": str(uuid.uuid4()), "text": text, **extra}
+
+
+async def test_two_users_see_each_others_feed_and_anchor_moves(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    post_cp, field = await seed.user("cp"), await seed.user("field", discipline="D1")
+    incident = await seed.incident({post_cp: "manager", field: "contributor"})
+    a, b = await clients(hub_server, post_cp), await clients(hub_server, field)
+    await a.join(incident)
+    await b.join(incident)
+
+    ack = await b.request(
+        "feed.post",
+        post(incident, "Fire on 3rd floor", priority="urgent", kind="info", location=POINT),
+    )
+    await a.wait_for_seq(incident, 1)
+    event = a.incidents[incident].events[0]
+    assert event["type"] == "feed.posted"
+    assert event["data"] == ack["entry"]
+    assert event["actor"] == {
+        "id": field.id,
+        "name": field.username,
+        "organisation": "Police Brussels",
+    }
+    assert ack["entry"]["author"]["discipline"] == "D1"
+    assert ack["entry"]["priority"] == "urgent"
+
+    created = await a.request(
+        "anchor.create",
+        {
+            "incident_id": incident,
+            "client_id": str(uuid.uuid4()),
+            "kind": "exclusion_zone",
+            "label": "Exclusion",
+            "geometry": SQUARE,
+            "properties": {"radius_m": 100},
+        },
+    )
+    anchor = created["anchor"]
+    moved = await b.request(
+        "anchor.update",
+        {
+            "incident_id": incident,
+            "anchor_id": anchor["id"],
+            "version": 1,
+            "geometry": {
+                **SQUARE,
+                "coordinates": [[[x + 0.001, y] for x, y in SQUARE["coordinates"][0]]],
+            },
+        },
+    )
+    assert moved["anchor"]["version"] == 2
+    await a.wait_for_seq(incident, 3)
+    assert [e["type"] for e in a.incidents[incident].events] == [
+        "feed.posted",
+        "anchor.created",
+        "anchor.updated",
+    ]
+    assert a.incidents[incident].events[2]["data"]["geometry"] == moved["anchor"]["geometry"]
+    await b.wait_for_seq(incident, 3)
+    assert [e["seq"] for e in b.incidents[incident].events] == [1, 2, 3]
+
+    deleted = await a.request(
+        "anchor.delete", {"incident_id": incident, "anchor_id": anchor["id"], "version": 2}
+    )
+    assert deleted["anchor"]["deleted"] is True
+    await b.wait_for_seq(incident, 4)
+    assert b.incidents[incident].events[-1]["type"] == "anchor.deleted"
+    rejoined = await b.call("incident.join", {"incident_id": incident})
+    assert rejoined["snapshot"]["anchors"]["features"] == []
+    assert [e["text"] for e in rejoined["snapshot"]["feed"]] == ["Fire on 3rd floor"]
+
+
+async def test_snapshot_shapes_and_presence(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    alice, bob = await seed.user("alice"), await seed.user("bob", organisation="Fire Zone Brussels")
+    incident = await seed.incident({alice: "contributor", bob: "viewer"}, kind="exercise")
+    a = await clients(hub_server, alice)
+    await a.request("incident.join", {"incident_id": incident})
+    await a.request(
+        "anchor.create",
+        {
+            "incident_id": incident,
+            "client_id": str(uuid.uuid4()),
+            "kind": "command_post",
+            "label": "CP-Ops",
+            "geometry": POINT,
+        },
+    )
+    b = await clients(hub_server, bob)
+    ack = await b.join(incident)
+    assert ack["incident"]["kind"] == "exercise" and ack["incident"]["role"] == "viewer"
+    snapshot = ack["snapshot"]
+    feature = snapshot["anchors"]["features"][0]
+    assert snapshot["anchors"]["type"] == "FeatureCollection"
+    assert feature["type"] == "Feature" and feature["properties"]["kind"] == "command_post"
+    assert feature["properties"]["label"] == "CP-Ops" and feature["properties"]["version"] == 1
+    assert snapshot["convoys"] == []
+    assert {u["user_id"] for u in snapshot["online"]} == {alice.id, bob.id}
+    for _ in range(50):
+        if {u["user_id"] for u in a.presence.get(incident, [])} == {alice.id, bob.id}:
+            break
+        await asyncio.sleep(0.05)
+    assert {u["user_id"] for u in a.presence[incident]} == {alice.id, bob.id}
+    await b.leave(incident)
+    for _ in range(50):
+        if {u["user_id"] for u in a.presence[incident]} == {alice.id}:
+            break
+        await asyncio.sleep(0.05)
+    assert {u["user_id"] for u in a.presence[incident]} == {alice.id}
+
+
+async def test_retry_with_same_client_id_returns_first_result_and_writes_nothing(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    alice = await seed.user("alice")
+    incident = await seed.incident({alice: "contributor"})
+    a = await clients(hub_server, alice)
+    await a.join(incident)
+    payload = post(incident, "Evacuation of block B ordered", kind="decision")
+    first = await a.request("feed.post", payload)
+    second = await a.request("feed.post", payload)
+    assert first == second
+    anchor_payload = {
+        "incident_id": incident,
+        "client_id": str(uuid.uuid4()),
+        "kind": "helipad",
+        "label": "H1",
+        "geometry": POINT,
+    }
+    assert await a.request("anchor.create", anchor_payload) == await a.request(
+        "anchor.create", anchor_payload
+    )
+    joined = await a.call("incident.join", {"incident_id": incident, "since": 0})
+    assert [e["type"] for e in joined["events"]] == ["feed.posted", "anchor.created"]
+    assert joined["seq"] == 2
+
+
+async def test_stale_version_gets_conflict_with_current_anchor(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    alice, bob = await seed.user("alice"), await seed.user("bob")
+    incident = await seed.incident({alice: "contributor", bob: "contributor"})
+    a, b = await clients(hub_server, alice), await clients(hub_server, bob)
+    await a.join(incident)
+    created = await a.request(
+        "anchor.create",
+        {
+            "incident_id": incident,
+            "client_id": str(uuid.uuid4()),
+            "kind": "staging_area",
+            "label": "Staging",
+            "geometry": POINT,
+        },
+    )
+    anchor_id = created["anchor"]["id"]
+    await a.request(
+        "anchor.update",
+        {"incident_id": incident, "anchor_id": anchor_id, "version": 1, "label": "Staging North"},
+    )
+    stale = await b.call(
+        "anchor.update",
+        {"incident_id": incident, "anchor_id": anchor_id, "version": 1, "label": "Staging South"},
+    )
+    assert stale["ok"] is False and stale["error"]["code"] == "conflict"
+    assert stale["anchor"]["label"] == "Staging North" and stale["anchor"]["version"] == 2
+    stale_delete = await b.call(
+        "anchor.delete", {"incident_id": incident, "anchor_id": anchor_id, "version": 1}
+    )
+    assert stale_delete["error"]["code"] == "conflict"
+    # Two concurrent edits at the same version: exactly one wins.
+    results = await asyncio.gather(
+        a.call(
+            "anchor.update",
+            {"incident_id": incident, "anchor_id": anchor_id, "version": 2, "label": "A"},
+        ),
+        b.call(
+            "anchor.update",
+            {"incident_id": incident, "anchor_id": anchor_id, "version": 2, "label": "B"},
+        ),
+    )
+    assert sorted(r["ok"] for r in results) == [False, True]
+    loser = next(r for r in results if not r["ok"])
+    winner = next(r for r in results if r["ok"])
+    assert loser["error"]["code"] == "conflict" and loser["anchor"] == winner["anchor"]
+    await a.wait_for_seq(incident, 3)
+    assert a.seq(incident) == 3  # the conflicts wrote nothing
+
+
+async def test_correction_is_a_new_entry_pointing_at_the_original(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    alice = await seed.user("alice")
+    incident = await seed.incident({alice: "contributor"})
+    a = await clients(hub_server, alice)
+    await a.join(incident)
+    original = (
+        await a.request(
+            "feed.post", post(incident, "12 victims", kind="info", priority="flash", location=POINT)
+        )
+    )["entry"]
+    corrected = await a.request(
+        "feed.correct",
+        {
+            "incident_id": incident,
+            "entry_id": original["id"],
+            "client_id": str(uuid.uuid4()),
+            "text": "14 victims",
+            "reason": "recount by D2",
+        },
+    )
+    entry = corrected["entry"]
+    assert entry["corrects"] == original["id"] and entry["id"] != original["id"]
+    assert entry["priority"] == "flash" and entry["location"] == POINT
+    await a.wait_for_seq(incident, 2)
+    assert a.incidents[incident].events[-1]["type"] == "feed.corrected"
+    feed = (await a.call("incident.join", {"incident_id": incident}))["snapshot"]["feed"]
+    assert [e["text"] for e in feed] == ["12 victims", "14 victims"]
+    missing = await a.call(
+        "feed.correct",
+        {
+            "incident_id": incident,
+            "entry_id": "nope",
+            "client_id": str(uuid.uuid4()),
+            "text": "x",
+            "reason": "y",
+        },
+    )
+    assert missing["error"]["code"] == "not_found"
+
+
+async def test_unauthenticated_connections_are_refused(hub_server: HubProcess) -> None:
+    for auth in ({"token": "chk_wrong"}, None, {"token": 42}):
+        client = socketio.AsyncClient(reconnection=False)
+        reasons: list[object] = []
+        client.on("connect_error", reasons.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(hub_server.url, auth=auth, transports=["websocket"])
+        assert reasons == [{"message": "unauthorized"}]
+
+
+async def test_gap_is_recovered_by_since(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    alice, bob = await seed.user("alice"), await seed.user("bob")
+    incident = await seed.incident({alice: "contributor", bob: "viewer"})
+    a, b = await clients(hub_server, alice), await clients(hub_server, bob)
+    await a.join(incident)
+    await b.join(incident)
+    await b.leave(incident)
+    for n in range(5):
+        await a.request("feed.post", post(incident, f"update {n}"))
+    b.incidents.clear()
+    await b.join(incident)  # a fresh snapshot holds seq 5
+    assert b.seq(incident) == 5
+    ack = await b.call("incident.join", {"incident_id": incident, "since": 2})
+    assert [e["seq"] for e in ack["events"]] == [3, 4, 5]
+    ahead = await b.call("incident.join", {"incident_id": incident, "since": 99})
+    assert ahead["reset"] is True and "snapshot" in ahead
+
+
+async def test_ack_error_is_raised_by_client_library(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    viewer = await seed.user("viewer")
+    incident = await seed.incident({viewer: "viewer"})
+    v = await clients(hub_server, viewer)
+    with pytest.raises(AckError) as error:
+        await v.request("feed.post", post(incident))
+    assert error.value.code == "forbidden"

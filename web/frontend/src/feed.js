@@ -1,0 +1,248 @@
+// The feed panel: post, correct, filter, and show an entry's location on the map.
+
+import { t } from './i18n.js';
+import { h, formatTime } from './util.js';
+import { select } from './dialog.js';
+
+export const ENTRY_KINDS = ['info', 'decision', 'action', 'request'];
+export const PRIORITIES = ['normal', 'urgent', 'flash'];
+export const DISCIPLINES = ['D1', 'D2', 'D3', 'D4', 'D5', 'coord'];
+
+/**
+ * @param {HTMLElement} root  the feed tab panel
+ * @param {import('./store.js').IncidentStore} store
+ * @param {object} opts
+ * @param {boolean} opts.canWrite
+ * @param {(payload: object) => Promise<boolean>} opts.post    resolves true once stored
+ * @param {(entry: object, text: string, reason: string) => Promise<boolean>} opts.correct
+ * @param {() => {promise: Promise<object|null>, cancel: () => void}} opts.pick  map picker
+ * @param {(geometry: object) => void} opts.show
+ */
+export class FeedPanel {
+  constructor(root, store, opts) {
+    this.root = root;
+    this.store = store;
+    this.opts = opts;
+    this.filters = { discipline: '', kind: '', priority: '' };
+    this.location = null;
+    this.picking = null;
+    this.build();
+  }
+
+  /** (Re)build the panel, e.g. after a language change. */
+  build() {
+    const draft = this.text ? { text: this.text.value, kind: this.kind.value, priority: this.priority.value } : null;
+    this.nodes = null;
+    this.root.replaceChildren();
+    if (this.opts.canWrite) {
+      this.root.append(this._form());
+      if (draft) {
+        this.text.value = draft.text;
+        this.kind.value = draft.kind;
+        this.priority.value = draft.priority;
+      }
+      this._setLocation(this.location);
+    }
+    this.root.append(this._filters());
+    this.list = h('ol', { class: 'feed-list', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+    this.root.append(this.list);
+    this.render();
+  }
+
+  _form() {
+    this.text = h('textarea', { name: 'text', rows: 2, required: true, maxlength: 4000, id: 'feed-text' });
+    this.kind = select('kind', ENTRY_KINDS, (k) => t(`entry.${k}`), 'info', { id: 'feed-kind' });
+    this.priority = select('priority', PRIORITIES, (p) => t(`priority.${p}`), 'normal', { id: 'feed-priority' });
+    this.locationLabel = h('span', { class: 'location-label muted' });
+    this.pickButton = h('button', { type: 'button', class: 'btn btn-small', onclick: () => this._togglePick() }, t('feed.pick'));
+    this.clearButton = h(
+      'button',
+      { type: 'button', class: 'btn btn-small', hidden: true, onclick: () => this._setLocation(null) },
+      t('feed.clear_location'),
+    );
+    this.submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('feed.post'));
+    const form = h(
+      'form',
+      { class: 'feed-form', onsubmit: (e) => this._post(e) },
+      h('label', { for: 'feed-text', class: 'sr-only' }, t('feed.text')),
+      this.text,
+      h(
+        'div',
+        { class: 'row' },
+        h('label', { for: 'feed-kind' }, t('feed.kind')),
+        this.kind,
+        h('label', { for: 'feed-priority' }, t('feed.priority')),
+        this.priority,
+      ),
+      h('div', { class: 'row' }, this.pickButton, this.clearButton, this.locationLabel, h('span', { class: 'spacer' }), this.submit),
+    );
+    this.text.placeholder = t('feed.text');
+    return form;
+  }
+
+  _filters() {
+    const make = (name, values, labelOf) => {
+      const el = select(name, ['', ...values], (v) => (v ? labelOf(v) : t('feed.all')), this.filters[name], {
+        id: `filter-${name}`,
+        onchange: () => {
+          this.filters[name] = el.value;
+          this.render();
+        },
+      });
+      return el;
+    };
+    return h(
+      'div',
+      { class: 'feed-filters row', role: 'group', 'aria-label': 'filters' },
+      h('label', { for: 'filter-discipline' }, t('feed.filter.discipline')),
+      make('discipline', DISCIPLINES, (d) => t(`disc.${d}`)),
+      h('label', { for: 'filter-kind' }, t('feed.kind')),
+      make('kind', ENTRY_KINDS, (k) => t(`entry.${k}`)),
+      h('label', { for: 'filter-priority' }, t('feed.priority')),
+      make('priority', PRIORITIES, (p) => t(`priority.${p}`)),
+    );
+  }
+
+  async _post(event) {
+    event.preventDefault();
+    const text = this.text.value.trim();
+    if (!text) return;
+    this.submit.disabled = true;
+    const payload = { text, kind: this.kind.value, priority: this.priority.value };
+    if (this.location) payload.location = this.location;
+    const ok = await this.opts.post(payload);
+    this.submit.disabled = false;
+    if (ok) {
+      this.text.value = '';
+      this.priority.value = 'normal';
+      this._setLocation(null);
+    }
+  }
+
+  async _togglePick() {
+    if (this.picking) {
+      this.picking.cancel();
+      return;
+    }
+    this.picking = this.opts.pick();
+    this.pickButton.textContent = t('feed.picking');
+    this.pickButton.setAttribute('aria-pressed', 'true');
+    const point = await this.picking.promise;
+    this.picking = null;
+    this.pickButton.textContent = t('feed.pick');
+    this.pickButton.removeAttribute('aria-pressed');
+    if (point) this._setLocation(point);
+  }
+
+  _setLocation(point) {
+    this.location = point;
+    this.clearButton.hidden = !point;
+    this.locationLabel.textContent = point ? `${point.coordinates[1].toFixed(5)}, ${point.coordinates[0].toFixed(5)}` : '';
+  }
+
+  /**
+   * Bring the list in line with the store, reusing the nodes of unchanged entries so that an
+   * open correction form (and its focus) survives new entries arriving above it.
+   */
+  render() {
+    const corrected = this.store.correctedIds();
+    const entries = this.store.feed(this.filters);
+    const nodes = new Map();
+    const wanted = entries.map((e) => {
+      const correction = corrected.get(String(e.id));
+      const key = `${e.id}:${correction ? correction.id : ''}`;
+      const node = this.nodes && this.nodes.get(key) ? this.nodes.get(key) : this._entry(e, correction);
+      nodes.set(key, node);
+      return node;
+    });
+    if (!entries.length) wanted.push(h('li', { class: 'muted empty' }, t('feed.empty')));
+    this.nodes = nodes;
+    let cursor = this.list.firstChild;
+    for (const node of wanted) {
+      if (node === cursor) cursor = cursor.nextSibling;
+      else this.list.insertBefore(node, cursor);
+    }
+    while (cursor) {
+      const next = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+  }
+
+  _entry(entry, correction) {
+    const kind = entry.kind || 'info';
+    const priority = entry.priority || 'normal';
+    const author = entry.author || {};
+    const classes = ['entry', `entry-${priority}`, correction ? 'entry-corrected' : '', entry.corrects ? 'entry-correction' : '']
+      .filter(Boolean)
+      .join(' ');
+    const li = h(
+      'li',
+      { class: classes, id: `entry-${entry.id}`, dataset: { id: entry.id } },
+      h(
+        'div',
+        { class: 'entry-head' },
+        h('time', { datetime: entry.created_at }, formatTime(entry.created_at)),
+        h('span', { class: 'entry-author' }, author.name || '?'),
+        author.organisation ? h('span', { class: 'muted' }, author.organisation) : null,
+        author.discipline ? h('span', { class: `badge disc disc-${author.discipline}` }, author.discipline) : null,
+        h('span', { class: `badge kind-${kind}` }, t(`entry.${kind}`)),
+        priority !== 'normal' ? h('span', { class: `badge prio-${priority}` }, t(`priority.${priority}`)) : null,
+        correction ? h('span', { class: 'badge badge-corrected' }, t('feed.corrected')) : null,
+      ),
+      entry.corrects
+        ? h(
+            'a',
+            { class: 'entry-ref', href: `#entry-${entry.corrects}` },
+            `↳ ${t('feed.correction_of')}${entry.reason ? ` — ${t('feed.reason')}: ${entry.reason}` : ''}`,
+          )
+        : null,
+      h('p', { class: 'entry-text' }, entry.text),
+    );
+    const actions = h('div', { class: 'entry-actions' });
+    if (entry.location) {
+      actions.append(
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.opts.show(entry.location) }, `⌖ ${t('feed.show_on_map')}`),
+      );
+      li.classList.add('has-location');
+      li.addEventListener('click', (ev) => {
+        if (!ev.target.closest('button, a, form')) this.opts.show(entry.location);
+      });
+    }
+    if (correction) {
+      actions.append(h('a', { class: 'btn btn-small', href: `#entry-${correction.id}` }, `→ ${t('feed.correction_of')}`));
+    }
+    if (this.opts.canWrite && !correction) {
+      actions.append(h('button', { type: 'button', class: 'btn btn-small', onclick: () => this._openCorrect(li, entry) }, t('feed.correct')));
+    }
+    if (actions.childElementCount) li.append(actions);
+    return li;
+  }
+
+  _openCorrect(li, entry) {
+    if (li.querySelector('.correct-form')) return;
+    const text = h('textarea', { rows: 2, required: true, maxlength: 4000, 'aria-label': t('feed.text') });
+    text.value = entry.text;
+    const reason = h('input', { type: 'text', required: true, maxlength: 500, 'aria-label': t('feed.reason'), placeholder: t('feed.reason') });
+    const form = h(
+      'form',
+      {
+        class: 'correct-form',
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          if (await this.opts.correct(entry, text.value.trim(), reason.value.trim())) form.remove();
+        },
+      },
+      text,
+      reason,
+      h(
+        'div',
+        { class: 'row' },
+        h('button', { type: 'button', class: 'btn', onclick: () => form.remove() }, t('feed.cancel')),
+        h('button', { type: 'submit', class: 'btn btn-primary' }, t('feed.send_correction')),
+      ),
+    );
+    li.append(form);
+    text.focus();
+  }
+}

@@ -1,0 +1,330 @@
+// The Leaflet map: the offline base layer (or a tile server), anchors with geoman editing,
+// convoys (routes, trails, vehicle markers) and the feed's location picker.
+
+import L from './leaflet-global.js';
+import '@geoman-io/leaflet-geoman-free';
+import { t } from './i18n.js';
+import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
+import { routeGeometries } from './store.js';
+import { h, formatTime } from './util.js';
+
+const BELGIUM_CENTER = [50.6, 4.6];
+const EDIT_DEBOUNCE_MS = 250;
+
+export function createMap(element, { tileUrl, basemapUrl = '/static/dist/basemap.geojson' }) {
+  L.PM.setOptIn(true); // only anchors (pmIgnore: false) are editable, never the base layer
+  const map = L.map(element, { center: BELGIUM_CENTER, zoom: 8, zoomControl: true, keyboard: true });
+  L.control.scale({ imperial: false }).addTo(map);
+  if (tileUrl) {
+    L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  } else {
+    element.classList.add('map-offline');
+    loadBasemap(map, basemapUrl);
+  }
+  return map;
+}
+
+async function loadBasemap(map, url) {
+  let data;
+  try {
+    data = await (await fetch(url, { credentials: 'same-origin' })).json();
+  } catch {
+    return; // the map still works without it
+  }
+  map.createPane('basemap').style.zIndex = 200;
+  L.geoJSON(data, {
+    pane: 'basemap',
+    interactive: false,
+    style: (f) => {
+      const role = f.properties.role;
+      if (role === 'neighbour') return { color: '#9e9e9e', weight: 1, fillColor: '#e6e6e6', fillOpacity: 1 };
+      if (role === 'country') return { color: '#37474f', weight: 2.5, fillColor: '#fbfbf8', fillOpacity: 1 };
+      return { color: '#78909c', weight: 1.2, dashArray: '4 3', fill: false };
+    },
+    onEachFeature: (f, layer) => {
+      if (f.properties.role === 'province') {
+        layer.bindTooltip(f.properties.name, { permanent: true, direction: 'center', className: 'province-label' });
+      }
+    },
+  }).addTo(map);
+}
+
+/** Pan or zoom to a GeoJSON geometry. */
+export function showGeometry(map, geometry, zoom = 15) {
+  if (!geometry) return;
+  if (geometry.type === 'Point') {
+    const [lon, lat] = geometry.coordinates;
+    map.flyTo([lat, lon], Math.max(map.getZoom(), zoom));
+  } else {
+    const bounds = L.geoJSON(geometry).getBounds();
+    if (bounds.isValid()) map.flyToBounds(bounds, { maxZoom: 16, padding: [40, 40] });
+  }
+}
+
+/** Resolve with the next clicked point as GeoJSON, or null when `cancel()` is called. */
+export function pickPoint(map) {
+  let cancel;
+  const promise = new Promise((resolve) => {
+    const container = map.getContainer();
+    container.classList.add('map-picking');
+    const done = (value) => {
+      container.classList.remove('map-picking');
+      map.off('click', onClick);
+      resolve(value);
+    };
+    const onClick = (e) => done({ type: 'Point', coordinates: [round(e.latlng.lng), round(e.latlng.lat)] });
+    map.on('click', onClick);
+    cancel = () => done(null);
+  });
+  return { promise, cancel };
+}
+
+const round = (x) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * Anchors on the map. `actions` carries the writes: create(geometry), update(anchor, changes),
+ * remove(anchor), edit(anchor) (label/kind dialog). Only contributors get drawing tools.
+ */
+export class AnchorLayer {
+  constructor(map, store, { canEdit, actions }) {
+    this.map = map;
+    this.store = store;
+    this.canEdit = canEdit;
+    this.actions = actions;
+    this.layers = new Map();
+    this.group = L.featureGroup().addTo(map);
+    this.timers = new Map();
+    if (canEdit) this._initDrawing();
+  }
+
+  _initDrawing() {
+    const map = this.map;
+    map.pm.addControls({
+      position: 'topleft',
+      drawMarker: true,
+      drawPolygon: true,
+      drawRectangle: true,
+      drawPolyline: true,
+      drawCircle: false,
+      drawCircleMarker: false,
+      drawText: false,
+      cutPolygon: false,
+      rotateMode: false,
+      editMode: true,
+      dragMode: true,
+      removalMode: true,
+    });
+    map.pm.setGlobalOptions({ snappable: true });
+    map.on('pm:create', ({ layer }) => {
+      const geometry = layer.toGeoJSON().geometry;
+      map.removeLayer(layer); // the anchor appears when the hub has stored it
+      this.actions.create(geometry);
+    });
+    map.on('pm:remove', ({ layer }) => {
+      const anchor = this._anchorOf(layer);
+      if (!anchor) return;
+      // Put it back until the hub confirms; the confirmed deletion removes it for good.
+      this.render(anchor.id);
+      this.actions.remove(anchor);
+    });
+  }
+
+  setLang(lang) {
+    if (this.canEdit) this.map.pm.setLang(lang);
+    for (const id of this.layers.keys()) this.render(id);
+  }
+
+  _anchorOf(layer) {
+    return layer && layer.anchorId ? this.store.anchors.get(layer.anchorId) : null;
+  }
+
+  renderAll() {
+    for (const id of [...this.layers.keys()]) if (!this.store.anchors.has(id)) this._drop(id);
+    for (const id of this.store.anchors.keys()) this.render(id);
+  }
+
+  fitAll() {
+    const bounds = this.group.getBounds();
+    if (bounds.isValid()) this.map.fitBounds(bounds, { maxZoom: 15, padding: [30, 30] });
+  }
+
+  _drop(id) {
+    const layer = this.layers.get(id);
+    if (layer) this.group.removeLayer(layer);
+    this.layers.delete(id);
+  }
+
+  /** Draw anchor `id` as the store has it (or remove it). */
+  render(id) {
+    const anchor = this.store.anchors.get(id);
+    const old = this.layers.get(id);
+    if (!anchor) return this._drop(id);
+    if (old && old.anchorVersion === anchor.version && sameGeometry(old, anchor.geometry) && old.anchorKind === anchor.kind && old.anchorLabel === anchor.label) {
+      return; // an echo of what is drawn already (e.g. our own edit)
+    }
+    const layer = this._makeLayer(anchor);
+    if (old) this.group.removeLayer(old);
+    this.layers.set(id, layer);
+    this.group.addLayer(layer);
+  }
+
+  _makeLayer(anchor) {
+    const pmIgnore = !this.canEdit; // in opt-in mode, `pmIgnore: false` makes a layer editable
+    const name = `${t(`anchor.${anchor.kind}`)}: ${anchor.label || ''}`;
+    const layer = L.GeoJSON.geometryToLayer(
+      { type: 'Feature', geometry: anchor.geometry, properties: {} },
+      {
+        pointToLayer: (_, latlng) =>
+          L.marker(latlng, {
+            icon: L.divIcon({ html: anchorSymbol(anchor.kind), className: 'anchor-icon', iconSize: [32, 32], iconAnchor: [16, 16] }),
+            title: name,
+            alt: name,
+            keyboard: true,
+            pmIgnore,
+          }),
+        style: () => anchorStyle(anchor.kind),
+        pmIgnore,
+      },
+    );
+    if (layer.setStyle) layer.setStyle(anchorStyle(anchor.kind));
+    layer.anchorId = anchor.id;
+    layer.anchorVersion = anchor.version;
+    layer.anchorKind = anchor.kind;
+    layer.anchorLabel = anchor.label;
+    layer.anchorGeometry = JSON.stringify(anchor.geometry);
+    if (layer.options) layer.options.pmIgnore = pmIgnore;
+    if (this.canEdit && L.PM.reInitLayer) L.PM.reInitLayer(layer);
+    layer.bindPopup(() => this._popup(anchor.id));
+    if (anchor.label) layer.bindTooltip(anchor.label, { direction: 'top', offset: [0, -14], className: 'anchor-label' });
+    if (this.canEdit) layer.on('pm:edit', () => this._edited(layer));
+    return layer;
+  }
+
+  /** Geometry edits arrive in bursts (each vertex, each drag step): send the last one. */
+  _edited(layer) {
+    clearTimeout(this.timers.get(layer.anchorId));
+    this.timers.set(
+      layer.anchorId,
+      setTimeout(() => {
+        const anchor = this._anchorOf(layer);
+        if (!anchor) return;
+        const geometry = layer.toGeoJSON().geometry;
+        layer.anchorGeometry = JSON.stringify(geometry);
+        this.actions.update(anchor, { geometry });
+      }, EDIT_DEBOUNCE_MS),
+    );
+  }
+
+  _popup(id) {
+    const anchor = this.store.anchors.get(id);
+    if (!anchor) return '';
+    const body = h(
+      'div',
+      { class: 'anchor-popup' },
+      h('strong', {}, anchor.label || t(`anchor.${anchor.kind}`)),
+      h('div', {}, t(`anchor.${anchor.kind}`)),
+      h('div', { class: 'muted' }, `${t('anchor.version')} ${anchor.version} · ${formatTime(anchor.updated_at, true)}`),
+    );
+    if (this.canEdit) {
+      body.append(
+        h(
+          'div',
+          { class: 'popup-actions' },
+          h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.actions.edit(anchor) }, t('anchor.edit')),
+          h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => this.actions.confirmRemove(anchor) }, t('anchor.delete')),
+        ),
+      );
+    }
+    return body;
+  }
+
+  /** Fly to an anchor and open its popup (from the anchor list, keyboard friendly). */
+  focus(id) {
+    const layer = this.layers.get(id);
+    const anchor = this.store.anchors.get(id);
+    if (!layer || !anchor) return;
+    showGeometry(this.map, anchor.geometry);
+    layer.openPopup();
+  }
+}
+
+function sameGeometry(layer, geometry) {
+  return layer.anchorGeometry === JSON.stringify(geometry);
+}
+
+/** Convoys: planned routes, vehicle markers and their trails; optionally follows one vehicle. */
+export class ConvoyLayer {
+  constructor(map, store) {
+    this.map = map;
+    this.store = store;
+    this.routes = L.layerGroup().addTo(map);
+    this.trails = L.layerGroup().addTo(map);
+    this.markers = L.layerGroup().addTo(map);
+    this.vehicleLayers = new Map();
+    this.following = null;
+  }
+
+  renderAll() {
+    this.routes.clearLayers();
+    for (const convoy of this.store.convoys.values()) {
+      for (const geometry of routeGeometries(convoy.route)) {
+        L.geoJSON(geometry, { style: { color: '#5c6bc0', weight: 4, opacity: 0.6, dashArray: '10 8' }, interactive: false }).addTo(this.routes);
+      }
+    }
+    for (const id of [...this.vehicleLayers.keys()]) if (!this.store.vehicles.has(id)) this._drop(id);
+    for (const vehicle of this.store.vehicles.values()) this.renderVehicle(vehicle);
+  }
+
+  _drop(id) {
+    const v = this.vehicleLayers.get(id);
+    if (!v) return;
+    this.markers.removeLayer(v.marker);
+    this.trails.removeLayer(v.trail);
+    this.vehicleLayers.delete(id);
+  }
+
+  renderVehicle(vehicle) {
+    if (!vehicle.position) return;
+    const latlng = [vehicle.position.lat, vehicle.position.lon];
+    let v = this.vehicleLayers.get(vehicle.id);
+    const icon = () =>
+      L.divIcon({
+        html: vehicleSymbol(vehicle.position.heading),
+        className: 'vehicle-icon',
+        iconSize: [32, 32],
+        iconAnchor: [16, 16],
+      });
+    if (!v) {
+      v = {
+        marker: L.marker(latlng, { icon: icon(), title: vehicle.label, alt: vehicle.label, keyboard: true, zIndexOffset: 1000 }),
+        trail: L.polyline(vehicle.trail, { color: '#00838f', weight: 3, opacity: 0.7, interactive: false }),
+        heading: vehicle.position.heading,
+      };
+      v.marker.bindTooltip(vehicle.label, { permanent: true, direction: 'right', offset: [14, 0], className: 'vehicle-tooltip' });
+      v.marker.on('click', () => this.follow(this.following === vehicle.id ? null : vehicle.id));
+      this.vehicleLayers.set(vehicle.id, v);
+      this.trails.addLayer(v.trail);
+      this.markers.addLayer(v.marker);
+    } else {
+      v.marker.setLatLng(latlng);
+      if (v.heading !== vehicle.position.heading) {
+        v.heading = vehicle.position.heading;
+        v.marker.setIcon(icon());
+      }
+      v.trail.setLatLngs(vehicle.trail);
+    }
+    if (this.following === vehicle.id) this.map.panTo(latlng, { animate: true, duration: 0.5 });
+  }
+
+  /** Keep vehicle `id` in view as it moves; null stops following. */
+  follow(id) {
+    this.following = id;
+    for (const [vid, v] of this.vehicleLayers) {
+      const el = v.marker.getElement();
+      if (el) el.classList.toggle('vehicle-followed', vid === id);
+    }
+    const vehicle = id && this.store.vehicles.get(id);
+    if (vehicle && vehicle.position) this.map.setView([vehicle.position.lat, vehicle.position.lon], Math.max(this.map.getZoom(), 14));
+    if (this.onFollow) this.onFollow(id);
+  }
+}
