@@ -64,8 +64,12 @@ class HubServer(socketio.AsyncServer):
         await self.eio.send_packet(eio_sid, eio_pkt)
 
     async def _drop(self, eio_sid: str) -> None:
+        # abort, no wait: its writer is stuck on a full TCP buffer and would never drain the
+        # queue; websockets' own keepalive then tears the TCP connection down.
         try:
-            await self.eio.disconnect(eio_sid)
+            await self.eio._get_socket(eio_sid).close(wait=False, abort=True)
+        except KeyError:
+            pass
         finally:
             self._dropping.discard(eio_sid)
 
