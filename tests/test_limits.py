@@ -67,7 +67,7 @@ BAD_INPUTS: list[tuple[str, str, Any, str]] = [
     (
         "open ring",
         "anchor.create",
-        lambda i: anchor(i, {"type": "Polygon", "coordinates": [SQUARE[:-1] + [[4.351, 50.84]]]}),
+        lambda i: anchor(i, {"type": "Polygon", "coordinates": [[*SQUARE[:-1], [4.351, 50.84]]]}),
         "invalid",
     ),
     (
