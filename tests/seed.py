@@ -16,6 +16,8 @@ from models.shapes import IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 
 @dataclass(frozen=True)
 class TestUser:
+    __test__ = False  # a data holder, not a test class
+
     id: str
     username: str
     token: str

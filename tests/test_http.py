@@ -1,0 +1,228 @@
+"""The HTTP API: sessions, bearer tokens, origins, and parity with the socket path."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import socketio
+
+from tests.conftest import Clients
+from tests.live import HubProcess
+from tests.seed import Seeder
+from web.api import ENDPOINTS
+
+POINT = {"type": "Point", "coordinates": [4.36, 50.84]}
+
+
+async def test_health_and_readiness(hub_server: HubProcess) -> None:
+    async with httpx.AsyncClient(base_url=hub_server.url) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+
+
+async def test_login_sets_a_session_cookie_that_works_for_http_and_sockets(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    user = await seed.user("cp")
+    incident = await seed.incident({user: "contributor"})
+    async with httpx.AsyncClient(
+        base_url=hub_server.url, headers={"Origin": hub_server.url}
+    ) as http:
+        wrong = await http.post(
+            "/api/session", json={"username": user.username, "password": "wrong password"}
+        )
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+        unknown = await http.post("/api/session", json={"username": "nobody", "password": "x"})
+        assert unknown.status_code == 401
+        login = await http.post(
+            "/api/session", json={"username": user.username, "password": user.password}
+        )
+        assert login.status_code == 200
+        cookie = login.cookies["crisishub_session"]
+        assert "httponly" in login.headers["set-cookie"].lower()
+        assert (await http.get("/api/me")).json()["user"]["username"] == user.username
+        posted = await http.post(
+            f"/api/incidents/{incident}/feed",
+            json={"client_id": str(uuid.uuid4()), "text": "from browser"},
+        )
+        assert posted.status_code == 201
+        # A cookie-authenticated write from a foreign origin is refused (CSRF).
+        foreign = await http.post(
+            f"/api/incidents/{incident}/feed",
+            json={"client_id": str(uuid.uuid4()), "text": "csrf"},
+            headers={"Origin": "http://evil.example"},
+        )
+        assert foreign.status_code == 403
+        # The browser's socket authenticates with the same cookie.
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(
+            hub_server.url,
+            headers={"Cookie": f"crisishub_session={cookie}", "Origin": hub_server.url},
+            transports=["websocket"],
+        )
+        joined = await sio.call("incident.join", {"incident_id": incident})
+        assert joined["ok"] and joined["seq"] == 1
+        await sio.disconnect()
+        assert (await http.delete("/api/session")).status_code == 200
+        http.cookies.set("crisishub_session", cookie)
+        assert (await http.get("/api/me")).status_code == 401
+    forged = socketio.AsyncClient(reconnection=False)
+    reasons: list[object] = []
+    forged.on("connect_error", reasons.append)
+    try:
+        await forged.connect(
+            hub_server.url,
+            headers={"Cookie": "crisishub_session=forged.x"},
+            transports=["websocket"],
+        )
+    except socketio.exceptions.ConnectionError:
+        pass
+    assert reasons == [{"message": "unauthorized"}]
+
+
+async def test_foreign_browser_origins_cannot_open_sockets(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    user = await seed.user("cp")
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        await client.connect(
+            hub_server.url,
+            auth={"token": user.token},
+            headers={"Origin": "http://evil.example"},
+            transports=["websocket"],
+        )
+        connected = True
+    except socketio.exceptions.ConnectionError:
+        connected = False
+    assert not connected
+    allowed = socketio.AsyncClient(reconnection=False)
+    await allowed.connect(
+        hub_server.url,
+        auth={"token": user.token},
+        headers={"Origin": hub_server.url},
+        transports=["websocket"],
+    )
+    assert allowed.connected
+    await allowed.disconnect()
+
+
+async def test_rest_and_socket_paths_give_the_same_results(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    user = await seed.user("cp")
+    incident = await seed.incident({user: "contributor"})
+    c = await clients(hub_server, user)
+    await c.join(incident)
+    headers = {"Authorization": f"Bearer {user.token}"}
+    async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
+        client_id = str(uuid.uuid4())
+        over_http = await http.post(
+            f"/api/incidents/{incident}/feed",
+            json={
+                "client_id": client_id,
+                "text": "Road N2 closed",
+                "kind": "action",
+                "location": POINT,
+            },
+        )
+        assert over_http.status_code == 201
+        # The same client_id over the socket: the same entry, nothing new written.
+        over_socket = await c.request(
+            "feed.post",
+            {
+                "incident_id": incident,
+                "client_id": client_id,
+                "text": "Road N2 closed",
+                "kind": "action",
+                "location": POINT,
+            },
+        )
+        assert over_socket["entry"] == over_http.json()["entry"]
+        await c.wait_for_seq(incident, 1)
+        assert c.incidents[incident].events[0]["data"] == over_socket["entry"]
+
+        created = await http.post(
+            f"/api/incidents/{incident}/anchors",
+            json={
+                "client_id": str(uuid.uuid4()),
+                "kind": "road_closure",
+                "label": "N2",
+                "geometry": POINT,
+            },
+        )
+        anchor = created.json()["anchor"]
+        moved = await http.patch(
+            f"/api/incidents/{incident}/anchors/{anchor['id']}",
+            json={"version": 1, "geometry": {**POINT, "coordinates": [4.37, 50.84]}},
+        )
+        assert moved.json()["anchor"]["version"] == 2
+        stale = await http.patch(
+            f"/api/incidents/{incident}/anchors/{anchor['id']}", json={"version": 1, "label": "x"}
+        )
+        assert stale.status_code == 409
+        assert stale.json()["error"]["code"] == "conflict"
+        assert stale.json()["anchor"] == moved.json()["anchor"]
+        await c.wait_for_seq(incident, 3)
+        assert c.incidents[incident].events[2]["data"] == moved.json()["anchor"]
+
+        collection = (await http.get(f"/api/incidents/{incident}/anchors")).json()
+        assert collection["type"] == "FeatureCollection"
+        assert collection["features"][0]["id"] == anchor["id"]
+        assert collection["features"][0]["properties"]["version"] == 2
+
+        events = (
+            await http.get(f"/api/incidents/{incident}/events", params={"since": 1, "limit": 5})
+        ).json()
+        assert [e["seq"] for e in events["events"]] == [2, 3] and events["seq"] == 3
+        replay = await c.call("incident.join", {"incident_id": incident, "since": 1})
+        assert replay["events"] == events["events"]
+        feed = (await http.get(f"/api/incidents/{incident}/feed")).json()["entries"]
+        assert feed == [over_socket["entry"]]
+
+        bad = await http.post(f"/api/incidents/{incident}/feed", content=b"{not json")
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
+        huge = await http.post(
+            f"/api/incidents/{incident}/feed", content=b'{"text": "' + b"x" * 1_100_000 + b'"}'
+        )
+        assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
+        bad_limit = await http.get(f"/api/incidents/{incident}/events", params={"limit": "x"})
+        assert bad_limit.status_code == 400
+        assert (await http.get(f"/api/incidents/{incident}/feed")).json()["entries"] == feed
+
+
+async def test_incidents_are_created_listed_and_filtered(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    user = await seed.user("crisis-cell", discipline="coord")
+    headers = {"Authorization": f"Bearer {user.token}"}
+    async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
+        created = await http.post(
+            "/api/incidents", json={"title": "Flooding Vesdre", "kind": "emergency"}
+        )
+        assert created.status_code == 201
+        incident = created.json()["incident"]
+        assert incident["phase"] == "monitoring" and incident["status"] == "open"
+        await http.post("/api/incidents", json={"title": "Exercise Seveso", "kind": "exercise"})
+        kinds = (await http.get("/api/incidents", params={"kind": "exercise"})).json()
+        assert [i["title"] for i in kinds["incidents"]] == ["Exercise Seveso"]
+        mine = (await http.get(f"/api/incidents/{incident['id']}")).json()["incident"]
+        assert mine["role"] == "manager"
+        bad = await http.post("/api/incidents", json={"title": "x", "kind": "drill"})
+        assert bad.status_code == 400
+        assert (
+            await http.get("/api/incidents", headers={"Authorization": "Bearer x"})
+        ).status_code == 401
+
+
+async def test_openapi_describes_every_api_route(hub_server: HubProcess) -> None:
+    async with httpx.AsyncClient(base_url=hub_server.url) as http:
+        spec = (await http.get("/api/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    for endpoint in ENDPOINTS:
+        assert endpoint.method.lower() in spec["paths"][endpoint.path], endpoint.path
+    post_feed = spec["paths"]["/api/incidents/{incident_id}/feed"]["post"]
+    schema_name = post_feed["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema_name.rsplit("/", 1)[1] in spec["components"]["schemas"]
