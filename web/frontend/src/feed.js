@@ -202,7 +202,7 @@ export class FeedPanel {
     const actions = h('div', { class: 'entry-actions' });
     if (entry.location) {
       actions.append(
-        h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.opts.show(entry.location) }, `⌖ ${t('feed.show_on_map')}`),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.opts.show(entry.location) }, t('feed.show_on_map')),
       );
       li.classList.add('has-location');
       li.addEventListener('click', (ev) => {

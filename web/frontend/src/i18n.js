@@ -5,6 +5,8 @@ export const LANGS = ['fr', 'nl', 'en'];
 const STORAGE_KEY = 'crisishub.lang';
 
 const fr = {
+  'tab.anchors': 'Ancrages',
+  'nav.skip': 'Aller au contenu',
   'app.name': 'CrisisHub',
   'nav.incidents': 'Incidents',
   'nav.logout': 'Se déconnecter',
@@ -140,6 +142,8 @@ const fr = {
 };
 
 const nl = {
+  'tab.anchors': 'Ankers',
+  'nav.skip': 'Naar de inhoud',
   'app.name': 'CrisisHub',
   'nav.incidents': 'Incidenten',
   'nav.logout': 'Afmelden',
@@ -275,6 +279,8 @@ const nl = {
 };
 
 const en = {
+  'tab.anchors': 'Anchors',
+  'nav.skip': 'Skip to content',
   'app.name': 'CrisisHub',
   'nav.incidents': 'Incidents',
   'nav.logout': 'Log out',

@@ -13,7 +13,7 @@ const EDIT_DEBOUNCE_MS = 250;
 
 export function createMap(element, { tileUrl, basemapUrl = '/static/dist/basemap.geojson' }) {
   L.PM.setOptIn(true); // only anchors (pmIgnore: false) are editable, never the base layer
-  const map = L.map(element, { center: BELGIUM_CENTER, zoom: 8, zoomControl: true, keyboard: true });
+  const map = L.map(element, { center: BELGIUM_CENTER, zoom: 8, keyboard: true, pmIgnore: false });
   L.control.scale({ imperial: false }).addTo(map);
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
@@ -34,6 +34,7 @@ async function loadBasemap(map, url) {
   map.createPane('basemap').style.zIndex = 200;
   L.geoJSON(data, {
     pane: 'basemap',
+    attribution: 'Natural Earth',
     interactive: false,
     style: (f) => {
       const role = f.properties.role;
@@ -115,6 +116,7 @@ export class AnchorLayer {
       removalMode: true,
     });
     map.pm.setGlobalOptions({ snappable: true });
+    this._labelToolbar();
     map.on('pm:create', ({ layer }) => {
       const geometry = layer.toGeoJSON().geometry;
       map.removeLayer(layer); // the anchor appears when the hub has stored it
@@ -124,14 +126,29 @@ export class AnchorLayer {
       const anchor = this._anchorOf(layer);
       if (!anchor) return;
       // Put it back until the hub confirms; the confirmed deletion removes it for good.
+      this._drop(anchor.id);
       this.render(anchor.id);
       this.actions.remove(anchor);
     });
   }
 
+  /** geoman titles its button containers only: name the buttons for screen readers too. */
+  _labelToolbar() {
+    for (const box of this.map.getContainer().querySelectorAll('.leaflet-pm-toolbar .button-container[title]')) {
+      const button = box.querySelector('.leaflet-buttons-control-button');
+      if (button) button.setAttribute('aria-label', box.title);
+    }
+  }
+
   setLang(lang) {
-    if (this.canEdit) this.map.pm.setLang(lang);
-    for (const id of this.layers.keys()) this.render(id);
+    if (this.canEdit) {
+      this.map.pm.setLang(lang);
+      this._labelToolbar();
+    }
+    for (const [id, layer] of this.layers) {
+      const anchor = this.store.anchors.get(id);
+      if (anchor) this._label(layer, anchor);
+    }
   }
 
   _anchorOf(layer) {
@@ -159,8 +176,11 @@ export class AnchorLayer {
     const anchor = this.store.anchors.get(id);
     const old = this.layers.get(id);
     if (!anchor) return this._drop(id);
-    if (old && old.anchorVersion === anchor.version && sameGeometry(old, anchor.geometry) && old.anchorKind === anchor.kind && old.anchorLabel === anchor.label) {
-      return; // an echo of what is drawn already (e.g. our own edit)
+    if (old && sameGeometry(old, anchor.geometry) && old.anchorKind === anchor.kind) {
+      // Same shape (e.g. the echo of our own edit): keep the layer, so editing goes on.
+      old.anchorVersion = anchor.version;
+      if (old.anchorLabel !== anchor.label) this._label(old, anchor);
+      return;
     }
     const layer = this._makeLayer(anchor);
     if (old) this.group.removeLayer(old);
@@ -190,14 +210,21 @@ export class AnchorLayer {
     layer.anchorId = anchor.id;
     layer.anchorVersion = anchor.version;
     layer.anchorKind = anchor.kind;
-    layer.anchorLabel = anchor.label;
     layer.anchorGeometry = JSON.stringify(anchor.geometry);
     if (layer.options) layer.options.pmIgnore = pmIgnore;
     if (this.canEdit && L.PM.reInitLayer) L.PM.reInitLayer(layer);
     layer.bindPopup(() => this._popup(anchor.id));
-    if (anchor.label) layer.bindTooltip(anchor.label, { direction: 'top', offset: [0, -14], className: 'anchor-label' });
+    this._label(layer, anchor);
     if (this.canEdit) layer.on('pm:edit', () => this._edited(layer));
     return layer;
+  }
+
+  _label(layer, anchor) {
+    layer.anchorLabel = anchor.label;
+    layer.unbindTooltip();
+    if (anchor.label) layer.bindTooltip(anchor.label, { direction: 'top', offset: [0, -14], className: 'anchor-label' });
+    const el = layer.getElement && layer.getElement();
+    if (el && layer instanceof L.Marker) el.title = `${t(`anchor.${anchor.kind}`)}: ${anchor.label || ''}`;
   }
 
   /** Geometry edits arrive in bursts (each vertex, each drag step): send the last one. */

@@ -90,3 +90,26 @@ export function toast(text, kind = 'info') {
   region.append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
 }
+
+/** The top bar's logout button (base.html): end the session, then go to the login page. */
+export function bindLogout(doc = document) {
+  const button = doc.getElementById('logout');
+  if (!button) return;
+  button.addEventListener('click', async () => {
+    try {
+      await api('DELETE', '/api/session');
+    } finally {
+      location.assign('/login');
+    }
+  });
+}
+
+/** The page's JSON config from `<script id="config" type="application/json">`, or {}. */
+export function readConfig(doc = document) {
+  const el = doc.getElementById('config');
+  try {
+    return el ? JSON.parse(el.textContent) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,516 @@
+// The incident page: map, feed, convoys, presence, connection state. It follows protocol.md
+// like any other client; IncidentSync recovers missed events by seq after any reconnect.
+
+import './app.css';
+import { io } from 'socket.io-client';
+import L from './leaflet-global.js';
+import { applyI18n, bindLangSwitch, getLang, initLang, onLangChange, t } from './i18n.js';
+import { IncidentSync } from './recovery.js';
+import { IncidentStore } from './store.js';
+import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
+import { FeedPanel } from './feed.js';
+import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
+import { field, openDialog, select } from './dialog.js';
+import { api, bindLogout, errorText, formatTime, h, readConfig, toast, uuid4 } from './util.js';
+
+const ACK_TIMEOUT_MS = 10000;
+const JOIN_TIMEOUT_MS = 20000;
+const PHASES = ['monitoring', 'municipal', 'provincial', 'federal'];
+
+const config = readConfig();
+const incidentId = String(config.incident_id);
+const role = (config.user && config.user.role) || 'viewer';
+const canWrite = role === 'contributor' || role === 'manager';
+const isManager = role === 'manager';
+
+initLang(config.lang);
+bindLangSwitch();
+bindLogout();
+
+const store = new IncidentStore();
+const $ = (id) => document.getElementById(id);
+
+// ---------------------------------------------------------------- socket and requests
+const socket = io({ transports: ['websocket', 'polling'] });
+
+/** Emit with an ack; resolves with the ack, rejects on timeout or disconnect. */
+function request(event, payload, timeout = ACK_TIMEOUT_MS) {
+  return socket.timeout(timeout).emitWithAck(event, payload);
+}
+
+/**
+ * A write: resolves with the ack's data or null after telling the user why. Writes carrying
+ * a `client_id` are retried after a lost ack, since the hub answers a repeat with the first result.
+ */
+async function write(event, payload, { retries = payload.client_id ? 2 : 0, onError } = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    let ack;
+    try {
+      ack = await request(event, payload);
+    } catch {
+      if (attempt < retries) continue;
+      toast(t('error.timeout'), 'error');
+      return null;
+    }
+    if (ack && ack.ok) return ack;
+    const error = (ack && ack.error) || { code: 'unavailable' };
+    if (!(onError && onError(error, ack))) toast(errorText(error), 'error');
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- connection state
+const connEl = $('conn-state');
+let connState = 'connecting';
+function setConn(state) {
+  connState = state;
+  connEl.className = `conn conn-${state}`;
+  connEl.textContent = t(`conn.${state}`);
+  if (state === 'unauthorized') connEl.append(' ', h('a', { href: '/login' }, t('login.submit')));
+}
+
+// ---------------------------------------------------------------- map
+const map = createMap($('map'), { tileUrl: config.tile_url });
+let firstSnapshot = true;
+
+const anchorActions = {
+  async create(geometry) {
+    const values = await anchorDialog({ kind: defaultKind(geometry), label: '' }, true);
+    if (!values) return;
+    const ack = await write('anchor.create', {
+      incident_id: incidentId,
+      client_id: uuid4(),
+      kind: values.kind,
+      label: values.label,
+      geometry,
+      properties: {},
+    });
+    if (ack) store.upsertAnchor(ack.anchor);
+  },
+  async update(anchor, changes) {
+    const ack = await write(
+      'anchor.update',
+      { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version, ...changes },
+      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, changes), true) },
+    );
+    if (ack) store.upsertAnchor(ack.anchor);
+    else anchors.render(anchor.id); // undo the local edit: draw the stored state again
+  },
+  async remove(anchor) {
+    const ack = await write(
+      'anchor.delete',
+      { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version },
+      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, null), true) },
+    );
+    if (ack) store.upsertAnchor({ ...(ack.anchor || anchor), deleted: true });
+  },
+  async confirmRemove(anchor) {
+    map.closePopup();
+    const answer = await openDialog({
+      title: t('anchor.delete_confirm'),
+      body: h('p', {}, `${t(`anchor.${anchor.kind}`)} — ${anchor.label || ''}`),
+      actions: [
+        { label: t('feed.cancel'), value: 'cancel' },
+        { label: t('anchor.delete'), value: 'delete', primary: true },
+      ],
+    });
+    if (answer) await anchorActions.remove(anchor);
+  },
+  async edit(anchor) {
+    map.closePopup();
+    const values = await anchorDialog(anchor, false);
+    if (values && values.label !== anchor.label) await anchorActions.update(anchor, { label: values.label });
+  },
+};
+
+function defaultKind(geometry) {
+  if (geometry.type === 'Point') return 'command_post';
+  if (geometry.type === 'LineString') return 'road_closure';
+  return 'exclusion_zone';
+}
+
+/** Kind (only for a new anchor: `anchor.update` cannot change it) and label. */
+async function anchorDialog(anchor, isNew) {
+  const kind = select('kind', ANCHOR_KINDS, (k) => t(`anchor.${k}`), anchor.kind, { disabled: !isNew });
+  const label = h('input', { name: 'label', type: 'text', maxlength: 200, required: true, value: anchor.label || '' });
+  const answer = await openDialog({
+    title: isNew ? t('anchor.new') : t('anchor.edit'),
+    body: h('div', {}, field(t('anchor.kind'), kind), field(t('anchor.label'), label)),
+    actions: [
+      { label: t('feed.cancel'), value: 'cancel' },
+      { label: t('anchor.save'), value: 'save', primary: true },
+    ],
+    validate: () => label.reportValidity(),
+  });
+  return answer ? { kind: kind.value, label: label.value.trim() } : null;
+}
+
+/** A stale version: show the anchor as it is now, then keep it or apply the change on top. */
+async function showConflict(current, changes) {
+  if (!current) return;
+  store.upsertAnchor(current);
+  anchors.render(String(current.id));
+  const who = current.updated_by && (current.updated_by.name || current.updated_by);
+  const answer = await openDialog({
+    title: t('conflict.title'),
+    className: 'dialog-conflict',
+    body: h(
+      'div',
+      {},
+      h('p', {}, t('conflict.text')),
+      h(
+        'dl',
+        { class: 'conflict-state' },
+        h('dt', {}, t('anchor.kind')),
+        h('dd', {}, t(`anchor.${current.kind}`)),
+        h('dt', {}, t('anchor.label')),
+        h('dd', {}, current.label || ''),
+        h('dt', {}, t('anchor.version')),
+        h('dd', {}, String(current.version)),
+        h('dt', {}, t('anchor.updated')),
+        h('dd', {}, `${formatTime(current.updated_at, true)}${who ? ` — ${who}` : ''}`),
+      ),
+    ),
+    actions: [
+      { label: t('conflict.keep_theirs'), value: 'cancel', primary: true },
+      { label: changes ? t('conflict.apply_mine') : t('anchor.delete'), value: 'mine' },
+    ],
+  });
+  if (!answer) return;
+  const fresh = store.anchors.get(String(current.id));
+  if (!fresh) return;
+  if (changes) await anchorActions.update(fresh, changes);
+  else await anchorActions.remove(fresh);
+}
+
+const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
+const convoys = new ConvoyLayer(map, store);
+
+// ---------------------------------------------------------------- feed
+const feed = new FeedPanel($('panel-feed'), store, {
+  canWrite,
+  post: async (payload) =>
+    Boolean(await write('feed.post', { incident_id: incidentId, client_id: uuid4(), ...payload }).then(stored)),
+  correct: async (entry, text, reason) =>
+    Boolean(
+      await write('feed.correct', { incident_id: incidentId, entry_id: entry.id, client_id: uuid4(), text, reason }).then(stored),
+    ),
+  pick: () => pickPoint(map),
+  show: (geometry) => {
+    showGeometry(map, geometry);
+    showPin(geometry);
+  },
+});
+
+/** Show our own entry at once; the event that follows carries the same entry. */
+function stored(ack) {
+  if (ack && ack.entry) store.addEntry(ack.entry);
+  return ack;
+}
+
+let pin = null;
+function showPin(geometry) {
+  if (pin) pin.remove();
+  if (geometry.type !== 'Point') return;
+  const [lon, lat] = geometry.coordinates;
+  pin = L.circleMarker([lat, lon], { radius: 14, color: '#000', weight: 3, fill: false, className: 'feed-pin', interactive: false }).addTo(map);
+  setTimeout(() => pin && pin.remove(), 6000);
+}
+
+// ---------------------------------------------------------------- side panels
+function renderAnchorList() {
+  const list = [...store.anchors.values()].sort((a, b) => a.kind.localeCompare(b.kind) || (a.label || '').localeCompare(b.label || ''));
+  $('panel-anchors').replaceChildren(
+    list.length
+      ? h(
+          'ul',
+          { class: 'anchor-list' },
+          list.map((a) => {
+            const icon = h('span', { class: 'anchor-list-icon', 'aria-hidden': 'true' });
+            icon.innerHTML = anchorSymbol(a.kind); // our own static SVG, never user data
+            return h(
+              'li',
+              {},
+              icon,
+              h(
+                'div',
+                { class: 'anchor-main' },
+                h('button', { type: 'button', class: 'link', onclick: () => anchors.focus(a.id) }, a.label || '—'),
+                h('span', { class: 'muted' }, t(`anchor.${a.kind}`)),
+              ),
+              canWrite
+                ? h(
+                    'div',
+                    { class: 'anchor-actions' },
+                    h('button', { type: 'button', class: 'btn btn-small', onclick: () => anchorActions.edit(a) }, t('anchor.edit')),
+                    h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => anchorActions.confirmRemove(a) }, t('anchor.delete')),
+                  )
+                : null,
+            );
+          }),
+        )
+      : h('p', { class: 'muted' }, '—'),
+  );
+}
+
+function renderConvoys() {
+  const root = $('panel-convoys');
+  const groups = [...store.convoys.values()].map((c) => ({ convoy: c, vehicles: [] }));
+  const byId = new Map(groups.map((g) => [g.convoy.id, g]));
+  const loose = { convoy: { id: '', name: '—' }, vehicles: [] };
+  for (const v of store.vehicles.values()) (byId.get(v.convoy_id) || loose).vehicles.push(v);
+  if (loose.vehicles.length) groups.push(loose);
+  const vehicleRow = (v) => {
+    const following = convoys.following === v.id;
+    return h(
+      'li',
+      { class: following ? 'vehicle followed' : 'vehicle' },
+      h('span', { class: 'vehicle-name' }, v.label),
+      h('span', { class: 'muted' }, v.position ? formatTime(v.position.ts) : '—'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-small',
+          'aria-pressed': following ? 'true' : 'false',
+          disabled: !v.position,
+          onclick: () => convoys.follow(following ? null : v.id),
+        },
+        following ? t('convoys.unfollow') : t('convoys.follow'),
+      ),
+    );
+  };
+  root.replaceChildren(
+    groups.length
+      ? h('div', {}, groups.map((g) => h('section', { class: 'convoy' }, h('h3', {}, g.convoy.name || g.convoy.id), h('ul', { class: 'vehicles' }, g.vehicles.map(vehicleRow)))))
+      : h('p', { class: 'muted' }, t('convoys.none')),
+    h('h3', {}, t('convoys.alerts')),
+    store.alerts.length
+      ? h('ol', { class: 'alerts', 'aria-live': 'polite' }, store.alerts.map(alertRow))
+      : h('p', { class: 'muted' }, t('convoys.no_alerts')),
+  );
+}
+
+function alertText(a) {
+  const vehicle = store.vehicles.get(String(a.vehicle_id));
+  const anchor = a.anchor_id != null ? store.anchors.get(String(a.anchor_id)) : null;
+  const target = anchor ? ` ${anchor.label || t(`anchor.${anchor.kind}`)}` : '';
+  const eta = a.eta_s != null ? ` (ETA ${Math.round(a.eta_s / 60)} min)` : '';
+  return `${vehicle ? vehicle.label : a.vehicle_id} ${t(`alert.${a.alert}`)}${target}${eta}`;
+}
+
+function alertRow(a) {
+  return h(
+    'li',
+    { class: `alert alert-${a.alert}` },
+    h('time', {}, formatTime(a.ts || a.at)),
+    ' ',
+    h(
+      'button',
+      { type: 'button', class: 'link', onclick: () => showGeometry(map, { type: 'Point', coordinates: [a.lon, a.lat] }) },
+      alertText(a),
+    ),
+  );
+}
+
+function renderOnline() {
+  $('online-count').textContent = String(store.online.length);
+  $('panel-online').replaceChildren(
+    store.online.length
+      ? h('ul', { class: 'online' }, store.online.map((u) => h('li', {}, h('span', { class: 'dot', 'aria-hidden': 'true' }), u.name, ' ', h('span', { class: 'muted' }, u.organisation || ''))))
+      : h('p', { class: 'muted' }, t('online.none')),
+  );
+}
+
+function renderIncident() {
+  const incident = store.incident;
+  if (!incident) return;
+  $('incident-title').textContent = incident.title;
+  document.title = `${incident.kind === 'exercise' ? `[${t('kind.exercise').toUpperCase()}] ` : ''}${incident.title} — CrisisHub`;
+  $('exercise-banner').hidden = incident.kind !== 'exercise';
+  document.body.classList.toggle('is-exercise', incident.kind === 'exercise');
+  const badges = $('incident-badges');
+  badges.replaceChildren(
+    h('span', { class: `badge kind-${incident.kind}` }, t(`kind.${incident.kind}`)),
+    h('span', { class: 'badge' }, `${t('incident.phase')}: ${t(`phase.${incident.phase}`)}`),
+    h('span', { class: `badge status-${incident.status}` }, t(`status.${incident.status}`)),
+  );
+  if (isManager) badges.append(managerControls(incident));
+}
+
+function managerControls(incident) {
+  const phase = select('phase', PHASES, (p) => t(`phase.${p}`), incident.phase, { 'aria-label': t('incident.phase') });
+  const status = select('status', ['open', 'closed'], (s) => t(`status.${s}`), incident.status, { 'aria-label': t('incident.status') });
+  return h(
+    'form',
+    {
+      class: 'manager-controls',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          store.setIncident(await api('PATCH', `/api/incidents/${encodeURIComponent(incidentId)}`, { phase: phase.value, status: status.value }));
+        } catch (error) {
+          toast(errorText(error), 'error');
+        }
+      },
+    },
+    phase,
+    status,
+    h('button', { type: 'submit', class: 'btn btn-small' }, t('incident.save')),
+  );
+}
+
+// ---------------------------------------------------------------- tabs (WAI-ARIA tabs pattern)
+function initTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  const choose = (tab) => {
+    for (const other of tabs) {
+      const on = other === tab;
+      other.setAttribute('aria-selected', String(on));
+      other.tabIndex = on ? 0 : -1;
+      $(other.getAttribute('aria-controls')).hidden = !on;
+    }
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => choose(tab));
+    tab.addEventListener('keydown', (ev) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[ev.key];
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      choose(next);
+      next.focus();
+    });
+  });
+}
+
+// ---------------------------------------------------------------- store → views
+store.subscribe((change) => {
+  switch (change.type) {
+    case 'reset':
+      renderIncident();
+      anchors.renderAll();
+      renderAnchorList();
+      convoys.renderAll();
+      renderConvoys();
+      feed.render();
+      renderOnline();
+      break;
+    case 'incident':
+      renderIncident();
+      break;
+    case 'anchor':
+      anchors.render(change.id);
+      renderAnchorList();
+      break;
+    case 'feed':
+      feed.render();
+      if (change.entry && change.entry.priority === 'flash' && !firstSnapshot) toast(`FLASH — ${change.entry.text}`, 'flash');
+      break;
+    case 'convoys':
+      convoys.renderAll();
+      renderConvoys();
+      break;
+    case 'vehicle':
+      convoys.renderVehicle(change.vehicle);
+      break;
+    case 'alert':
+      renderConvoys();
+      toast(alertText(change.alert), 'alert');
+      break;
+    case 'presence':
+      renderOnline();
+      break;
+    default:
+  }
+});
+convoys.onFollow = renderConvoys;
+
+// ---------------------------------------------------------------- convoys over HTTP
+let convoyRefresh = null;
+/** Latest convoys and their stored tracks: after a snapshot, a replay, or an unknown vehicle. */
+function refreshConvoys() {
+  clearTimeout(convoyRefresh);
+  convoyRefresh = setTimeout(async () => {
+    try {
+      const data = await api('GET', `/api/incidents/${encodeURIComponent(incidentId)}/convoys`);
+      store.setConvoys(Array.isArray(data) ? data : data.convoys || []);
+    } catch {
+      return; // keep what we have; positions keep coming over the socket
+    }
+    await Promise.all(
+      [...store.vehicles.keys()].map((id) =>
+        api('GET', `/api/vehicles/${encodeURIComponent(id)}/track`)
+          .then((track) => store.setTrack(id, track))
+          .catch(() => {}),
+      ),
+    );
+  }, 300);
+}
+
+// ---------------------------------------------------------------- recovery
+const sync = new IncidentSync({
+  incidentId,
+  request: (event, payload) => request(event, payload, JOIN_TIMEOUT_MS),
+  onSnapshot: (snapshot, incident) => {
+    store.reset(snapshot, incident);
+    if (firstSnapshot) anchors.fitAll();
+    firstSnapshot = false;
+    refreshConvoys();
+  },
+  onEvent: (event) => store.apply(event),
+  onIncident: (incident) => store.setIncident(incident),
+  onState: (state, error) => {
+    if (!socket.connected) return;
+    if (state === 'error' && error && (error.code === 'forbidden' || error.code === 'not_found')) {
+      sync.stop();
+      toast(errorText(error), 'error');
+    }
+    setConn(state === 'live' ? 'live' : state);
+  },
+});
+
+let connectedBefore = false;
+socket.on('connect', async () => {
+  setConn('syncing');
+  const replay = connectedBefore;
+  connectedBefore = true;
+  const ok = await sync.connect();
+  if (ok && replay) refreshConvoys(); // positions are not replayed: fetch the latest
+});
+socket.on('disconnect', (reason) => {
+  sync.disconnect();
+  setConn('offline');
+  // Socket.IO does not reconnect after the server closed the socket itself, which a hub
+  // shutting down may do: try again; a refusal then arrives as connect_error.
+  if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
+});
+socket.on('connect_error', (err) => {
+  setConn(err && err.message === 'unauthorized' ? 'unauthorized' : 'offline');
+});
+socket.on('incident.event', (event) => sync.handleEvent(event));
+socket.on('convoy.positions', (msg) => {
+  if (!msg || String(msg.incident_id) !== incidentId) return;
+  if (store.applyPositions(msg.positions).length) refreshConvoys();
+});
+socket.on('presence', (msg) => {
+  if (msg && String(msg.incident_id) === incidentId) store.setOnline(msg.online);
+});
+
+// ---------------------------------------------------------------- language
+onLangChange((lang) => {
+  applyI18n();
+  setConn(connState);
+  anchors.setLang(lang);
+  feed.build();
+  renderIncident();
+  renderAnchorList();
+  renderConvoys();
+  renderOnline();
+});
+
+initTabs();
+anchors.setLang(getLang());
+setConn('connecting');
+renderAnchorList();
+renderConvoys();
+renderOnline();
