@@ -13,8 +13,8 @@ from models import Incident, Membership, Role, Status
 async def member_role(session: AsyncSession, user_id: str, incident_id: str) -> Role | None:
     role = await session.scalar(
         select(Membership.role).where(
-            Membership.incident_id == incident_id,  # type: ignore[arg-type]
-            Membership.user_id == user_id,  # type: ignore[arg-type]
+            Membership.incident_id == incident_id,
+            Membership.user_id == user_id,
         )
     )
     return Role(role) if role else None
@@ -34,10 +34,9 @@ async def require_role(
             select(Incident, Membership.role)
             .outerjoin(
                 Membership,
-                (Membership.incident_id == Incident.id)  # type: ignore[arg-type]
-                & (Membership.user_id == principal.user_id),
+                (Membership.incident_id == Incident.id) & (Membership.user_id == principal.user_id),
             )
-            .where(Incident.id == incident_id)  # type: ignore[arg-type]
+            .where(Incident.id == incident_id)
         )
     ).first()
     if row is None:

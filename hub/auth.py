@@ -70,8 +70,8 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
     row = (
         await session.execute(
             select(ApiToken, User, Organisation)
-            .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
-            .join(Organisation, Organisation.id == User.organisation_id)  # type: ignore[arg-type]
+            .join(User, User.id == ApiToken.user_id)
+            .join(Organisation, Organisation.id == User.organisation_id)
             .where(ApiToken.token_hash == token_digest(raw))
         )
     ).first()

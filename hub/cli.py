@@ -151,8 +151,8 @@ def cmd_incident_create(args: argparse.Namespace) -> None:
         username, _, role = spec.rpartition(":")
         if not username:
             _fail(f"invalid: --member takes USERNAME:ROLE, not {spec!r}")
-        members.append(MemberIn(username=username, role=role))  # type: ignore[arg-type]
-    payload = IncidentCreateIn(title=args.title, kind=args.kind)  # type: ignore[arg-type]
+        members.append(MemberIn(username=username, role=role))
+    payload = IncidentCreateIn(title=args.title, kind=args.kind)
     incident = run_action(lambda hub: create_incident(hub, None, payload, members))
     print(incident["id"])
 

@@ -20,7 +20,7 @@ async def take_seq(session: AsyncSession, incident_id: str) -> int:
     """
     result = await session.execute(
         update(Incident)
-        .where(Incident.id == incident_id)  # type: ignore[arg-type]
+        .where(Incident.id == incident_id)
         .values(last_seq=Incident.last_seq + 1)
         .returning(Incident.last_seq)
     )
@@ -52,8 +52,8 @@ async def events_since(
 ) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Event)
-        .where(Event.incident_id == incident_id, Event.seq > since)  # type: ignore[arg-type]
-        .order_by(Event.seq)  # type: ignore[arg-type]
+        .where(Event.incident_id == incident_id, Event.seq > since)
+        .order_by(Event.seq)
         .limit(limit)
     )
     return [event_public(row) for row in rows]

@@ -27,8 +27,8 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
             )
             earlier = await session.scalar(
                 select(Anchor).where(
-                    Anchor.incident_id == payload.incident_id,  # type: ignore[arg-type]
-                    Anchor.client_id == payload.client_id,  # type: ignore[arg-type]
+                    Anchor.incident_id == payload.incident_id,
+                    Anchor.client_id == payload.client_id,
                 )
             )
             if earlier is not None:
@@ -52,8 +52,8 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
         async with hub.db.read() as session:
             earlier = await session.scalar(
                 select(Anchor).where(
-                    Anchor.incident_id == payload.incident_id,  # type: ignore[arg-type]
-                    Anchor.client_id == payload.client_id,  # type: ignore[arg-type]
+                    Anchor.incident_id == payload.incident_id,
+                    Anchor.client_id == payload.client_id,
                 )
             )
         if earlier is None:
@@ -103,7 +103,7 @@ async def _change(
         seq = await take_seq(session, incident_id)
         anchor = await session.scalar(
             select(Anchor)
-            .where(Anchor.id == anchor_id, Anchor.incident_id == incident_id)  # type: ignore[arg-type]
+            .where(Anchor.id == anchor_id, Anchor.incident_id == incident_id)
             .with_for_update()
         )
         if anchor is None or anchor.deleted_at is not None:
@@ -146,7 +146,7 @@ async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list
 async def live_anchors(session: Any, incident_id: str) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Anchor)
-        .where(Anchor.incident_id == incident_id, Anchor.deleted_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(Anchor.incident_id == incident_id, Anchor.deleted_at.is_(None))
         .order_by(Anchor.created_at)
     )
     return [anchor_public(row) for row in rows]

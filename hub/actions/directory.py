@@ -37,7 +37,7 @@ async def add_user(hub: Hub, principal: Principal | None, payload: UserIn) -> di
     try:
         async with hub.db.write() as session:
             organisation = await session.scalar(
-                select(Organisation).where(Organisation.name == payload.organisation)  # type: ignore[arg-type]
+                select(Organisation).where(Organisation.name == payload.organisation)
             )
             if organisation is None:
                 raise HubError("not_found", f"no organisation named {payload.organisation!r}")
@@ -68,7 +68,7 @@ async def create_token(
     """A new token for a user: (token id, raw token). The raw token is shown once, never stored."""
     raw = new_token()
     async with hub.db.write() as session:
-        user = await session.scalar(select(User).where(User.username == username))  # type: ignore[arg-type]
+        user = await session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             raise HubError("not_found", f"no active user named {username!r}")
         if principal is not None and principal.user_id != user.id:
@@ -88,7 +88,7 @@ async def revoke_token(hub: Hub, principal: Principal | None, token_id: str) -> 
             require_admin(principal)
         await session.execute(
             update(ApiToken)
-            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
     await hub.notifier.control({"type": "token.revoked", "token_id": token_id})
@@ -97,7 +97,7 @@ async def revoke_token(hub: Hub, principal: Principal | None, token_id: str) -> 
 async def login(hub: Hub, username: str, password: str) -> str:
     """Check a password and open a browser session; returns the raw session token."""
     async with hub.db.read() as session:
-        user = await session.scalar(select(User).where(User.username == username))  # type: ignore[arg-type]
+        user = await session.scalar(select(User).where(User.username == username))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise HubError("unauthorized", "wrong username or password")
     if not user.active:

@@ -14,7 +14,7 @@ from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.public import entry_public
-from models import FeedEntry, Organisation, Role, User
+from models import EntryKind, FeedEntry, Organisation, Priority, Role, User
 from models.shapes import FeedCorrectIn, FeedPostIn
 
 
@@ -23,20 +23,23 @@ async def post_entry(hub: Hub, principal: Principal, payload: FeedPostIn) -> dic
 
 
 async def correct_entry(hub: Hub, principal: Principal, payload: FeedCorrectIn) -> dict[str, Any]:
-    """A correction is a new entry pointing at the original, which stays as it was."""
-    post = FeedPostIn(
-        incident_id=payload.incident_id, client_id=payload.client_id, text=payload.text
-    )
+    """A correction is a new entry pointing at the original, which stays as it was.
+
+    It keeps the original's kind, priority and location, so a corrected flash stays a flash.
+    """
     async with hub.db.read() as session:
         original = await session.get(FeedEntry, payload.entry_id)
         if original is None or original.incident_id != payload.incident_id:
             await require_role(session, principal, payload.incident_id, Role.VIEWER)
             raise HubError("not_found", "no such feed entry in this incident")
-        post.kind, post.priority, post.location = (
-            original.kind,  # type: ignore[assignment]
-            original.priority,  # type: ignore[assignment]
-            original.location,
-        )
+    post = FeedPostIn(
+        incident_id=payload.incident_id,
+        client_id=payload.client_id,
+        text=payload.text,
+        kind=EntryKind(original.kind),
+        priority=Priority(original.priority),
+        location=original.location,
+    )
     return await _append(hub, principal, post, corrects=payload.entry_id, reason=payload.reason)
 
 
@@ -96,7 +99,7 @@ async def _by_client_id(
 ) -> dict[str, Any] | None:
     rows = await _entries_with_authors(
         session,
-        (FeedEntry.incident_id == incident_id) & (FeedEntry.client_id == client_id),  # type: ignore[arg-type]
+        (FeedEntry.incident_id == incident_id) & (FeedEntry.client_id == client_id),
         limit=1,
     )
     return rows[0] if rows else None
@@ -110,7 +113,7 @@ async def recent_entries(
         session,
         FeedEntry.incident_id == incident_id,
         limit=limit,
-        newest_first=True,  # type: ignore[arg-type]
+        newest_first=True,
     )
     rows.reverse()
     return rows
@@ -123,7 +126,7 @@ async def list_entries(
         await require_role(session, principal, incident_id, Role.VIEWER)
         condition = FeedEntry.incident_id == incident_id
         if before_seq is not None:
-            condition = condition & (FeedEntry.seq < before_seq)  # type: ignore[assignment]
+            condition = condition & (FeedEntry.seq < before_seq)
         rows = await _entries_with_authors(session, condition, limit=limit, newest_first=True)
     rows.reverse()
     return rows
@@ -132,11 +135,11 @@ async def list_entries(
 async def _entries_with_authors(
     session: AsyncSession, condition: Any, *, limit: int, newest_first: bool = False
 ) -> list[dict[str, Any]]:
-    order = FeedEntry.seq.desc() if newest_first else FeedEntry.seq  # type: ignore[attr-defined]
+    order = FeedEntry.seq.desc() if newest_first else FeedEntry.seq
     result = await session.execute(
         select(FeedEntry, User, Organisation.name)
-        .join(User, User.id == FeedEntry.author_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.id == User.organisation_id)  # type: ignore[arg-type]
+        .join(User, User.id == FeedEntry.author_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(condition)
         .order_by(order)
         .limit(limit)

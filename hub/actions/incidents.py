@@ -93,9 +93,9 @@ async def list_incidents(
     """The incidents the caller is a member of, newest first."""
     query = (
         select(Incident, Membership.role)
-        .join(Membership, Membership.incident_id == Incident.id)  # type: ignore[arg-type]
-        .where(Membership.user_id == principal.user_id)  # type: ignore[arg-type]
-        .order_by(Incident.created_at.desc())  # type: ignore[attr-defined]
+        .join(Membership, Membership.incident_id == Incident.id)
+        .where(Membership.user_id == principal.user_id)
+        .order_by(Incident.created_at.desc())
         .limit(500)
     )
     for column, value in (
@@ -167,9 +167,9 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
         await require_role(session, principal, incident_id, Role.VIEWER)
         rows = await session.execute(
             select(Membership.role, User, Organisation.name)
-            .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-            .join(Organisation, Organisation.id == User.organisation_id)  # type: ignore[arg-type]
-            .where(Membership.incident_id == incident_id)  # type: ignore[arg-type]
+            .join(User, User.id == Membership.user_id)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(Membership.incident_id == incident_id)
             .order_by(User.username)
         )
         return [
@@ -195,7 +195,7 @@ async def _manager_or_operator(
 
 
 async def _user_by_name(session: AsyncSession, username: str) -> User:
-    user = await session.scalar(select(User).where(User.username == username))  # type: ignore[arg-type]
+    user = await session.scalar(select(User).where(User.username == username))
     if user is None:
         raise HubError("not_found", f"no user named {username!r}")
     return user
