@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from models.anchor import AnchorKind
 from models.directory import Discipline
@@ -29,16 +30,12 @@ def _geometry(value: Any) -> dict[str, Any]:
     except GeometryError as error:
         if error.too_large:
             # Surfaces as error type "too_large" (see hub.errors.from_validation).
-            from pydantic_core import PydanticCustomError
-
             raise PydanticCustomError("too_large", str(error)) from None
         raise ValueError(str(error)) from None
 
 
 def _properties(value: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(value, separators=(",", ":"))) > MAX_PROPERTIES_BYTES:
-        from pydantic_core import PydanticCustomError
-
         raise PydanticCustomError("too_large", f"properties exceed {MAX_PROPERTIES_BYTES} bytes")
     return value
 

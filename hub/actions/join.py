@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
+from hub.actions.convoys import convoy_snapshot
 from hub.actions.feed import recent_entries
 from hub.auth import Principal
 from hub.context import Hub
@@ -44,8 +45,6 @@ async def join_incident(
 
 
 async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> dict[str, Any]:
-    from hub.actions.convoys import convoy_snapshot
-
     return {
         "anchors": feature_collection(await live_anchors(session, incident_id)),
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),
