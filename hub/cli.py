@@ -65,10 +65,17 @@ def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
     async def go() -> Any:
         settings = settings_for_cli()
         db = Database(settings.database_url)
-        hub = Hub(settings=settings, db=db, notifier=Notifier(None))
+        notifier, close_notifier = Notifier(None), None
+        if settings.redis_url:  # so running instances hear of operator actions
+            from hub.redis_sync import cli_notifier
+
+            notifier, close_notifier = cli_notifier(settings.redis_url)
+        hub = Hub(settings=settings, db=db, notifier=notifier)
         try:
             return await action(hub)
         finally:
+            if close_notifier is not None:
+                await close_notifier()
             await db.dispose()
 
     return asyncio.run(go())
@@ -94,15 +101,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
         settings = Settings(**overrides)
     except ValidationError as error:
         _fail(f"configuration: {from_validation(error).message}")
+    app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         ws="websockets",
         log_level="info",
         proxy_headers=True,
         timeout_graceful_shutdown=5,
+        log_config=_uvicorn_log_config(),
     )
+
+
+def _uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration, with the secret-masking filter on every handler."""
+    from copy import deepcopy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": "hub.logs.RedactSecrets"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return config
 
 
 def cmd_org_add(args: argparse.Namespace) -> None:
