@@ -17,8 +17,10 @@ from hub.db import Database
 from hub.notify import Notifier
 from hub.settings import Settings
 from hub.sockets import HubServer, SocketHandlers
+from hub.tracking import start_tracking
 from models.limits import MAX_MESSAGE_BYTES
 from web.api import ENDPOINTS, routes
+from web.convoys_api import CONVOY_ENDPOINTS
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,10 @@ def create_app(settings: Settings) -> ASGIApp:
     )
     hub = Hub(settings=settings, db=db, notifier=Notifier(sio))
     handlers = SocketHandlers(hub, sio)
-    extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = []
+    # The convoy pipeline first, so that it closes last (after Redis stops feeding it).
+    extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = [
+        start_tracking
+    ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,7 +69,7 @@ def create_app(settings: Settings) -> ASGIApp:
             await hub.presence.close()
             await db.dispose()
 
-    web = Starlette(routes=routes(ENDPOINTS), lifespan=lifespan)
+    web = Starlette(routes=routes([*ENDPOINTS, *CONVOY_ENDPOINTS]), lifespan=lifespan)
     web.state.hub = hub
     web.state.sio = sio
     web.state.handlers = handlers

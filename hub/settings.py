@@ -38,6 +38,26 @@ class Settings(BaseSettings):
     positions_per_second: float = 4.0
     position_batch_max: int = 500
     position_batch_wait_ms: int = 20
+    # Fixes waiting for a batch beyond this are refused with `unavailable` (retry), so a flood
+    # of trackers cannot grow memory without bound.
+    position_queue_max: int = 20_000
+    # Faster than any car: a fix implying more than this from the last one is flagged.
+    max_vehicle_speed_kmh: float = 300.0
+    # GPS noise allowance before the speed check, so two close fixes a second apart pass.
+    position_jump_slack_m: float = 100.0
+    # Device clocks drift: fixes further in the future than this are refused.
+    max_fix_future_s: float = 300.0
+    # Alerts (convoy.alert): corridor around the planned route, stop and silence detection.
+    off_route_corridor_m: float = 100.0
+    stopped_after_s: float = 120.0
+    stop_radius_m: float = 25.0
+    silent_after_s: float = 60.0
+    silent_check_interval_s: float = 5.0
+    # ETA speed when the vehicle reports none or stands still (about 43 km/h in town).
+    eta_fallback_speed_mps: float = 12.0
+    # Uploaded GPX/KML files (tracks and routes).
+    max_upload_bytes: int = 5_000_000
+    max_track_points: int = 50_000
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

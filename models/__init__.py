@@ -1,6 +1,7 @@
 """SQLModel tables and their public shapes; no I/O beyond SQL."""
 
 from models.anchor import PERIMETER_KINDS, Anchor, AnchorKind
+from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
@@ -10,6 +11,8 @@ __all__ = [
     "Anchor",
     "AnchorKind",
     "ApiToken",
+    "Convoy",
+    "ConvoyStatus",
     "Discipline",
     "EntryKind",
     "Event",
@@ -19,8 +22,11 @@ __all__ = [
     "Membership",
     "Organisation",
     "Phase",
+    "Position",
     "Priority",
     "Role",
     "Status",
     "User",
+    "Vehicle",
+    "VehicleRole",
 ]

@@ -1,15 +1,311 @@
-"""Convoys of an incident (the GeoTool side). The tracking pipeline builds on this module."""
+"""Convoys of an incident (the GeoTool side): convoys, vehicles and their device keys, trails.
+
+Changes to a convoy (created, new route, new vehicle) are sequenced `convoy.updated` events
+whose data is the convoy as in a snapshot, so a joined client never holds a stale route.
+"""
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.access import require_role
+from hub.actions.incidents import SYSTEM_ACTOR
+from hub.auth import Principal, token_digest
+from hub.context import Hub
+from hub.errors import HubError
+from hub.eventlog import log_event, take_seq
+from models import Convoy, Incident, Position, Role, Status, Vehicle
+from models.base import iso, utcnow
+from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn
+
+DEVICE_KEY_BYTES = 18  # 24 URL-safe characters: 144 random bits
+
+
+def new_device_key() -> str:
+    return secrets.token_urlsafe(DEVICE_KEY_BYTES)
+
+
+# public shapes --------------------------------------------------------------------------------
+
+
+def position_public(vehicle: Vehicle) -> dict[str, Any] | None:
+    """The vehicle's last known position, as `convoy.positions` carries it."""
+    if vehicle.last_ts is None:
+        return None
+    return {
+        "vehicle_id": vehicle.id,
+        "convoy_id": vehicle.convoy_id,
+        "lat": vehicle.last_lat,
+        "lon": vehicle.last_lon,
+        "ts": iso(vehicle.last_ts),
+        "speed": vehicle.last_speed,
+        "heading": vehicle.last_heading,
+        "accuracy": vehicle.last_accuracy,
+    }
+
+
+def vehicle_public(vehicle: Vehicle) -> dict[str, Any]:
+    return {
+        "id": vehicle.id,
+        "convoy_id": vehicle.convoy_id,
+        "label": vehicle.label,
+        "role": vehicle.role,
+        "last_position": position_public(vehicle),
+    }
+
+
+def convoy_public(convoy: Convoy, vehicles: list[Vehicle]) -> dict[str, Any]:
+    return {
+        "id": convoy.id,
+        "incident_id": convoy.incident_id,
+        "name": convoy.name,
+        "route": convoy.route,
+        "destination": destination_of(convoy),
+        "status": convoy.status,
+        "vehicles": [vehicle_public(v) for v in vehicles],
+    }
+
+
+def destination_of(convoy: Convoy) -> dict[str, Any] | None:
+    if convoy.destination is not None:
+        return convoy.destination
+    if convoy.route is not None:
+        return {"type": "Point", "coordinates": convoy.route["coordinates"][-1]}
+    return None
+
+
+# reads ------------------------------------------------------------------------------------------
 
 
 async def convoy_snapshot(session: AsyncSession, incident_id: str) -> list[dict[str, Any]]:
-    """Every convoy with its route and the last known position of each vehicle.
+    """Every convoy with its route and the last known position of each vehicle."""
+    convoys = list(
+        await session.scalars(
+            select(Convoy)
+            .where(Convoy.incident_id == incident_id)  # type: ignore[arg-type]
+            .order_by(Convoy.created_at, Convoy.id)  # type: ignore[arg-type]
+        )
+    )
+    vehicles = list(
+        await session.scalars(
+            select(Vehicle)
+            .where(Vehicle.incident_id == incident_id)  # type: ignore[arg-type]
+            .order_by(Vehicle.created_at, Vehicle.id)  # type: ignore[arg-type]
+        )
+    )
+    by_convoy: dict[str, list[Vehicle]] = {}
+    for vehicle in vehicles:
+        by_convoy.setdefault(vehicle.convoy_id, []).append(vehicle)
+    return [convoy_public(c, by_convoy.get(c.id, [])) for c in convoys]
 
-    No convoy tables exist before the convoy work lands, so an incident has none.
-    """
-    return []
+
+async def list_convoys(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+    async with hub.db.read() as session:
+        await require_role(session, principal, incident_id, Role.VIEWER)
+        return await convoy_snapshot(session, incident_id)
+
+
+async def get_convoy(
+    session: AsyncSession, incident_id: str, convoy_id: str
+) -> tuple[Convoy, list[Vehicle]]:
+    convoy = await session.get(Convoy, convoy_id)
+    if convoy is None or convoy.incident_id != incident_id:
+        raise HubError("not_found", "no such convoy in this incident")
+    vehicles = list(
+        await session.scalars(
+            select(Vehicle)
+            .where(Vehicle.convoy_id == convoy_id)  # type: ignore[arg-type]
+            .order_by(Vehicle.created_at, Vehicle.id)  # type: ignore[arg-type]
+        )
+    )
+    return convoy, vehicles
+
+
+async def readable_vehicle(hub: Hub, principal: Principal, vehicle_id: str) -> Vehicle:
+    """The vehicle, if the caller may see its incident (not_found otherwise: no probing)."""
+    async with hub.db.read() as session:
+        vehicle = await session.get(Vehicle, vehicle_id)
+        if vehicle is None:
+            raise HubError("not_found", "no such vehicle")
+        try:
+            await require_role(session, principal, vehicle.incident_id, Role.VIEWER)
+        except HubError as error:
+            raise HubError("not_found", "no such vehicle") from error
+        return vehicle
+
+
+async def track(
+    session: AsyncSession,
+    vehicle_ids: list[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    limit: int = 100_000,
+) -> dict[str, list[Position]]:
+    """Accepted (unflagged) fixes per vehicle, in device-time order."""
+    query = select(Position).where(
+        Position.vehicle_id.in_(vehicle_ids),  # type: ignore[attr-defined]
+        Position.flagged.is_(False),  # type: ignore[attr-defined]
+    )
+    if start is not None:
+        query = query.where(Position.ts >= start)  # type: ignore[arg-type]
+    if end is not None:
+        query = query.where(Position.ts <= end)  # type: ignore[arg-type]
+    rows = await session.scalars(
+        query.order_by(Position.vehicle_id, Position.ts).limit(limit)  # type: ignore[arg-type]
+    )
+    result: dict[str, list[Position]] = {vehicle_id: [] for vehicle_id in vehicle_ids}
+    for row in rows:
+        result[row.vehicle_id].append(row)
+    return result
+
+
+def track_feature(vehicle: Vehicle, fixes: list[Position]) -> dict[str, Any]:
+    """A GeoJSON Feature: the trail as a LineString, fix times beside it in properties."""
+    return {
+        "type": "Feature",
+        "id": vehicle.id,
+        "geometry": {"type": "LineString", "coordinates": [[p.lon, p.lat] for p in fixes]},
+        "properties": {
+            "vehicle_id": vehicle.id,
+            "convoy_id": vehicle.convoy_id,
+            "label": vehicle.label,
+            "role": vehicle.role,
+            "times": [iso(p.ts) for p in fixes],
+            "speeds": [p.speed for p in fixes],
+        },
+    }
+
+
+# writes ----------------------------------------------------------------------------------------
+
+
+async def create_convoy(
+    hub: Hub, principal: Principal | None, incident_id: str, payload: ConvoyCreateIn
+) -> dict[str, Any]:
+    try:
+        async with hub.db.write() as session:
+            await _manager(session, principal, incident_id)
+            seq = await take_seq(session, incident_id)
+            convoy = Convoy(
+                incident_id=incident_id,
+                name=payload.name,
+                route=payload.route,
+                destination=payload.destination,
+                status=payload.status.value,
+            )
+            session.add(convoy)
+            public = convoy_public(convoy, [])
+            event = log_event(
+                session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
+            )
+    except IntegrityError:
+        raise HubError("conflict", f"a convoy named {payload.name!r} exists") from None
+    await hub.notifier.incident_event(event)
+    return public
+
+
+async def update_convoy(
+    hub: Hub,
+    principal: Principal | None,
+    incident_id: str,
+    convoy_id: str,
+    payload: ConvoyUpdateIn,
+) -> dict[str, Any]:
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True, mode="json")
+    if not changes:
+        raise HubError("invalid", "nothing to change: give route, destination or status")
+    async with hub.db.write() as session:
+        await _manager(session, principal, incident_id)
+        seq = await take_seq(session, incident_id)
+        convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
+        for key, value in changes.items():
+            setattr(convoy, key, value)
+        convoy.updated_at = utcnow()  # the route caches of every instance key on this
+        session.add(convoy)
+        public = convoy_public(convoy, vehicles)
+        event = log_event(
+            session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
+        )
+    await hub.notifier.incident_event(event)
+    return public
+
+
+async def add_vehicle(
+    hub: Hub,
+    principal: Principal | None,
+    incident_id: str,
+    convoy_id: str,
+    payload: VehicleCreateIn,
+) -> tuple[dict[str, Any], str]:
+    """Register a tracker; returns the vehicle and its device key, shown this once only."""
+    key = new_device_key()
+    async with hub.db.write() as session:
+        await _manager(session, principal, incident_id)
+        seq = await take_seq(session, incident_id)
+        convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
+        vehicle = Vehicle(
+            convoy_id=convoy.id,
+            incident_id=incident_id,
+            label=payload.label,
+            role=payload.role.value,
+            device_key_hash=token_digest(key),
+        )
+        session.add(vehicle)
+        public = convoy_public(convoy, [*vehicles, vehicle])
+        event = log_event(
+            session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
+        )
+    await hub.notifier.incident_event(event)
+    return vehicle_public(vehicle), key
+
+
+async def convoy_by_name(session: AsyncSession, incident_id: str, name: str) -> Convoy | None:
+    convoy: Convoy | None = await session.scalar(
+        select(Convoy).where(
+            Convoy.incident_id == incident_id,  # type: ignore[arg-type]
+            Convoy.name == name,  # type: ignore[arg-type]
+        )
+    )
+    return convoy
+
+
+async def add_device(
+    hub: Hub, incident_id: str, label: str, convoy_name: str, role: str
+) -> tuple[dict[str, Any], str]:
+    """The operator's `crisishub device add`: the convoy is made on first use."""
+    async with hub.db.read() as session:
+        if await session.get(Incident, incident_id) is None:
+            raise HubError("not_found", "no such incident")
+        convoy = await convoy_by_name(session, incident_id, convoy_name)
+    if convoy is None:
+        convoy_id = (await create_convoy(hub, None, incident_id, ConvoyCreateIn(name=convoy_name)))[
+            "id"
+        ]
+    else:
+        convoy_id = convoy.id
+    return await add_vehicle(
+        hub,
+        None,
+        incident_id,
+        convoy_id,
+        VehicleCreateIn(label=label, role=role),  # type: ignore[arg-type]
+    )
+
+
+async def _manager(session: AsyncSession, principal: Principal | None, incident_id: str) -> None:
+    """Managers change convoys and devices; the operator (CLI, principal None) may too."""
+    if principal is not None:
+        await require_role(session, principal, incident_id, Role.MANAGER, write=True)
+        return
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise HubError("not_found", "no such incident")
+    if incident.status == Status.CLOSED.value:
+        raise HubError("forbidden", "this incident is closed")

@@ -1,0 +1,224 @@
+"""Convoy tracking wired into a running hub: the positions pipeline, the `position.report`
+socket event, the OsmAnd parameters, and the watch for trackers gone silent.
+
+`start_tracking` is an extension of hub.app.create_app: it runs in the lifespan and returns
+the coroutine that stops what it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from hub.access import require_role
+from hub.auth import Principal, token_digest
+from hub.context import Hub
+from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, alert_data
+from hub.errors import HubError, from_validation
+from hub.eventlog import log_event, take_seq
+from hub.positions import Fix, PositionPipeline, make_fix
+from hub.sockets import SocketHandlers
+from models import Convoy, Incident, Role, Status, Vehicle
+from models.base import utcnow
+from models.convoy import WATCHED_STATUSES
+from models.convoy_shapes import FixIn, PositionReportIn
+
+log = logging.getLogger(__name__)
+
+KNOT_MPS = 1852 / 3600  # the OsmAnd protocol sends speed in knots
+MAX_DEVICE_KEY_CHARS = 200
+
+
+async def start_tracking(
+    hub: Hub, handlers: SocketHandlers, app: Starlette
+) -> Callable[[], Awaitable[None]]:
+    pipeline = PositionPipeline(hub)
+    await pipeline.start()
+    app.state.positions = pipeline
+
+    async def report(sid: str, principal: Principal, payload: PositionReportIn) -> dict[str, Any]:
+        return await report_position(hub, pipeline, principal, payload)
+
+    handlers.register("position.report", PositionReportIn, report)
+    watcher = asyncio.get_running_loop().create_task(watch_silence(hub), name="silence")
+
+    async def close() -> None:
+        watcher.cancel()
+        try:
+            await watcher
+        except asyncio.CancelledError:
+            pass
+        await pipeline.close()
+
+    return close
+
+
+# the three paths in ----------------------------------------------------------------------------
+
+
+async def report_position(
+    hub: Hub, pipeline: PositionPipeline, principal: Principal, payload: PositionReportIn
+) -> dict[str, Any]:
+    """`position.report`: a contributor's app reporting for a vehicle of the incident."""
+    async with hub.db.read() as session:
+        await require_role(session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True)
+        vehicle = await session.get(Vehicle, payload.vehicle_id)
+    if vehicle is None or vehicle.incident_id != payload.incident_id:
+        raise HubError("not_found", "no such vehicle in this incident")
+    fix = make_fix(hub, vehicle.id, vehicle.incident_id, payload)
+    return (await pipeline.ingest(fix)).ack()
+
+
+async def ingest_osmand(
+    hub: Hub, pipeline: PositionPipeline, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """The OsmAnd/Traccar Client protocol: `id` (or `deviceid`), lat, lon, timestamp, speed in
+    knots, bearing (or heading), altitude and accuracy."""
+    key = params.get("id") or params.get("deviceid")
+    if not key:
+        raise HubError("invalid", "id (the device key) is required")
+    if len(key) > MAX_DEVICE_KEY_CHARS:
+        raise HubError("not_found", "unknown device")
+    values = osmand_fix(params)
+    vehicle_id, incident_id = await device_vehicle(hub, key)
+    fix = make_fix(hub, vehicle_id, incident_id, values)
+    return (await pipeline.ingest(fix)).ack()
+
+
+def osmand_fix(params: Mapping[str, str]) -> FixIn:
+    lat, lon = params.get("lat"), params.get("lon")
+    if (lat is None or lon is None) and params.get("location"):
+        # Some Traccar clients send location=LAT,LON instead.
+        lat, _, lon = params["location"].partition(",")
+    raw: dict[str, Any] = {"lat": lat, "lon": lon}
+    if lat in (None, "") or lon in (None, ""):
+        raise HubError("invalid", "lat and lon are required")
+    for name, value in (
+        ("ts", params.get("timestamp")),
+        ("heading", params.get("bearing") or params.get("heading")),
+        ("accuracy", params.get("accuracy")),
+    ):
+        if value not in (None, ""):
+            raw[name] = value
+    speed = params.get("speed")
+    if speed not in (None, ""):
+        try:
+            raw["speed"] = float(speed) * KNOT_MPS  # type: ignore[arg-type]
+        except ValueError:
+            raise HubError("invalid", "speed must be a number of knots") from None
+    try:
+        return FixIn.model_validate(raw)
+    except ValidationError as error:
+        raise from_validation(error) from None
+
+
+async def device_vehicle(hub: Hub, key: str) -> tuple[str, str]:
+    """The vehicle and incident of a device key; a closed incident takes no more fixes."""
+    async with hub.db.read() as session:
+        row = (
+            await session.execute(
+                select(Vehicle.id, Vehicle.incident_id, Incident.status)
+                .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
+                .where(Vehicle.device_key_hash == token_digest(key))  # type: ignore[arg-type]
+            )
+        ).first()
+    if row is None:
+        raise HubError("not_found", "unknown device")
+    vehicle_id, incident_id, status = row
+    if status == Status.CLOSED.value:
+        raise HubError("forbidden", "this incident is closed")
+    return vehicle_id, incident_id
+
+
+async def ingest_track(
+    hub: Hub,
+    pipeline: PositionPipeline,
+    principal: Principal,
+    vehicle_id: str,
+    points: list[FixIn],
+) -> dict[str, Any]:
+    """A recorded track (GPX) replayed through the same pipeline, e.g. after an exercise."""
+    async with hub.db.read() as session:
+        vehicle = await session.get(Vehicle, vehicle_id)
+        if vehicle is None:
+            raise HubError("not_found", "no such vehicle")
+        await require_role(session, principal, vehicle.incident_id, Role.MANAGER, write=True)
+    now = utcnow()
+    fixes: list[Fix] = []
+    for number, point in enumerate(points, 1):
+        try:
+            fixes.append(make_fix(hub, vehicle.id, vehicle.incident_id, point, now))
+        except HubError as error:
+            raise HubError(error.code, f"point {number}: {error.message}") from None
+    fixes.sort(key=lambda fix: fix.ts)  # replay in device time, as it was driven
+    outcomes = []
+    # In slices, so one upload never fills the queue that live trackers need.
+    step = max(1, hub.settings.position_batch_max)
+    for start in range(0, len(fixes), step):
+        outcomes.extend(await pipeline.ingest_many(fixes[start : start + step]))
+    return {
+        "received": len(fixes),
+        "stored": sum(1 for o in outcomes if not o.duplicate),
+        "duplicates": sum(1 for o in outcomes if o.duplicate),
+        "flagged": sum(1 for o in outcomes if o.flagged),
+    }
+
+
+# silence -----------------------------------------------------------------------------------------
+
+
+async def watch_silence(hub: Hub) -> None:
+    """Every few seconds, raise `silent` for trackers of live convoys that stopped sending."""
+    while True:
+        await asyncio.sleep(hub.settings.silent_check_interval_s)
+        try:
+            await check_silence(hub)
+        except Exception:
+            log.exception("silence check failed; trying again")
+
+
+async def check_silence(hub: Hub) -> int:
+    now = utcnow()
+    cutoff = now - timedelta(seconds=hub.settings.silent_after_s)
+    # A tracker quiet for over a day was reported then (or its convoy is long over).
+    horizon = cutoff - timedelta(days=1)
+    events = []
+    async with hub.db.write() as session:
+        rows = await session.scalars(
+            select(Vehicle)
+            .join(Convoy, Convoy.id == Vehicle.convoy_id)  # type: ignore[arg-type]
+            .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
+            .where(
+                Vehicle.last_received_at < cutoff,  # type: ignore[arg-type,operator]
+                Vehicle.last_received_at > horizon,  # type: ignore[arg-type,operator]
+                Convoy.status.in_(WATCHED_STATUSES),  # type: ignore[attr-defined]
+                Incident.status == Status.OPEN.value,  # type: ignore[arg-type]
+            )
+            .order_by(Vehicle.id)  # type: ignore[arg-type]
+            .limit(1_000)
+            # Another instance checking at the same moment skips these rows: one alert.
+            .with_for_update(of=Vehicle, skip_locked=True)  # type: ignore[arg-type]
+        )
+        for vehicle in rows:
+            state = dict(vehicle.alert_state or {})
+            if state.get("silent") or vehicle.last_ts is None:
+                continue
+            state["silent"] = True
+            vehicle.alert_state = state
+            fix = FixPoint(vehicle.last_lat or 0.0, vehicle.last_lon or 0.0, vehicle.last_ts, 0.0)
+            silent_s = round((now - vehicle.last_received_at).total_seconds(), 1)  # type: ignore[operator]
+            data = alert_data("silent", vehicle, fix, None, silent_s=silent_s)
+            seq = await take_seq(session, vehicle.incident_id)
+            events.append(
+                log_event(session, vehicle.incident_id, seq, "convoy.alert", GEOTOOL_ACTOR, data)
+            )
+    for event in events:
+        await hub.notifier.incident_event(event)
+    return len(events)

@@ -1,0 +1,94 @@
+"""What clients may send about convoys and positions, with their limits."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from models.convoy import ConvoyStatus, VehicleRole
+from models.limits import MAX_LABEL_CHARS
+from models.shapes import Geometry, Id, Label, Strict
+
+# Beyond these a value is a broken device or a forgery, not a fast car.
+MAX_REPORTED_SPEED_MPS = 150.0  # 540 km/h
+MAX_ACCURACY_M = 100_000.0
+
+
+def _line(value: dict[str, Any]) -> dict[str, Any]:
+    if value.get("type") != "LineString":
+        raise ValueError("a route is a GeoJSON LineString")
+    return value
+
+
+def _point(value: dict[str, Any]) -> dict[str, Any]:
+    if value.get("type") != "Point":
+        raise ValueError("a destination is a GeoJSON Point")
+    return value
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Route = Annotated[Geometry, AfterValidator(_line)]
+Destination = Annotated[Geometry, AfterValidator(_point)]
+Lat = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
+Lon = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
+Speed = Annotated[float, Field(ge=0, le=MAX_REPORTED_SPEED_MPS), AfterValidator(_finite)]
+Heading = Annotated[float, Field(ge=0, le=360), AfterValidator(_finite)]
+Accuracy = Annotated[float, Field(ge=0, le=MAX_ACCURACY_M), AfterValidator(_finite)]
+# A fix time: Unix seconds or milliseconds, or ISO 8601 (parsed by hub.positions).
+Timestamp = (
+    Annotated[str, StringConstraints(max_length=64)]
+    | Annotated[float, AfterValidator(_finite)]
+    | None
+)
+
+
+class ConvoyCreateIn(Strict):
+    name: Label
+    route: Route | None = None
+    destination: Destination | None = None
+    status: ConvoyStatus = ConvoyStatus.PLANNED
+
+
+class ConvoyUpdateIn(Strict):
+    route: Route | None = None
+    destination: Destination | None = None
+    status: ConvoyStatus | None = None
+
+
+class VehicleCreateIn(Strict):
+    label: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
+    ]
+    role: VehicleRole = VehicleRole.ESCORT
+
+
+class FixIn(Strict):
+    """One fix as any path delivers it, before it is tied to a vehicle."""
+
+    lat: Lat
+    lon: Lon
+    ts: Timestamp = None
+    speed: Speed | None = None  # m/s (the OsmAnd path converts from knots)
+    heading: Heading | None = None
+    accuracy: Accuracy | None = None
+
+
+class PositionReportIn(FixIn):
+    incident_id: Id
+    vehicle_id: Id
+
+
+__all__ = [
+    "ConvoyCreateIn",
+    "ConvoyUpdateIn",
+    "FixIn",
+    "PositionReportIn",
+    "VehicleCreateIn",
+]

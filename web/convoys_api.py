@@ -1,0 +1,285 @@
+"""The convoy routes: convoys and devices, trails and their GPX/KML exports, route and track
+imports, and the OsmAnd ingestion endpoint that real trackers call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.access import require_role
+from hub.actions import convoys
+from hub.auth import Principal
+from hub.errors import HubError, from_validation
+from hub.positions import PositionPipeline, parse_timestamp
+from hub.tracking import ingest_osmand, ingest_track
+from hub.tracks import Trail, parse_xml, read_points, route_geometry, to_gpx, to_kml
+from models import Role
+from models.base import utcnow
+from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
+from web.api import INCIDENT, Endpoint
+from web.http import hub_of, read_json
+
+# A tracker's form body is a few hundred bytes; anything near this is not a tracker.
+MAX_OSMAND_BODY = 16_384
+CONVOY = INCIDENT + "/convoys/{convoy_id}"
+
+
+def pipeline_of(request: Request) -> PositionPipeline:
+    pipeline: PositionPipeline | None = getattr(request.app.state, "positions", None)
+    if pipeline is None:
+        raise HubError("unavailable", "the positions pipeline is not running")
+    return pipeline
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise HubError("too_large", f"the body exceeds {limit} bytes")
+    return bytes(body)
+
+
+# ingestion ----------------------------------------------------------------------------------
+
+
+async def osmand_get(request: Request) -> Any:
+    return await osmand(request)
+
+
+async def osmand_post(request: Request) -> Any:
+    return await osmand(request)
+
+
+async def osmand(request: Request) -> Any:
+    params = dict(request.query_params)
+    if request.method == "POST":
+        body = await read_body(request, MAX_OSMAND_BODY)
+        try:
+            form = parse_qsl(body.decode("utf-8"), max_num_fields=50)
+        except (UnicodeDecodeError, ValueError):
+            raise HubError("invalid", "the body must be a URL-encoded form") from None
+        params.update(form)
+    return await ingest_osmand(hub_of(request), pipeline_of(request), params)
+
+
+async def upload_track(request: Request, principal: Principal) -> Any:
+    hub = hub_of(request)
+    root = parse_xml(
+        await read_body(request, hub.settings.max_upload_bytes), hub.settings.max_upload_bytes
+    )
+    points = read_points(root, hub.settings.max_track_points, prefer_route=False)
+    fixes = []
+    for number, point in enumerate(points, 1):
+        if point.time is None:
+            raise HubError("invalid", f"point {number} has no time: a track needs fix times")
+        try:
+            fixes.append(FixIn(lat=point.lat, lon=point.lon, ts=point.time, speed=point.speed))
+        except ValidationError as error:
+            problem = from_validation(error)
+            raise HubError(problem.code, f"point {number}: {problem.message}") from None
+    return await ingest_track(
+        hub, pipeline_of(request), principal, request.path_params["vehicle_id"], fixes
+    )
+
+
+# convoys and devices ------------------------------------------------------------------------
+
+
+async def list_convoys(request: Request, principal: Principal) -> Any:
+    incident_id = request.path_params["incident_id"]
+    return {"convoys": await convoys.list_convoys(hub_of(request), principal, incident_id)}
+
+
+async def create_convoy(request: Request, principal: Principal) -> Any:
+    payload = await read_json(request, ConvoyCreateIn)
+    incident_id = request.path_params["incident_id"]
+    return {"convoy": await convoys.create_convoy(hub_of(request), principal, incident_id, payload)}
+
+
+async def update_convoy(request: Request, principal: Principal) -> Any:
+    payload = await read_json(request, ConvoyUpdateIn)
+    params = request.path_params
+    return {
+        "convoy": await convoys.update_convoy(
+            hub_of(request), principal, params["incident_id"], params["convoy_id"], payload
+        )
+    }
+
+
+async def add_vehicle(request: Request, principal: Principal) -> Any:
+    payload = await read_json(request, VehicleCreateIn)
+    params = request.path_params
+    vehicle, key = await convoys.add_vehicle(
+        hub_of(request), principal, params["incident_id"], params["convoy_id"], payload
+    )
+    return {"vehicle": vehicle, "device_key": key}
+
+
+async def import_route(request: Request, principal: Principal) -> Any:
+    """A GPX (rte or trk) or KML (LineString) file becomes the planned route; its last point
+    the destination unless one is set."""
+    hub = hub_of(request)
+    root = parse_xml(
+        await read_body(request, hub.settings.max_upload_bytes), hub.settings.max_upload_bytes
+    )
+    points = read_points(root, hub.settings.max_vertices, prefer_route=True)
+    try:
+        payload = ConvoyUpdateIn(route=route_geometry(points))
+    except ValidationError as error:
+        raise from_validation(error) from None
+    params = request.path_params
+    return {
+        "convoy": await convoys.update_convoy(
+            hub, principal, params["incident_id"], params["convoy_id"], payload
+        )
+    }
+
+
+# trails ---------------------------------------------------------------------------------------
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_timestamp(raw, utcnow(), max_future_s=10 * 365 * 86400)
+    except HubError as error:
+        raise HubError("invalid", f"{name}: {error.message}") from None
+
+
+async def vehicle_track(request: Request, principal: Principal) -> Any:
+    hub = hub_of(request)
+    vehicle = await convoys.readable_vehicle(hub, principal, request.path_params["vehicle_id"])
+    start, end = _time_param(request, "from"), _time_param(request, "to")
+    async with hub.db.read() as session:
+        fixes = await convoys.track(session, [vehicle.id], start, end)
+    return convoys.track_feature(vehicle, fixes[vehicle.id])
+
+
+async def _trails(request: Request, principal: Principal) -> tuple[str, Any, list[Trail]]:
+    hub = hub_of(request)
+    params = request.path_params
+    async with hub.db.read() as session:
+        await require_role(session, principal, params["incident_id"], Role.VIEWER)
+        convoy, vehicles = await convoys.get_convoy(
+            session, params["incident_id"], params["convoy_id"]
+        )
+        start, end = _time_param(request, "from"), _time_param(request, "to")
+        fixes = await convoys.track(session, [v.id for v in vehicles], start, end)
+    trails = [
+        Trail(f"{v.label} ({v.role})", [(p.lat, p.lon, p.ts) for p in fixes[v.id]])
+        for v in vehicles
+    ]
+    return convoy.name, convoy.route, trails
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in filename)[:80] or "convoy"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{safe}.{media_type[-3:]}"'},
+    )
+
+
+async def export_gpx(request: Request, principal: Principal) -> Response:
+    name, route, trails = await _trails(request, principal)
+    return _download(to_gpx(name, route, trails), "application/gpx+xml", name)
+
+
+async def export_kml(request: Request, principal: Principal) -> Response:
+    name, route, trails = await _trails(request, principal)
+    return _download(to_kml(name, route, trails), "application/vnd.google-earth.kml+xml", name)
+
+
+TIME_RANGE = {
+    "from": "fix time lower bound (Unix s/ms or ISO 8601)",
+    "to": "fix time upper bound (Unix s/ms or ISO 8601)",
+}
+OSMAND_QUERY = {
+    "id": "device key (alias: deviceid)",
+    "lat": "latitude",
+    "lon": "longitude",
+    "timestamp": "fix time: Unix s, ms or ISO 8601",
+    "speed": "knots",
+    "bearing": "degrees (alias: heading)",
+    "altitude": "metres",
+    "accuracy": "metres",
+}
+
+CONVOY_ENDPOINTS: list[Endpoint] = [
+    Endpoint(
+        "GET",
+        "/ingest/osmand",
+        "A tracker fix (OsmAnd / Traccar Client protocol); 200 once stored",
+        osmand_get,
+        query=OSMAND_QUERY,
+        public=True,
+    ),
+    Endpoint(
+        "POST",
+        "/ingest/osmand",
+        "A tracker fix as a form body (OsmAnd protocol); 200 once stored",
+        osmand_post,
+        query=OSMAND_QUERY,
+        public=True,
+    ),
+    Endpoint(
+        "GET", INCIDENT + "/convoys", "Convoys with vehicles and last positions", list_convoys
+    ),
+    Endpoint(
+        "POST",
+        INCIDENT + "/convoys",
+        "Create a convoy (manager)",
+        create_convoy,
+        ConvoyCreateIn,
+        status=201,
+    ),
+    Endpoint(
+        "PATCH",
+        CONVOY,
+        "Change a convoy's route, destination or status (manager)",
+        update_convoy,
+        ConvoyUpdateIn,
+    ),
+    Endpoint(
+        "POST",
+        CONVOY + "/vehicles",
+        "Register a vehicle's tracker (manager); the device key is shown once",
+        add_vehicle,
+        VehicleCreateIn,
+        status=201,
+    ),
+    Endpoint(
+        "PUT",
+        CONVOY + "/route",
+        "Import the planned route from a GPX or KML body (manager)",
+        import_route,
+    ),
+    Endpoint(
+        "GET", CONVOY + "/tracks.gpx", "The convoy's trails as GPX", export_gpx, query=TIME_RANGE
+    ),
+    Endpoint(
+        "GET", CONVOY + "/tracks.kml", "The convoy's trails as KML", export_kml, query=TIME_RANGE
+    ),
+    Endpoint(
+        "GET",
+        "/api/vehicles/{vehicle_id}/track",
+        "A vehicle's trail: GeoJSON LineString, fix times in properties",
+        vehicle_track,
+        query=TIME_RANGE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/vehicles/{vehicle_id}/track",
+        "Upload a recorded GPX track through the positions pipeline (manager)",
+        upload_track,
+    ),
+]
