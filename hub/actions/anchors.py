@@ -25,12 +25,7 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
             await require_role(
                 session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True
             )
-            earlier = await session.scalar(
-                select(Anchor).where(
-                    Anchor.incident_id == payload.incident_id,
-                    Anchor.client_id == payload.client_id,
-                )
-            )
+            earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
             if earlier is not None:
                 return anchor_public(earlier)
             seq = await take_seq(session, payload.incident_id)
@@ -50,17 +45,19 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
             )
     except IntegrityError:
         async with hub.db.read() as session:
-            earlier = await session.scalar(
-                select(Anchor).where(
-                    Anchor.incident_id == payload.incident_id,
-                    Anchor.client_id == payload.client_id,
-                )
-            )
+            earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
         if earlier is None:
             raise
         return anchor_public(earlier)
     await hub.notifier.incident_event(event)
     return public
+
+
+async def _by_client_id(session: Any, incident_id: str, client_id: str) -> Anchor | None:
+    anchor: Anchor | None = await session.scalar(
+        select(Anchor).where(Anchor.incident_id == incident_id, Anchor.client_id == client_id)
+    )
+    return anchor
 
 
 async def update_anchor(hub: Hub, principal: Principal, payload: AnchorUpdateIn) -> dict[str, Any]:
