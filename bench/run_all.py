@@ -1,0 +1,39 @@
+"""Run every benchmark in a few minutes and print their tables (JSON in bench/results/).
+
+    python bench/run_all.py [--quick]
+
+Convoy, ingestion and two-instance benchmarks are added when those features land.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fanout
+import feed_posts
+import reconnect_storm
+from common import machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer clients, shorter steps")
+    args = parser.parse_args()
+    clients = "200" if args.quick else "1000"
+    print(f"machine: {machine()}\n")
+    started = time.monotonic()
+    fanout.main(["--clients", clients, "--variants", "fast,stock", "--step-sec", "3"])
+    print()
+    feed_posts.main(["--seconds", "4"])
+    print()
+    reconnect_storm.main(["--clients", clients, "--variants", "fast,stock"])
+    print(f"\nall benchmarks in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
