@@ -70,7 +70,8 @@ def read_points(root: ET.Element, max_points: int, *, prefer_route: bool) -> lis
     if kind == "gpx":
         points = _gpx_points(root, max_points, prefer_route=prefer_route)
     elif kind == "kml":
-        points = _kml_points(root, max_points)
+        first, second = (_kml_lines, _kml_tracks) if prefer_route else (_kml_tracks, _kml_lines)
+        points = first(root, max_points) or second(root, max_points)
     else:
         raise HubError("invalid", "expected a GPX or KML document")
     if not points:
@@ -99,7 +100,7 @@ def _gpx_points(root: ET.Element, max_points: int, *, prefer_route: bool) -> lis
     return found[first] or found[second]
 
 
-def _kml_points(root: ET.Element, max_points: int) -> list[TrackPoint]:
+def _kml_tracks(root: ET.Element, max_points: int) -> list[TrackPoint]:
     points: list[TrackPoint] = []
     # gx:Track: <when> and <gx:coord> pairs, the timed form that Google Earth records.
     for element in root.iter():
@@ -117,6 +118,12 @@ def _kml_points(root: ET.Element, max_points: int) -> list[TrackPoint]:
             )
         if points:
             return points
+    return points
+
+
+def _kml_lines(root: ET.Element, max_points: int) -> list[TrackPoint]:
+    """The first LineString: how Google My Maps and most planners write a route."""
+    points: list[TrackPoint] = []
     for element in root.iter():
         if _local(element.tag) != "LineString":
             continue

@@ -212,3 +212,365 @@ async def test_each_path_stores_and_the_snapshot_has_the_latest(
     last = vehicle["last_position"]
     assert last["ts"] == "2026-05-01T08:01:00Z"
     assert (last["lon"], last["lat"]) == pytest.approx(along(ROUTE, 0.35))
+
+
+async def test_many_fixes_become_few_messages_and_the_latest_wins(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    contributor = await seed.user("driver")
+    manager, incident, convoy, first_vehicle, _ = await setup(
+        hub_server, seed, members={contributor: "contributor"}
+    )
+    vehicles = [first_vehicle]
+    for label in ("Escort 1", "Escort 2"):
+        vehicles.append((await make_vehicle(hub_server, manager, incident, convoy["id"], label))[0])
+    watcher = await clients(hub_server, manager)
+    await watcher.join(incident)
+    app = await clients(hub_server, contributor)
+    steps = 40
+
+    async def drive(vehicle_id: str, offset_m: float) -> None:
+        for step in range(steps):
+            lon, lat, heading = point_along(ROUTE["coordinates"], offset_m + 20 * step)
+            await app.request(
+                "position.report",
+                {
+                    "incident_id": incident,
+                    "vehicle_id": vehicle_id,
+                    "lat": lat,
+                    "lon": lon,
+                    "ts": (T0 + timedelta(seconds=2 * step)).isoformat(),
+                    "speed": 10,
+                    "heading": heading,
+                },
+            )
+
+    await asyncio.gather(*(drive(v, 40 * n) for n, v in enumerate(vehicles)))
+    final_ts = "2026-05-01T08:01:18Z"
+    latest: dict[str, dict[str, Any]] = {}
+    for _ in range(200):
+        latest = {}
+        for message in watcher.positions:
+            for position in message["positions"]:
+                latest[position["vehicle_id"]] = position
+        if len(latest) == 3 and all(p["ts"] == final_ts for p in latest.values()):
+            break
+        await asyncio.sleep(0.05)
+    assert {v: p["ts"] for v, p in latest.items()} == {v: final_ts for v in vehicles}
+    messages = watcher.positions
+    # 120 fixes, far fewer messages: each carries one latest position per vehicle that moved.
+    assert len(messages) < 3 * steps / 3
+    for message in messages:
+        assert message["incident_id"] == incident
+        ids = [p["vehicle_id"] for p in message["positions"]]
+        assert len(ids) == len(set(ids)) and set(ids) <= set(vehicles)
+        for position in message["positions"]:
+            assert position["convoy_id"] == convoy["id"] and position["speed"] == 10
+    for vehicle_id in vehicles:  # never a step back in time for a vehicle
+        times = [p["ts"] for m in messages for p in m["positions"] if p["vehicle_id"] == vehicle_id]
+        assert times == sorted(times)
+    lon, lat, _ = point_along(ROUTE["coordinates"], 20 * (steps - 1))
+    assert (latest[first_vehicle]["lon"], latest[first_vehicle]["lat"]) == pytest.approx((lon, lat))
+
+
+# alerts -----------------------------------------------------------------------------------------
+
+
+async def test_scripted_drive_raises_enter_exit_off_route_and_stopped(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    manager, incident, convoy, vehicle_id, key = await setup(hub_server, seed)
+    watcher = await clients(hub_server, manager)
+    await watcher.join(incident)
+    anchor = (
+        await watcher.request(
+            "anchor.create",
+            {
+                "incident_id": incident,
+                "client_id": str(uuid.uuid4()),
+                "kind": "exclusion_zone",
+                "label": "Red zone Justus Lipsius",
+                "geometry": ZONE,
+            },
+        )
+    )["anchor"]
+    # A point anchor with a radius is a circular perimeter; this one is away from the route.
+    await watcher.request(
+        "anchor.create",
+        {
+            "incident_id": incident,
+            "client_id": str(uuid.uuid4()),
+            "kind": "dissuasion_zone",
+            "label": "Far away",
+            "geometry": {"type": "Point", "coordinates": [4.40, 50.86]},
+            "properties": {"radius_m": 200},
+        },
+    )
+    script: list[tuple[float, float, int]] = []  # lon, lat, seconds after T0
+    for n, fraction in enumerate((0.0, 0.25, 0.5, 0.65, 0.8)):
+        script.append((*along(ROUTE, fraction), 10 * n))
+    lon, lat = along(ROUTE, 0.9)
+    script.append((lon, lat + 0.0027, 60))  # 300 m north of the route
+    end_lon, end_lat = along(ROUTE, 1.0)
+    script += [(end_lon, end_lat, 70), (end_lon, end_lat + 0.00005, 130), (end_lon, end_lat, 200)]
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
+        for lon, lat, seconds in script:
+            response = await aosmand(http, key, lat, lon, T0 + timedelta(seconds=seconds), speed=20)
+            assert response.status_code == 200, response.text
+
+    alerts = await wait_for_alerts(watcher, incident, 4)
+    assert [a["alert"] for a in alerts] == ["enter", "exit", "off_route", "stopped"]
+    enter, exit_, off_route, stopped = alerts
+    assert enter["anchor_id"] == exit_["anchor_id"] == anchor["id"]
+    assert enter["anchor_kind"] == "exclusion_zone"
+    assert enter["ts"] == "2026-05-01T08:00:30Z" and exit_["ts"] == "2026-05-01T08:00:40Z"
+    for alert in alerts:
+        assert alert["vehicle_id"] == vehicle_id and alert["convoy_id"] == convoy["id"]
+        assert alert["eta_s"] is not None
+    assert enter["eta_s"] > exit_["eta_s"] > stopped["eta_s"] >= 0
+    assert 200 < off_route["distance_m"] < 400
+    assert stopped["ts"] == "2026-05-01T08:03:20Z"
+    events = [e for e in watcher.incidents[incident].events if e["type"] == "convoy.alert"]
+    assert events[0]["actor"]["id"] == "geotool"
+    # Sequenced: a late joiner replays them from the log.
+    replay = await watcher.call("incident.join", {"incident_id": incident, "since": 0})
+    assert [e["data"]["alert"] for e in replay["events"] if e["type"] == "convoy.alert"] == [
+        "enter",
+        "exit",
+        "off_route",
+        "stopped",
+    ]
+
+
+async def test_silent_tracker_raises_one_alert(
+    database_url: str, logs: Path, seed: Seeder, clients: Clients
+) -> None:
+    server = HubProcess(
+        database_url, log_dir=logs, silent_after_s=1, silent_check_interval_s=0.2
+    ).start()
+    try:
+        manager, incident, _, vehicle_id, key = await setup(server, seed)
+        watcher = await clients(server, manager)
+        await watcher.join(incident)
+        lon, lat = along(ROUTE, 0.5)
+        assert osmand(server, key, lat, lon, int(T0.timestamp())) == 200
+        [silent] = await wait_for_alerts(watcher, incident, 1)
+        assert silent["alert"] == "silent" and silent["vehicle_id"] == vehicle_id
+        assert silent["ts"] == "2026-05-01T08:00:00Z" and silent["silent_s"] >= 1
+        # It speaks again: the next silence is news again, not before.
+        assert osmand(server, key, lat, lon, int(T0.timestamp()) + 5) == 200
+        alerts = await wait_for_alerts(watcher, incident, 2)
+        assert [a["alert"] for a in alerts] == ["silent", "silent"]
+    finally:
+        server.stop()
+
+
+# hostile and malformed ------------------------------------------------------------------------
+
+
+async def test_malformed_and_hostile_fixes_are_refused_and_nothing_breaks(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    viewer = await seed.user("viewer")
+    manager, incident, convoy, vehicle_id, key = await setup(
+        hub_server, seed, members={viewer: "viewer"}
+    )
+    now = int(datetime.now(UTC).timestamp())
+    lon, lat = along(ROUTE, 0.1)
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
+        bad = [
+            {"id": key, "lat": 91, "lon": lon, "timestamp": now},
+            {"id": key, "lat": lat, "lon": -181, "timestamp": now},
+            {"id": key, "lat": "nan", "lon": lon, "timestamp": now},
+            {"id": key, "lat": "north", "lon": lon, "timestamp": now},
+            {"id": key, "lon": lon, "timestamp": now},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": "yesterday"},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": "0"},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": now + 86_400},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": "1e400"},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": now, "speed": "-3"},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": now, "bearing": "400"},
+            {"id": key, "lat": lat, "lon": lon, "timestamp": now, "speed": "fast"},
+            {"lat": lat, "lon": lon, "timestamp": now},
+        ]
+        for params in bad:
+            response = await http.get("/ingest/osmand", params=params)
+            assert response.status_code == 400, (params, response.text)
+            assert response.json()["error"]["code"] == "invalid"
+        unknown = await http.get(
+            "/ingest/osmand", params={"id": "x" * 30, "lat": lat, "lon": lon, "timestamp": now}
+        )
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+        huge = await http.post("/ingest/osmand", content=b"id=" + b"A" * 200_000)
+        assert huge.status_code == 413
+        not_form = await http.post("/ingest/osmand", content=b"\xff\xfe\x00garbage")
+        assert not_form.status_code in (400, 404)
+
+        # A good fix, then the same again (a retry), an older one and a teleport.
+        assert (await aosmand(http, key, lat, lon, T0)).json() == {}
+        assert (await aosmand(http, key, lat, lon, T0)).json() == {"duplicate": True}
+        older_lon, older_lat = along(ROUTE, 0.05)
+        earlier = T0 - timedelta(seconds=30)
+        assert (await aosmand(http, key, older_lat, older_lon, earlier)).json() == {}
+        jump = await aosmand(http, key, 50.0, 5.0, T0 + timedelta(seconds=10))
+        assert jump.status_code == 200 and "km/h" in jump.json()["flagged"]
+
+        track = (
+            await http.get(f"/api/vehicles/{vehicle_id}/track", headers=bearer(manager))
+        ).json()
+        assert track["properties"]["times"] == ["2026-05-01T07:59:30Z", "2026-05-01T08:00:00Z"]
+
+    ack_client = await clients(hub_server, manager)
+    snapshot = (await ack_client.join(incident))["snapshot"]
+    last = snapshot["convoys"][0]["vehicles"][0]["last_position"]
+    assert last["ts"] == "2026-05-01T08:00:00Z" and last["lat"] == pytest.approx(lat)
+
+    report = {"incident_id": incident, "vehicle_id": vehicle_id, "lat": lat, "lon": lon}
+    for payload, code in (
+        ({**report, "lat": 500}, "invalid"),
+        ({**report, "ts": "garbage"}, "invalid"),
+        ({**report, "speed": 1e9}, "invalid"),
+        ({**report, "extra": 1}, "invalid"),
+        ({**report, "vehicle_id": "nope"}, "not_found"),
+        ({**report, "incident_id": "nope"}, "not_found"),
+    ):
+        ack = await ack_client.call("position.report", payload)
+        assert ack["ok"] is False and ack["error"]["code"] == code, (payload, ack)
+    assert (await ack_client.call("position.report", "not an object"))["error"]["code"] == "invalid"
+    viewer_client = await clients(hub_server, viewer)
+    ack = await viewer_client.call("position.report", report)
+    assert ack["error"]["code"] == "forbidden"
+    # The pipeline still works after all that.
+    ok = await ack_client.call(
+        "position.report", {**report, "ts": (T0 + timedelta(seconds=20)).isoformat()}
+    )
+    assert ok == {"ok": True}
+
+    # Hostile XML: entities, junk, and oversized uploads never reach the pipeline.
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><name>&lol2;</name></trk></gpx>'
+    )
+    async with httpx.AsyncClient(
+        base_url=hub_server.url, headers=bearer(manager), timeout=30
+    ) as http:
+        upload = f"/api/vehicles/{vehicle_id}/track"
+        for body, status in (
+            (bomb, 400),
+            (b"<gpx><trk>", 400),
+            (b"not xml at all", 400),
+            (b"<kml/>", 400),
+            (b"<gpx>" + b" " * 6_000_000 + b"</gpx>", 413),
+        ):
+            response = await http.post(upload, content=body)
+            assert response.status_code == status, (body[:40], response.text)
+        route = f"/api/incidents/{incident}/convoys/{convoy['id']}/route"
+        assert (await http.put(route, content=bomb)).status_code == 400
+        one_point = b'<gpx><rte><rtept lat="50.8" lon="4.3"/></rte></gpx>'
+        assert (await http.put(route, content=one_point)).status_code == 400
+        outside = b'<gpx><rte><rtept lat="95" lon="4.3"/><rtept lat="50" lon="4"/></rte></gpx>'
+        assert (await http.put(route, content=outside)).status_code == 400
+
+
+# files ------------------------------------------------------------------------------------------
+
+
+async def test_gpx_round_trip_and_kml_route_import(hub_server: HubProcess, seed: Seeder) -> None:
+    manager, incident, convoy, vehicle_id, _ = await setup(hub_server, seed)
+    second_id, _ = await make_vehicle(hub_server, manager, incident, convoy["id"], "Escort")
+    points = [(*along(ROUTE, n / 10), T0 + timedelta(seconds=15 * n)) for n in range(11)]
+    gpx = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<gpx version="1.1" creator="OsmAnd" xmlns="http://www.topografix.com/GPX/1/1">'
+        "<trk><name>rehearsal</name><trkseg>"
+        + "".join(
+            f'<trkpt lat="{lat}" lon="{lon}"><ele>60</ele><time>{ts.isoformat()}</time></trkpt>'
+            for lon, lat, ts in points
+        )
+        + "</trkseg></trk></gpx>"
+    )
+    base = f"/api/incidents/{incident}/convoys/{convoy['id']}"
+    async with httpx.AsyncClient(
+        base_url=hub_server.url, headers=bearer(manager), timeout=10
+    ) as http:
+        stored = (await http.post(f"/api/vehicles/{vehicle_id}/track", content=gpx)).json()
+        assert stored == {"received": 11, "stored": 11, "duplicates": 0, "flagged": 0}
+        again = (await http.post(f"/api/vehicles/{vehicle_id}/track", content=gpx)).json()
+        assert again["duplicates"] == 11
+
+        exported = await http.get(base + "/tracks.gpx")
+        assert exported.status_code == 200
+        assert exported.headers["content-type"].startswith("application/gpx+xml")
+        # The export, uploaded for another vehicle, gives the same trail.
+        replay = await http.post(f"/api/vehicles/{second_id}/track", content=exported.content)
+        assert replay.json()["stored"] == 11
+        first = (await http.get(f"/api/vehicles/{vehicle_id}/track")).json()
+        second = (await http.get(f"/api/vehicles/{second_id}/track")).json()
+        assert second["geometry"] == first["geometry"]
+        assert second["properties"]["times"] == first["properties"]["times"]
+        assert first["geometry"]["coordinates"] == [
+            pytest.approx([lon, lat]) for lon, lat, _ in points
+        ]
+        window = await http.get(
+            f"/api/vehicles/{vehicle_id}/track",
+            params={"from": "2026-05-01T08:00:30Z", "to": str(int(T0.timestamp()) + 60)},
+        )
+        assert window.json()["properties"]["times"] == [
+            "2026-05-01T08:00:30Z",
+            "2026-05-01T08:00:45Z",
+            "2026-05-01T08:01:00Z",
+        ]
+        assert (
+            await http.get(f"/api/vehicles/{vehicle_id}/track", params={"from": "soon"})
+        ).status_code == 400
+
+        kml = await http.get(base + "/tracks.kml")
+        assert kml.status_code == 200 and b"<gx:Track>" in kml.content
+        # The planned route survives a KML round trip (its LineString comes first).
+        new_route = {"type": "LineString", "coordinates": [[4.37, 50.84], [4.38, 50.845]]}
+        patched = await http.patch(base, json={"route": new_route})
+        assert patched.status_code == 200, patched.text
+        kml_doc = (await http.get(base + "/tracks.kml")).content
+        await http.patch(base, json={"route": ROUTE})
+        imported = await http.put(base + "/route", content=kml_doc)
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["convoy"]["route"] == new_route
+        rte = (
+            b'<gpx xmlns="http://www.topografix.com/GPX/1/0"><rte>'
+            b'<rtept lat="50.8986" lon="4.4846"/><rtept lat="50.8420" lon="4.3808"/></rte></gpx>'
+        )
+        imported = (await http.put(base + "/route", content=rte)).json()["convoy"]
+        assert imported["route"]["coordinates"] == [[4.4846, 50.8986], [4.3808, 50.842]]
+        assert imported["destination"] == {"type": "Point", "coordinates": [4.3808, 50.842]}
+        convoys = (await http.get(f"/api/incidents/{incident}/convoys")).json()["convoys"]
+        assert [c["route"] for c in convoys] == [imported["route"]]
+
+        spec = (await http.get("/api/openapi.json")).json()
+        assert "/api/vehicles/{vehicle_id}/track" in spec["paths"]
+        assert "put" in spec["paths"]["/api/incidents/{incident_id}/convoys/{convoy_id}/route"]
+
+
+async def test_only_managers_register_devices_and_members_read_tracks(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    contributor, outsider = await seed.user("contrib"), await seed.user("outsider")
+    manager, incident, convoy, vehicle_id, _ = await setup(
+        hub_server, seed, members={contributor: "contributor"}
+    )
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
+        base = f"/api/incidents/{incident}/convoys"
+        added = await http.post(
+            f"{base}/{convoy['id']}/vehicles", json={"label": "X"}, headers=bearer(contributor)
+        )
+        assert added.status_code == 403
+        made = await http.post(base, json={"name": "Y"}, headers=bearer(contributor))
+        assert made.status_code == 403
+        twice = await http.post(base, json={"name": convoy["name"]}, headers=bearer(manager))
+        assert twice.status_code == 409
+        hidden = await http.get(f"/api/vehicles/{vehicle_id}/track", headers=bearer(outsider))
+        assert hidden.status_code == 404
+        listed = await http.get(base, headers=bearer(outsider))
+        assert listed.status_code == 403
+        seen = await http.get(f"/api/vehicles/{vehicle_id}/track", headers=bearer(contributor))
+        assert seen.status_code == 200
