@@ -21,6 +21,7 @@ from hub.tracking import start_tracking
 from models.limits import MAX_MESSAGE_BYTES
 from web.api import ENDPOINTS, routes
 from web.convoys_api import CONVOY_ENDPOINTS
+from web.pages import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -73,4 +74,5 @@ def create_app(settings: Settings) -> ASGIApp:
     web.state.hub = hub
     web.state.sio = sio
     web.state.handlers = handlers
+    web.router.routes.extend(page_routes(settings))  # HTML pages and /static
     return socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")

@@ -43,14 +43,18 @@ class IncidentState:
 class HubClient:
     def __init__(
         self,
-        url: str,
+        url: str | list[str],
         token: str,
         *,
         transports: list[str] | None = None,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         reconnection_delay: float = 0.2,
     ) -> None:
-        self.url = url
+        # Several URLs (hub instances): each reconnection attempt tries the next one, so a
+        # client of an instance that died fails over to a live one.
+        self.urls = [url] if isinstance(url, str) else list(url)
+        self.url = self.urls[0]  # the instance of the current (or last) connection
+        self._next_url = 0
         self.token = token
         self.transports = transports or ["websocket"]
         self.on_event = on_event
@@ -69,19 +73,26 @@ class HubClient:
         self.sio.on("incident.event", self._on_event)
         self.sio.on("convoy.positions", self._on_positions)
         self.sio.on("presence", self._on_presence)
+        self.sio.on("incident.left", self._on_left)
+        self.left: list[dict[str, Any]] = []  # incidents the hub made us leave, and why
         self._connected_once = False
 
     # connection ---------------------------------------------------------------------------
 
     async def connect(self, timeout: float = 10) -> None:
         await self.sio.connect(
-            self.url,
+            self._pick_url,
             auth={"token": self.token},
             transports=self.transports,
             wait_timeout=timeout,
             retry=True,
         )
         await asyncio.wait_for(self.connected.wait(), timeout)
+
+    def _pick_url(self) -> str:
+        self.url = self.urls[self._next_url % len(self.urls)]
+        self._next_url += 1
+        return self.url
 
     async def close(self) -> None:
         for state in self.incidents.values():
@@ -224,6 +235,13 @@ class HubClient:
 
     async def _on_positions(self, message: dict[str, Any]) -> None:
         self.positions.append(message)
+
+    async def _on_left(self, message: dict[str, Any]) -> None:
+        """Removed from the incident (on any instance): stop following it."""
+        self.left.append(message)
+        state = self.incidents.pop(message.get("incident_id", ""), None)
+        if state is not None and state.catching_up is not None:
+            state.catching_up.cancel()
 
     async def _on_presence(self, message: dict[str, Any]) -> None:
         self.presence[message["incident_id"]] = message["online"]

@@ -37,6 +37,8 @@ class Notifier:
     def __init__(self, sio: socketio.AsyncServer | None = None) -> None:
         self.sio = sio
         self.control_handler: ControlHandler | None = None
+        # Carries control messages to the other instances (hub/redis_sync.py sets it).
+        self.relay: ControlHandler | None = None
 
     async def incident_event(self, event: dict[str, Any]) -> None:
         if self.sio is None:
@@ -56,6 +58,8 @@ class Notifier:
             log.exception("emit of %s failed", name)
 
     async def control(self, message: dict[str, Any]) -> None:
-        """Apply a control message on every instance (here: this one)."""
+        """Apply a control message on every instance: here first, then through the relay."""
         if self.control_handler is not None:
             await self.control_handler(message)
+        if self.relay is not None:
+            await self.relay(message)

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # A client whose outgoing queue grows past this is disconnected; it recovers by seq.
     max_client_queue: int = 1_000
 
+    # Several instances (REDIS_URL): how often each probes its Redis subscription, and how long
+    # a killed instance's users stay in presence.
+    redis_probe_interval: float = 1.0
+    presence_ttl_seconds: float = 15.0
+
     # Convoys (positions pipeline).
     positions_per_second: float = 4.0
     position_batch_max: int = 500

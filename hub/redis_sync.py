@@ -1,0 +1,534 @@
+"""Many hub instances through Redis (REDIS_URL): events, control messages and presence.
+
+python-socketio's AsyncRedisManager carries `emit`s between instances, but it is
+at-most-once and fragile: its publish gives up after two tries, its listener can stop for
+good without a word (python-socketio issues 1411, 1569, 1581), and a reconnect of the
+publisher swaps the listener's connection under it. RedisSync keeps its wire format and
+replaces the parts that fail:
+
+- local delivery comes first and never waits for Redis; a publish that fails is recorded,
+  not retried blindly, and while Redis is known to be down publishes are skipped at once
+  (a circuit breaker closed again by the next successful probe);
+- the publisher and the subscriber have their own connections; the subscriber is a task
+  this module owns, restarted when it fails;
+- every second the instance publishes a probe to itself and expects to hear it back
+  within a few seconds; if not, it reports it (`/readyz`) and resubscribes;
+- when Redis is back, it resyncs: the latest event of every incident whose publish was
+  lost goes out again, and each instance re-sends the latest event of the incidents its
+  own clients watch. Clients that missed something see a gap and recover by seq
+  (design principle 2); those that did not drop the duplicate.
+- control messages (a token revoked, a member removed) travel on the same channel, are
+  applied idempotently, are queued while Redis is down, and every instance re-checks its
+  sockets against the database periodically, so they take effect even if a message is
+  lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import socketio
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from sqlalchemy import select
+
+from hub.context import Hub
+from hub.notify import Notifier, incident_room
+from hub.presence import LocalPresence, unique_users
+from hub.public import event_public
+from hub.settings import Settings
+from models import ApiToken, Event, Membership, User
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "crisishub"
+PRESENCE_KEY = "crisishub:presence:"
+# The bound on a lost control message: each instance re-checks its sockets' tokens and
+# memberships against the database this often (and whenever Redis comes back).
+ACCESS_RECHECK_SECONDS = 30.0
+ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redis:
+    """Short timeouts and one immediate retry (a pooled connection may predate a restart):
+    the caller decides what a failure means, the client must not hide it for seconds."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=read_timeout,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+class RedisSync(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """The Socket.IO client manager of a hub instance that shares its rooms through Redis."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_only: bool = False,
+        probe_interval: float = 1.0,
+        probe_timeout: float = 3.0,
+        json: Any = None,
+    ) -> None:
+        super().__init__(url, channel=CHANNEL, write_only=write_only, logger=log, json=json)
+        self.probe_interval = probe_interval
+        self.probe_timeout = probe_timeout
+        self.on_control: ControlHandler | None = None
+        self.on_recovered: Callable[[set[str]], Awaitable[None]] | None = None
+        self.publisher_ok = True  # optimistic until a publish fails
+        self.subscribed = False
+        self.state = "starting"
+        self.missed_rooms: set[str] = set()  # incident rooms whose publish was lost
+        self.pending_controls: deque[dict[str, Any]] = deque(maxlen=1000)
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._last_echo = 0.0
+        self._reader: asyncio.Task[None] | None = None
+        self._reader_started = 0.0
+        self._watchdog: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._down_since: float | None = None
+
+    # publishing -----------------------------------------------------------------------------
+
+    def _publisher(self) -> aioredis.Redis:
+        if self.redis is None:
+            self.redis = redis_client(self.redis_url)
+        return self.redis
+
+    async def _send(self, data: dict[str, Any]) -> None:
+        await asyncio.wait_for(
+            self._publisher().publish(self.channel, self.json.dumps(data)), timeout=2.0
+        )
+
+    async def _publish(self, data: dict[str, Any]) -> None:
+        """Replaces the manager's publish: never raises, never stalls the caller while Redis
+        is known to be down, and remembers what was lost so that recovery can resync it."""
+        attempts = 3 if self.write_only else 1  # a CLI command has no later chance
+        for attempt in range(attempts):
+            if not self.publisher_ok and not self.write_only:
+                break  # the breaker is open: the watchdog's probe closes it
+            try:
+                await self._send(data)
+                self.publisher_ok = True
+                return
+            except Exception as error:
+                self._publish_failed(error)
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(0.5)
+        self._lost(data)
+
+    def _publish_failed(self, error: BaseException) -> None:
+        if self.publisher_ok:
+            log.warning("publish to Redis failed (%s): delivering locally only", _why(error))
+        self.publisher_ok = False
+        self._update_state()
+
+    def _lost(self, data: dict[str, Any]) -> None:
+        room = data.get("room")
+        if data.get("method") == "emit" and isinstance(room, str) and room.startswith("incident:"):
+            self.missed_rooms.add(room)
+        elif data.get("method") == "hub.control":
+            self.pending_controls.append(data["message"])
+
+    async def publish_control(self, message: dict[str, Any]) -> None:
+        """Notifier.relay: carry a control message to the other instances."""
+        await self._publish({"method": "hub.control", "host_id": self.host_id, "message": message})
+
+    # subscribing ---------------------------------------------------------------------------
+
+    async def _listen(self) -> Any:
+        """The manager's listener reads from our own reader task, which never dies."""
+        while True:
+            yield await self._inbox.get()
+
+    async def _read(self) -> None:
+        delay = 0.2
+        while True:
+            client = pubsub = None
+            try:
+                client = redis_client(self.redis_url, read_timeout=None)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                await asyncio.wait_for(pubsub.subscribe(self.channel), timeout=2.0)
+                self.subscribed, delay = True, 0.2
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        self._received(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self.subscribed:
+                    log.warning("Redis subscription lost (%s): resubscribing", _why(error))
+                self.subscribed = False
+                self._update_state()
+            finally:
+                self.subscribed = False
+                for closing in (pubsub, client):
+                    if closing is not None:
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(closing.aclose(), timeout=1.0)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _received(self, raw: bytes) -> None:
+        try:
+            data = self.json.loads(raw)
+        except Exception:
+            return
+        if not isinstance(data, dict):
+            return
+        method = data.get("method")
+        if method == "hub.probe":
+            if data.get("host_id") == self.host_id:
+                self._last_echo = time.monotonic()
+                self._update_state()
+        elif method == "hub.control":
+            if data.get("host_id") != self.host_id and self.on_control is not None:
+                self._spawn(self.on_control(data["message"]), "control message")
+        else:
+            self._inbox.put_nowait(data)
+
+    # liveness ------------------------------------------------------------------------------
+
+    def _restart_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._reader_started = time.monotonic()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.probe_interval)
+            try:
+                await self._send({"method": "hub.probe", "host_id": self.host_id})
+                self.publisher_ok = True
+            except Exception as error:
+                self._publish_failed(error)
+            now = time.monotonic()
+            silent = now - self._last_echo > self.probe_timeout
+            if silent and self.publisher_ok and now - self._reader_started > self.probe_timeout:
+                # Redis takes our probes but we do not hear them: the listener is deaf.
+                log.warning("no probe echo for %.1f s: resubscribing", now - self._last_echo)
+                self._restart_reader()
+            self._update_state()
+
+    def _update_state(self) -> None:
+        now = time.monotonic()
+        if not self.publisher_ok:
+            state = "unavailable: cannot publish to Redis"
+        elif not self.subscribed:
+            state = "unavailable: not subscribed to Redis"
+        elif now - self._last_echo > self.probe_timeout:
+            state = "unavailable: no probe echo from Redis"
+        else:
+            state = "ok"
+        previous, self.state = self.state, state
+        if state == previous:
+            return
+        if state == "ok":
+            outage = "" if self._down_since is None else f" after {now - self._down_since:.1f} s"
+            log.info("Redis sync is ok%s", outage)
+            self._down_since = None
+            if self.on_recovered is not None:
+                missed, self.missed_rooms = self.missed_rooms, set()
+                self._spawn(self._recover(missed), "resync")
+        else:
+            if self._down_since is None:
+                self._down_since = now
+            log.warning("Redis sync %s", state)
+
+    async def _recover(self, missed: set[str]) -> None:
+        while self.pending_controls:
+            await self.publish_control(self.pending_controls.popleft())
+        assert self.on_recovered is not None
+        await self.on_recovered(missed)
+
+    async def readiness(self) -> dict[str, str]:
+        self._update_state()
+        return {"redis": self.state}
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        super().initialize()
+        if not self.write_only and self._watchdog is None:
+            self._restart_reader()
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+
+    def _spawn(self, work: Awaitable[Any], what: str) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", what)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        tasks = [self._reader, self._watchdog, getattr(self, "thread", None), *self._tasks]
+        for task in tasks:
+            if isinstance(task, asyncio.Future):
+                task.cancel()
+        for task in tasks:
+            if isinstance(task, asyncio.Future):
+                with contextlib.suppress(BaseException):
+                    await task
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
+
+
+class RedisPresence:
+    """Presence as the union over instances: one hash per incident, one field per instance
+    holding that instance's users and an expiry, refreshed by a heartbeat; a killed
+    instance's users vanish when its field expires. Without Redis: this instance's view."""
+
+    def __init__(
+        self, url: str, instance_id: str, *, ttl: float, available: Callable[[], bool]
+    ) -> None:
+        self.instance_id = instance_id
+        self.ttl = ttl
+        self.available = available
+        self.local = LocalPresence()
+        self._users: dict[str, dict[str, dict[str, Any]]] = {}  # incident -> sid -> user
+        self.redis = redis_client(url, read_timeout=1.0)
+        self._failing = False
+
+    async def add(self, incident_id: str, sid: str, user: dict[str, Any]) -> None:
+        self._users.setdefault(incident_id, {})[sid] = user
+        await self.local.add(incident_id, sid, user)
+        await self._write(incident_id)
+
+    async def remove(self, incident_id: str, sid: str) -> None:
+        room = self._users.get(incident_id)
+        if room is not None:
+            room.pop(sid, None)
+            if not room:
+                del self._users[incident_id]
+        await self.local.remove(incident_id, sid)
+        await self._write(incident_id)
+
+    def incidents(self) -> list[str]:
+        return list(self._users)
+
+    async def online(self, incident_id: str) -> list[dict[str, Any]]:
+        users = list(self._users.get(incident_id, {}).values())
+        fields = await self._redis(self.redis.hgetall(PRESENCE_KEY + incident_id))
+        if fields:
+            now, expired = time.time(), []
+            for field, value in fields.items():
+                instance = field.decode()
+                if instance == self.instance_id:
+                    continue  # our own view is authoritative and newer
+                entry = orjson.loads(value)
+                if entry["expires"] < now:
+                    expired.append(field)
+                else:
+                    users.extend(entry["users"])
+            if expired:
+                await self._redis(self.redis.hdel(PRESENCE_KEY + incident_id, *expired))
+        return unique_users(users)
+
+    async def heartbeat(self) -> None:
+        for incident_id in self.incidents():
+            await self._write(incident_id)
+
+    async def _write(self, incident_id: str) -> None:
+        key = PRESENCE_KEY + incident_id
+        users = list(self._users.get(incident_id, {}).values())
+        if users:
+            entry = orjson.dumps({"expires": time.time() + self.ttl, "users": users})
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(key, self.instance_id, entry)
+            pipe.expire(key, int(self.ttl * 4) + 1)
+            await self._redis(pipe.execute())
+        else:
+            await self._redis(self.redis.hdel(key, self.instance_id))
+
+    async def _redis(self, command: Awaitable[Any]) -> Any:
+        if not self.available():
+            if asyncio.iscoroutine(command):
+                command.close()
+            return None
+        try:
+            result = await asyncio.wait_for(command, timeout=1.0)
+        except Exception as error:
+            if not self._failing:
+                log.warning("presence in Redis unavailable (%s): local view only", _why(error))
+            self._failing = True
+            return None
+        self._failing = False
+        return result
+
+    async def close(self) -> None:
+        for incident_id in self.incidents():
+            await self._redis(self.redis.hdel(PRESENCE_KEY + incident_id, self.instance_id))
+        self._users.clear()
+        await self.local.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
+
+
+# wiring --------------------------------------------------------------------------------------
+
+
+def install(settings: Settings, json: Any = None) -> tuple[RedisSync, Callable[..., Any]]:
+    """For create_app: the client manager to give the socket server and the extension that
+    starts it (probe, presence heartbeat, access re-checks) in the lifespan."""
+    assert settings.redis_url is not None
+    sync = RedisSync(settings.redis_url, probe_interval=settings.redis_probe_interval, json=json)
+
+    async def extension(hub: Hub, handlers: Any, app: Any) -> Callable[[], Awaitable[None]]:
+        sio = handlers.sio
+        presence = hub.presence
+        assert isinstance(presence, RedisPresence)
+        sync.on_control = handlers.apply_control
+        hub.notifier.relay = sync.publish_control
+        app.state.readiness = sync.readiness
+        last_sent: dict[str, list[dict[str, Any]]] = {}
+
+        async def send_presence_locally(incident_id: str, force: bool = False) -> None:
+            online = await presence.online(incident_id)
+            if force or last_sent.get(incident_id) != online:
+                last_sent[incident_id] = online
+                await sio.emit(
+                    "presence",
+                    {"incident_id": incident_id, "online": online},
+                    room=incident_room(incident_id),
+                    ignore_queue=True,
+                )
+
+        async def recovered(missed: set[str]) -> None:
+            local = set(sio.manager.rooms.get("/", {}))
+            watched = {r for r in local if isinstance(r, str) and r.startswith("incident:")}
+            for room in sorted(missed | watched):
+                event = await latest_event(hub, room.removeprefix("incident:"))
+                if event is not None:
+                    # Lost publishes go to every instance; our own rooms just need a nudge.
+                    await sio.emit(
+                        "incident.event", event, room=room, ignore_queue=room not in missed
+                    )
+            await presence.heartbeat()
+            for incident_id in presence.incidents():
+                await send_presence_locally(incident_id, force=True)
+            await recheck_access(hub, handlers)
+
+        sync.on_recovered = recovered
+
+        async def heartbeat() -> None:
+            rechecked = time.monotonic()
+            while True:
+                await asyncio.sleep(settings.presence_ttl_seconds / 3)
+                try:
+                    await presence.heartbeat()
+                    for incident_id in presence.incidents():
+                        await send_presence_locally(incident_id)
+                    if time.monotonic() - rechecked >= ACCESS_RECHECK_SECONDS:
+                        rechecked = time.monotonic()
+                        await recheck_access(hub, handlers)
+                except Exception:
+                    log.exception("presence heartbeat failed")
+
+        if not sio.manager_initialized:  # python-socketio waits for the first client
+            sio.manager_initialized = True
+            sync.initialize()
+        beating = asyncio.get_running_loop().create_task(heartbeat())
+
+        async def close() -> None:
+            beating.cancel()
+            with contextlib.suppress(BaseException):
+                await beating
+            await sync.close()
+
+        return close
+
+    return sync, extension
+
+
+def presence_for(settings: Settings, sync: RedisSync) -> RedisPresence:
+    assert settings.redis_url is not None
+    return RedisPresence(
+        settings.redis_url,
+        sync.host_id,
+        ttl=settings.presence_ttl_seconds,
+        available=lambda: sync.publisher_ok,
+    )
+
+
+async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
+    async with hub.db.read() as session:
+        row = await session.scalar(
+            select(Event)
+            .where(Event.incident_id == incident_id)  # type: ignore[arg-type]
+            .order_by(Event.seq.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+    return None if row is None else event_public(row)
+
+
+async def recheck_access(hub: Hub, handlers: Any) -> None:
+    """Apply what a lost control message would have: sockets whose token was revoked (or
+    whose user was deactivated) are disconnected, memberships that ended are left."""
+    principals = dict(handlers.principals)
+    if not principals:
+        return
+    token_ids = {p.token_id for p in principals.values()}
+    user_ids = {p.user_id for p in principals.values()}
+    async with hub.db.read() as session:
+        revoked = set(
+            await session.scalars(
+                select(ApiToken.id)
+                .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+                .where(
+                    ApiToken.id.in_(token_ids),  # type: ignore[attr-defined]
+                    (ApiToken.revoked_at.is_not(None)) | (User.active.is_(False)),  # type: ignore[union-attr,attr-defined]
+                )
+            )
+        )
+        members = set(
+            (
+                await session.execute(
+                    select(Membership.incident_id, Membership.user_id).where(
+                        Membership.user_id.in_(user_ids)  # type: ignore[attr-defined]
+                    )
+                )
+            ).all()
+        )
+    for token_id in revoked:
+        await handlers.apply_control({"type": "token.revoked", "token_id": token_id})
+    for sid, principal in principals.items():
+        for incident_id in list(handlers.joined.get(sid, ())):
+            if (incident_id, principal.user_id) not in members:
+                await handlers.apply_control(
+                    {
+                        "type": "member.removed",
+                        "incident_id": incident_id,
+                        "user_id": principal.user_id,
+                    }
+                )
+
+
+def cli_notifier(url: str) -> tuple[Notifier, Callable[[], Awaitable[None]]]:
+    """For operator commands: a write-only manager, so their events and control messages
+    reach the clients of every running instance."""
+    manager = RedisSync(url, write_only=True)
+    notifier = Notifier(manager)  # type: ignore[arg-type]
+    notifier.relay = manager.publish_control
+    return notifier, manager.close
+
+
+def _why(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
