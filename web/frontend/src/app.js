@@ -348,7 +348,8 @@ function managerControls(incident) {
       onsubmit: async (ev) => {
         ev.preventDefault();
         try {
-          store.setIncident(await api('PATCH', `/api/incidents/${encodeURIComponent(incidentId)}`, { phase: phase.value, status: status.value }));
+          const data = await api('PATCH', `/api/incidents/${encodeURIComponent(incidentId)}`, { phase: phase.value, status: status.value });
+          store.setIncident(data.incident);
         } catch (error) {
           toast(errorText(error), 'error');
         }

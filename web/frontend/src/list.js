@@ -21,16 +21,18 @@ let incidents = [];
 
 /**
  * The one place that knows the members API: add or change (`role` set) or remove (`role`
- * null) one member, by username. Resolves with the hub's answer.
+ * null) one member, by username. Resolves with the hub's answer (`{member}`).
  */
 export function changeMember(incidentId, username, role) {
-  return api('PATCH', `/api/incidents/${encodeURIComponent(incidentId)}`, { members: [{ username, role }] });
+  const members = `/api/incidents/${encodeURIComponent(incidentId)}/members`;
+  if (role == null) return api('DELETE', `${members}/${encodeURIComponent(username)}`);
+  return api('POST', members, { username, role });
 }
 
-/** Current members, when the hub includes them in `GET /api/incidents/{id}`. */
+/** Current members: `[{user_id, username, name, organisation, discipline, role}]`. */
 async function loadMembers(incidentId) {
-  const incident = await api('GET', `/api/incidents/${encodeURIComponent(incidentId)}`);
-  return incident.members || [];
+  const data = await api('GET', `/api/incidents/${encodeURIComponent(incidentId)}/members`);
+  return (data && data.members) || [];
 }
 
 async function load() {
@@ -44,8 +46,9 @@ async function load() {
   render();
 }
 
+/** Only an incident's managers change its members (being an admin is not enough). */
 function canManage(incident) {
-  return Boolean(user.is_admin) || incident.role === 'manager';
+  return incident.role === 'manager';
 }
 
 function renderFilters() {
@@ -103,7 +106,7 @@ async function membersDialog(incident) {
         h(
           'tr',
           {},
-          h('td', {}, m.name || m.username),
+          h('td', {}, m.name || m.username, m.organisation ? h('span', { class: 'muted' }, ` — ${m.organisation}`) : null),
           h('td', {}, t(`role.${m.role}`)),
           h(
             'td',
@@ -113,7 +116,7 @@ async function membersDialog(incident) {
               {
                 type: 'button',
                 class: 'btn btn-small btn-danger',
-                onclick: () => apply(m.username || m.name, null),
+                onclick: () => apply(m.username, null),
               },
               t('list.member.remove'),
             ),
@@ -163,7 +166,7 @@ function initCreate() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const incident = await api('POST', '/api/incidents', {
+      const { incident } = await api('POST', '/api/incidents', {
         title: form.elements.namedItem('title').value.trim(),
         kind: form.elements.namedItem('kind').value,
       });
