@@ -40,7 +40,13 @@ class _OrjsonPackets:
 
 def create_app(settings: Settings) -> ASGIApp:
     db = Database(settings.database_url)
+    sync = None
+    if settings.redis_url:
+        from hub.redis_sync import install
+
+        sync, start_sync = install(settings, json=_OrjsonPackets)
     sio = HubServer(
+        client_manager=sync,
         async_mode="asgi",
         cors_allowed_origins=settings.origins,
         max_http_buffer_size=MAX_MESSAGE_BYTES
@@ -56,6 +62,11 @@ def create_app(settings: Settings) -> ASGIApp:
     extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = [
         start_tracking
     ]
+    if sync is not None:
+        from hub.redis_sync import presence_for
+
+        hub.presence = presence_for(settings, sync)
+        extensions.append(start_sync)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
