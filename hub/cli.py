@@ -179,6 +179,35 @@ def cmd_incident_create(args: argparse.Namespace) -> None:
     print(incident["id"])
 
 
+def cmd_device_add(args: argparse.Namespace) -> None:
+    from hub.actions.convoys import add_device
+
+    _, key = run_action(
+        lambda hub: add_device(hub, args.incident_id, args.label, args.convoy, args.role)
+    )
+    print(key)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from hub.demo import run
+    from hub.migrate import upgrade
+
+    overrides: dict[str, Any] = {"environment": "demo"}
+    if args.db:
+        overrides["database_url"] = f"sqlite:///{os.path.abspath(args.db)}"
+    elif not os.environ.get("DATABASE_URL"):
+        overrides["database_url"] = "sqlite:///./crisishub-demo.db"
+    for key in ("host", "port"):
+        if getattr(args, key):
+            overrides[key] = getattr(args, key)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        _fail(f"configuration: {from_validation(error).message}")
+    upgrade(settings.database_url)
+    asyncio.run(run(settings, simulate=not args.no_simulator))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisishub", description="CrisisHub incident hub")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -237,4 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="viewer, contributor or manager; repeatable",
     )
     incident_create.set_defaults(run=cmd_incident_create)
+
+    device = commands.add_parser("device", help="convoy trackers").add_subparsers(
+        dest="verb", required=True
+    )
+    device_add = device.add_parser("add", help="register a tracker; prints its device key")
+    device_add.add_argument("incident_id")
+    device_add.add_argument("label", metavar="VEHICLE_LABEL")
+    device_add.add_argument("--convoy", default="Convoy", help="made on first use")
+    device_add.add_argument("--role", default="escort", choices=["lead", "vip", "escort", "follow"])
+    device_add.set_defaults(run=cmd_device_add)
+
+    demo = commands.add_parser(
+        "demo", help="seed the Summit Brussels demo, serve it and drive its motorcade"
+    )
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--db", help="SQLite file (default ./crisishub-demo.db or DATABASE_URL)")
+    demo.add_argument("--no-simulator", action="store_true", help="serve without driving")
+    demo.set_defaults(run=cmd_demo)
     return parser

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -15,7 +18,7 @@ import pytest
 from hub.client import HubClient
 from hub.geo import line_length_m, point_along
 from tests.conftest import Clients
-from tests.live import HubProcess
+from tests.live import ROOT, HubProcess, free_port
 from tests.seed import Seeder, TestUser
 
 # A short stretch of Rue de la Loi towards the summit venue (west-bound), lon/lat.
@@ -574,3 +577,114 @@ async def test_only_managers_register_devices_and_members_read_tracks(
         assert listed.status_code == 403
         seen = await http.get(f"/api/vehicles/{vehicle_id}/track", headers=bearer(contributor))
         assert seen.status_code == 200
+
+
+# the command line -----------------------------------------------------------------------------
+
+
+def test_device_add_prints_a_key_that_the_ingest_endpoint_accepts(
+    hub_server: HubProcess, database_url: str
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "hub", *args], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    incident = cli("incident", "create", "Device test", "--kind", "exercise")
+    key = cli("device", "add", incident, "Escort 2", "--convoy", "Motorcade B")
+    assert len(key) >= 16
+    second = cli("device", "add", incident, "Escort 3", "--convoy", "Motorcade B")
+    assert second != key
+    lon, lat = along(ROUTE, 0.5)
+    assert osmand(hub_server, key, lat, lon, int(T0.timestamp())) == 200
+    failed = subprocess.run(
+        [sys.executable, "-m", "hub", "device", "add", "nope", "X"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode != 0 and "not_found" in failed.stderr
+
+
+async def test_demo_starts_and_its_motorcade_moves_and_alerts(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "demo.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub",
+        "demo",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert demo.stdout is not None
+        printed: list[str] = []
+        for _ in range(50):
+            line = (await asyncio.wait_for(demo.stdout.readline(), 60)).decode()
+            printed.append(line)
+            if line.startswith("Open http") or not line:
+                break
+        assert printed[-1].strip() == f"Open http://127.0.0.1:{port}", printed
+        assert any("monitor" in line and "manager" in line for line in printed)
+        made = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hub",
+            "token",
+            "create",
+            "monitor",
+            env={**env, "DATABASE_URL": f"sqlite:///{db}"},
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        token = (await made.communicate())[0].decode().strip().splitlines()[-1]
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10,
+        ) as http:
+            for _ in range(100):
+                try:
+                    listed = await http.get("/api/incidents")
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+            [summit] = [i for i in listed.json()["incidents"] if i["title"] == "Summit Brussels"]
+        client = HubClient(f"http://127.0.0.1:{port}", token)
+        await client.connect()
+        try:
+            snapshot = (await client.join(summit["id"]))["snapshot"]
+            kinds = {f["properties"]["kind"] for f in snapshot["anchors"]["features"]}
+            assert {"exclusion_zone", "isolation_zone", "dissuasion_zone"} <= kinds
+            [motorcade] = snapshot["convoys"]
+            assert len(motorcade["vehicles"]) == 4
+            for _ in range(400):
+                if client.positions:
+                    break
+                await asyncio.sleep(0.05)
+            assert client.positions and client.positions[0]["incident_id"] == summit["id"]
+            # The follow car strays off the route early in the drive.
+            alerts = await wait_for_alerts(client, summit["id"], 1, attempts=1800)
+            assert alerts[0]["alert"] == "off_route" and alerts[0]["convoy_id"] == motorcade["id"]
+        finally:
+            await client.close()
+    finally:
+        demo.terminate()
+        try:
+            await asyncio.wait_for(demo.wait(), 15)
+        except TimeoutError:
+            demo.kill()
+            await demo.wait()

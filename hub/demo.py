@@ -1,0 +1,261 @@
+"""`crisishub demo`: a summit in Brussels with a motorcade from the airport to the venue.
+
+Everything is written through the same domain actions as the API and the CLI; running it again
+on the same database reuses what exists and gives the trackers fresh keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.actions import anchors, convoys, directory, incidents
+from hub.auth import principal_for_token, token_digest
+from hub.context import Hub
+from hub.db import Database
+from hub.errors import HubError
+from hub.notify import Notifier
+from hub.settings import Settings
+from hub.simulator import SimVehicle, drive
+from models import Incident, Vehicle
+from models.convoy_shapes import ConvoyCreateIn, VehicleCreateIn
+from models.shapes import AnchorCreateIn, IncidentCreateIn, MemberIn, OrganisationIn, UserIn
+
+log = logging.getLogger(__name__)
+
+TITLE = "Summit Brussels"
+PASSWORD = "summit-demo-2026"
+CONVOY = "Motorcade VIP 1"
+
+# Brussels Airport (Zaventem) → A201 → R0 → E40 → Reyers → Avenue de Cortenbergh → Schuman →
+# Rue de la Loi, in front of the Europa building (lon, lat).
+ROUTE = [
+    [4.4846, 50.8985],
+    [4.4795, 50.8975],
+    [4.4720, 50.8962],
+    [4.4640, 50.8948],
+    [4.4560, 50.8930],
+    [4.4480, 50.8905],
+    [4.4430, 50.8880],
+    [4.4415, 50.8830],
+    [4.4405, 50.8780],
+    [4.4400, 50.8730],
+    [4.4392, 50.8680],
+    [4.4300, 50.8630],
+    [4.4200, 50.8590],
+    [4.4100, 50.8555],
+    [4.4030, 50.8530],
+    [4.3990, 50.8510],
+    [4.3975, 50.8480],
+    [4.3945, 50.8465],
+    [4.3905, 50.8455],
+    [4.3860, 50.8447],
+    [4.3830, 50.8440],
+    [4.3808, 50.8432],
+    [4.3803, 50.8424],
+]
+VENUE = [4.3806, 50.8421]
+
+
+def _box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _point(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+ANCHORS: list[tuple[str, str, dict[str, Any]]] = [
+    ("incident_site", "Europa building (summit venue)", _point(*VENUE)),
+    ("exclusion_zone", "Red zone: Europa / Justus Lipsius", _box(4.3775, 50.8405, 4.3835, 50.8438)),
+    ("isolation_zone", "Orange zone: Schuman", _box(4.3730, 50.8385, 4.3880, 50.8460)),
+    ("dissuasion_zone", "Yellow zone: European quarter", _box(4.3650, 50.8340, 4.3980, 50.8520)),
+    ("command_post", "CP-Ops Rue de la Loi", _point(4.3760, 50.8410)),
+    ("press_point", "Press centre Résidence Palace", _point(4.3792, 50.8412)),
+    ("advanced_medical_post", "AMP Cortenbergh", _point(4.3850, 50.8445)),
+    ("helipad", "Helipad Cinquantenaire", _point(4.3930, 50.8405)),
+]
+
+ORGANISATIONS = [
+    ("NCCN Crisis Centre", "federal"),
+    ("Federal Police", "police"),
+    ("Brussels Fire Brigade", "fire"),
+    ("Medical Services 112", "medical"),
+]
+# username, organisation, discipline, role in the incident, admin
+USERS = [
+    ("monitor", "NCCN Crisis Centre", "coord", "manager", True),
+    ("police", "Federal Police", "D3", "contributor", False),
+    ("fire", "Brussels Fire Brigade", "D1", "contributor", False),
+    ("medic", "Medical Services 112", "D2", "viewer", False),
+]
+# label, role, gap behind the lead in metres, strays off the route once
+VEHICLES = [
+    ("Lead (police)", "lead", 0.0, False),
+    ("VIP 1", "vip", 50.0, False),
+    ("Escort", "escort", 100.0, False),
+    ("Follow (medical)", "follow", 150.0, True),
+]
+
+
+@dataclass
+class Demo:
+    incident_id: str
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # user, role, password
+    vehicles: list[SimVehicle] = field(default_factory=list)
+
+
+async def seed(hub: Hub) -> Demo:
+    for name, kind in ORGANISATIONS:
+        try:
+            await directory.add_organisation(hub, None, OrganisationIn(name=name, kind=kind))
+        except HubError:
+            pass  # already there
+    for username, organisation, discipline, _, admin in USERS:
+        try:
+            await directory.add_user(
+                hub,
+                None,
+                UserIn(
+                    username=username,
+                    organisation=organisation,
+                    discipline=discipline,  # type: ignore[arg-type]
+                    display_name=username.capitalize(),
+                    is_admin=admin,
+                    password=PASSWORD,
+                ),
+            )
+        except HubError:
+            pass
+    async with hub.db.read() as session:
+        incident_id = await session.scalar(
+            select(Incident.id).where(Incident.title == TITLE)  # type: ignore[arg-type]
+        )
+    if incident_id is None:
+        incident_id = await _create_incident(hub)
+    demo = Demo(incident_id, [(u, role, PASSWORD) for u, _, _, role, _ in USERS])
+    demo.vehicles = await _trackers(hub, incident_id)
+    return demo
+
+
+async def _create_incident(hub: Hub) -> str:
+    members = [MemberIn(username=u, role=role) for u, _, _, role, _ in USERS]  # type: ignore[arg-type]
+    created = await incidents.create_incident(
+        hub,
+        None,
+        IncidentCreateIn(title=TITLE, kind="event"),
+        members,  # type: ignore[arg-type]
+    )
+    incident_id = str(created["id"])
+    _, raw = await directory.create_token(hub, None, "monitor")
+    async with hub.db.read() as session:
+        monitor = await principal_for_token(session, raw)
+    assert monitor is not None
+    for kind, label, geometry in ANCHORS:
+        await anchors.create_anchor(
+            hub,
+            monitor,
+            AnchorCreateIn(
+                incident_id=incident_id,
+                client_id=str(uuid.uuid4()),
+                kind=kind,  # type: ignore[arg-type]
+                label=label,
+                geometry=geometry,
+            ),
+        )
+    await directory.revoke_token(hub, None, monitor.token_id)
+    convoy = await convoys.create_convoy(
+        hub,
+        None,
+        incident_id,
+        ConvoyCreateIn(
+            name=CONVOY,
+            route={"type": "LineString", "coordinates": ROUTE},
+            destination={"type": "Point", "coordinates": VENUE},
+            status="en_route",  # type: ignore[arg-type]
+        ),
+    )
+    for label, role, _, _ in VEHICLES:
+        await convoys.add_vehicle(
+            hub,
+            None,
+            incident_id,
+            convoy["id"],
+            VehicleCreateIn(label=label, role=role),  # type: ignore[arg-type]
+        )
+    return incident_id
+
+
+async def _trackers(hub: Hub, incident_id: str) -> list[SimVehicle]:
+    """Fresh keys for the demo's vehicles (only hashes are stored, so old ones are unknown),
+    and a clean slate so that a restart at the airport is not taken for a teleport."""
+    plan = {label: (gap, strays) for label, _, gap, strays in VEHICLES}
+    result = []
+    async with hub.db.write() as session:
+        rows = await session.scalars(
+            select(Vehicle).where(Vehicle.incident_id == incident_id)  # type: ignore[arg-type]
+        )
+        for vehicle in rows:
+            if vehicle.label not in plan:
+                continue
+            key = convoys.new_device_key()
+            vehicle.device_key_hash = token_digest(key)
+            vehicle.last_lat = vehicle.last_lon = vehicle.last_ts = None
+            vehicle.last_speed = vehicle.last_heading = vehicle.last_accuracy = None
+            vehicle.alert_state = {}
+            gap, strays = plan[vehicle.label]
+            result.append(SimVehicle(key, vehicle.label, gap, 250.0 if strays else None))
+    return sorted(result, key=lambda v: v.gap_m)
+
+
+async def run(settings: Settings, *, simulate: bool = True) -> None:
+    """Seed, then serve the hub and drive the motorcade until interrupted."""
+    import uvicorn
+
+    from hub.app import create_app
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per fix drowns the log
+    db = Database(settings.database_url)
+    try:
+        demo = await seed(Hub(settings=settings, db=db, notifier=Notifier(None)))
+    finally:
+        await db.dispose()
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"Summit Brussels demo: incident {demo.incident_id}", flush=True)
+    print("Demo logins (username / password, role in the incident):", flush=True)
+    for username, role, password in demo.logins:
+        print(f"  {username:8} / {password}  ({role})", flush=True)
+    print(f"Open {url}", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            ws="websockets",
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+        )
+    )
+    serving = asyncio.get_running_loop().create_task(server.serve())
+    driving: asyncio.Task[int] | None = None
+    try:
+        for _ in range(600):  # up to a minute for the hub to listen
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.1)
+        if simulate and server.started:
+            driving = asyncio.get_running_loop().create_task(
+                drive(f"http://127.0.0.1:{settings.port}", ROUTE, demo.vehicles)
+            )
+            log.info("simulator: %d vehicles on %s", len(demo.vehicles), CONVOY)
+        await serving
+    finally:
+        if driving is not None:
+            driving.cancel()
+        server.should_exit = True
