@@ -460,3 +460,40 @@ async def test_pages_need_a_login_and_membership(
     await tab.page.goto(f"{hub_server.url}/incidents")
     await expect(tab.page).to_have_url(f"{hub_server.url}/login?next=/incidents")
     assert tab.foreign_hosts() == set()
+
+
+async def test_managers_create_incidents_and_manage_members_from_the_list(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    manager = await seed.user("manager", organisation="Province of Namur", discipline="coord")
+    medic = await seed.user("medic", organisation="SMUR Namur", discipline="D2")
+    tab = await tabs()
+    page = tab.page
+    await login(tab, hub_server, manager, "/incidents")
+    title = f"Flooding Meuse {uuid.uuid4().hex[:6]}"
+    await page.fill("#create-title", title)
+    await page.click("#create-form button[type=submit]")
+    await expect(page.locator("#incident-title")).to_have_text(title)
+    await expect(page.locator("#conn-state")).to_have_class("conn conn-live")
+    incident = page.url.rsplit("/", 1)[1]
+
+    await page.goto(f"{hub_server.url}/incidents")
+    row = page.locator("#incident-rows tr", has_text=title)
+    await row.locator("button").click()
+    dialog = page.locator("dialog[open]")
+    await dialog.locator("input[name=username]").fill(medic.username)
+    await dialog.locator("select[name=role]").select_option("contributor")
+    await dialog.locator("button.btn-primary", has_text="Add").click()
+    await expect(dialog.locator(".members-table")).to_contain_text(medic.username)
+    async with api(hub_server, manager) as http:
+        members = (await http.get(f"/api/incidents/{incident}/members")).json()["members"]
+    assert {m["username"]: m["role"] for m in members} == {
+        manager.username: "manager",
+        medic.username: "contributor",
+    }
+    await dialog.locator(".members-table tr", has_text=medic.username).locator("button").click()
+    await expect(dialog.locator(".members-table")).not_to_contain_text(medic.username)
+    async with api(hub_server, manager) as http:
+        members = (await http.get(f"/api/incidents/{incident}/members")).json()["members"]
+    assert [m["username"] for m in members] == [manager.username]
+    await assert_clean(tab)
