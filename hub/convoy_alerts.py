@@ -85,9 +85,9 @@ def evaluate(
         if zone.anchor_id in inside and zone.anchor_id not in before:
             alerts.append(_zone_alert("enter", vehicle, fix, eta, zone))
     for anchor_id in sorted(before - inside):
-        zone = existing.get(anchor_id)
-        if zone is not None:  # a deleted perimeter is not "left"
-            alerts.append(_zone_alert("exit", vehicle, fix, eta, zone))
+        left = existing.get(anchor_id)
+        if left is not None:  # a deleted perimeter is not "left"
+            alerts.append(_zone_alert("exit", vehicle, fix, eta, left))
     state["inside"] = sorted(inside)
 
     # Corridor around the planned route.

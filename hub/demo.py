@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from hub.actions import anchors, convoys, directory, incidents
 from hub.auth import principal_for_token, token_digest
@@ -135,7 +136,7 @@ async def seed(hub: Hub) -> Demo:
             pass
     async with hub.db.read() as session:
         incident_id = await session.scalar(
-            select(Incident.id).where(Incident.title == TITLE)  # type: ignore[arg-type]
+            select(col(Incident.id)).where(col(Incident.title) == TITLE)
         )
     if incident_id is None:
         incident_id = await _create_incident(hub)

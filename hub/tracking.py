@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlmodel import col
 from starlette.applications import Starlette
 
 from hub.access import require_role
@@ -124,7 +125,7 @@ async def device_vehicle(hub: Hub, key: str) -> tuple[str, str]:
     async with hub.db.read() as session:
         row = (
             await session.execute(
-                select(Vehicle.id, Vehicle.incident_id, Incident.status)
+                select(col(Vehicle.id), col(Vehicle.incident_id), col(Incident.status))
                 .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
                 .where(Vehicle.device_key_hash == token_digest(key))  # type: ignore[arg-type]
             )
