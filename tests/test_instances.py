@@ -500,3 +500,96 @@ async def test_concurrent_anchor_edits_on_two_instances(cluster: Cluster, seed: 
         assert losers[0]["anchor"] == winners[0]["anchor"]
         version = winners[0]["anchor"]["version"]
         assert version == round_ + 2
+
+
+# 7 -------------------------------------------------------------------------------------------
+
+
+class DeafeningProxy:
+    """A TCP proxy in front of Redis that can make the current subscriber connections deaf:
+    still open, still subscribed, hearing nothing (python-socketio issue 1581's failure)."""
+
+    def __init__(self, redis_port: int) -> None:
+        self.redis_port = redis_port
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.subscribers: list[dict[str, bool]] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> DeafeningProxy:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        return self
+
+    def deafen(self) -> int:
+        for connection in self.subscribers:
+            connection["deaf"] = True
+        return len(self.subscribers)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        except OSError:
+            writer.close()
+            return
+        connection = {"deaf": False, "subscriber": False}
+
+        async def to_redis() -> None:
+            while data := await reader.read(65_536):
+                if b"SUBSCRIBE" in data.upper() and not connection["subscriber"]:
+                    connection["subscriber"] = True
+                    self.subscribers.append(connection)
+                up_writer.write(data)
+                await up_writer.drain()
+
+        async def to_hub() -> None:
+            while data := await up_reader.read(65_536):
+                if not connection["deaf"]:
+                    writer.write(data)
+                    await writer.drain()
+
+        await asyncio.gather(to_redis(), to_hub(), return_exceptions=True)
+        for closing in (writer, up_writer):
+            closing.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_a_deaf_subscription_is_detected_and_resynced(
+    database_url: str, redis: RedisProcess, logs: Path, seed: Seeder
+) -> None:
+    proxy = await DeafeningProxy(redis.port).start()
+    cluster = Cluster(database_url, redis, logs)
+    cluster.redis = proxy  # type: ignore[assignment]  # the hubs reach Redis through it
+    try:
+        a_hub, b_hub = cluster.start(2)
+        await wait_ready(a_hub, b_hub)
+        alice, bob = await seed.user("alice"), await seed.user("bob")
+        incident = await seed.incident({alice: "contributor", bob: "contributor"})
+        a = await cluster.client(a_hub.url, alice)
+        b = await cluster.client(b_hub.url, bob)
+        await a.join(incident)
+        await b.join(incident)
+        await a.request("feed.post", post(incident, "before"))
+        await wait_until(live_seq(b, incident, 1), "a live event on B")
+
+        assert proxy.deafen() >= 2  # both instances' listeners now hear nothing
+        await a.request("feed.post", post(incident, "while B is deaf"))
+        for hub in (a_hub, b_hub):
+
+            async def says_deaf(hub: HubProcess = hub) -> bool:
+                body = await readyz(hub)
+                return body["checks"]["redis"] == "unavailable: no probe echo from Redis"
+
+            await wait_until(says_deaf, f"{hub.url}/readyz to report the deaf subscription")
+        # They resubscribe on fresh connections, report ok again and resync by themselves.
+        await wait_ready(a_hub, b_hub, timeout=30)
+        await wait_until(live_seq(b, incident, 2), "bob to get the event he did not hear")
+        await b.request("feed.post", post(incident, "after"))
+        await wait_until(live_seq(a, incident, 3), "a live event on A after resubscribing")
+        for client in (a, b):
+            assert_holds_exactly(client, incident, 3)
+    finally:
+        await cluster.close()
+        await proxy.close()
