@@ -81,6 +81,7 @@ class RedisSync(socketio.AsyncRedisManager):  # type: ignore[misc]
         json: Any = None,
     ) -> None:
         super().__init__(url, channel=CHANNEL, write_only=write_only, logger=log, json=json)
+        self.redis: aioredis.Redis | None = None  # the publisher's client (lazy)
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
         self.on_control: ControlHandler | None = None
@@ -472,7 +473,7 @@ async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
         row = await session.scalar(
             select(Event)
             .where(Event.incident_id == incident_id)  # type: ignore[arg-type]
-            .order_by(Event.seq.desc())  # type: ignore[union-attr]
+            .order_by(Event.seq.desc())  # type: ignore[attr-defined]
             .limit(1)
         )
     return None if row is None else event_public(row)
@@ -489,7 +490,7 @@ async def recheck_access(hub: Hub, handlers: Any) -> None:
     async with hub.db.read() as session:
         revoked = set(
             await session.scalars(
-                select(ApiToken.id)
+                select(ApiToken.id)  # type: ignore[call-overload]
                 .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
                 .where(
                     ApiToken.id.in_(token_ids),  # type: ignore[attr-defined]
@@ -500,7 +501,7 @@ async def recheck_access(hub: Hub, handlers: Any) -> None:
         members = set(
             (
                 await session.execute(
-                    select(Membership.incident_id, Membership.user_id).where(
+                    select(Membership.incident_id, Membership.user_id).where(  # type: ignore[call-overload]
                         Membership.user_id.in_(user_ids)  # type: ignore[attr-defined]
                     )
                 )
