@@ -59,9 +59,7 @@ def create_app(settings: Settings) -> ASGIApp:
     hub = Hub(settings=settings, db=db, notifier=Notifier(sio))
     handlers = SocketHandlers(hub, sio)
     # The convoy pipeline first, so that it closes last (after Redis stops feeding it).
-    extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = [
-        start_tracking
-    ]
+    extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = [start_tracking]
     if sync is not None:
         from hub.redis_sync import presence_for
 
