@@ -17,12 +17,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    RESULTS,
     NodePeer,
     seed,
     start_hub,
@@ -53,10 +55,28 @@ def run_loadgen(cfg: dict[str, Any], peer_dir: Path, work: Path, name: str) -> d
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def profile_later(pid: int, args: argparse.Namespace, name: str) -> threading.Timer | None:
+    """With --profile: py-spy samples the hub for --profile-sec seconds after a delay, into
+    bench/results/<name>.txt (collapsed stacks: one line per stack, then its sample count)."""
+    if not args.profile:
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "-p", str(pid), "-d", str(int(args.profile_sec)), "-r", "100"]
+    command += ["-f", "raw", "--nonblocking", "-o", str(RESULTS / f"{name}.txt")]
+    timer = threading.Timer(
+        args.profile_delay, lambda: subprocess.run(command, capture_output=True, timeout=120)
+    )
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path) -> dict[str, Any]:
     with throwaway_database("sqlite", work) as url:
         seeded = asyncio.run(seed(url, args.clients, viewer_users=args.users))
-        hub = start_hub(url, work, fanout=variant)
+        name, _, ws = variant.partition("+")
+        extra = {"websocket_impl": ws} if ws else {}
+        hub = start_hub(url, work, fanout=name, **extra)
         try:
             assert hub.process is not None
             cfg = {
@@ -73,7 +93,10 @@ def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path
                 "pids": {"server": hub.process.pid},
                 "maxSec": args.max_sec,
             }
+            spy = profile_later(hub.process.pid, args, f"profile-{variant}")
             result = run_loadgen(cfg, peer_dir, work, f"hub-{variant}")
+            if spy is not None:
+                spy.cancel()
         finally:
             hub.stop()
     result["label"] = f"hub ({variant})"
@@ -125,8 +148,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--burst", type=int, default=100, help="posts back-to-back at the end")
     parser.add_argument("--max-p99-ms", type=float, default=1000)
     parser.add_argument("--max-sec", type=int, default=150, help="hard limit per load run")
-    parser.add_argument("--variants", default="fast", help="hub delivery paths: fast,stock")
+    parser.add_argument(
+        "--variants",
+        default="fast",
+        help="hubs to run: FANOUT[+WEBSOCKET_IMPL],... e.g. fast,stock+websockets",
+    )
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub (see below)")
+    parser.add_argument("--profile-delay", type=float, default=30)
+    parser.add_argument("--profile-sec", type=int, default=10)
     args = parser.parse_args(argv)
     args.rates = [float(r) for r in args.rates.split(",")]
 

@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> ASGIApp:
         max_http_buffer_size=MAX_MESSAGE_BYTES
         + 65_536,  # so that 1 MB gets "too_large", not a drop
         max_queue=settings.max_client_queue,
+        fast_fanout=settings.fanout == "fast",
         json=_OrjsonPackets,
         ping_interval=20,
         ping_timeout=20,

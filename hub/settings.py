@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     snapshot_feed_entries: int = 100
     # A client whose outgoing queue grows past this is disconnected; it recovers by seq.
     max_client_queue: int = 1_000
+    # "stock": python-socketio's own delivery (a task per recipient), kept so that
+    # bench/fanout.py can measure both in one run; "fast" is hub/fanout.py.
+    fanout: Literal["fast", "stock"] = "fast"
+    # uvicorn's websocket protocol: the sans-I/O one costs less per frame sent (same wire).
+    websocket_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 
     # Several instances (REDIS_URL): how often each probes its Redis subscription, and how long
     # a killed instance's users stay in presence.

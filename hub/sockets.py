@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import engineio
 import socketio
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -20,6 +22,7 @@ from hub.actions.join import join_incident
 from hub.auth import Principal, principal_for_token
 from hub.context import Hub
 from hub.errors import HubError, from_validation
+from hub.fanout import HubEngineIO, HubManager
 from hub.notify import incident_room, token_room, user_room
 from models import Role
 from models.shapes import (
@@ -36,30 +39,44 @@ log = logging.getLogger(__name__)
 
 Action = Callable[[str, Principal, Any], Awaitable[dict[str, Any]]]
 
+# Seconds between two `presence` messages of one incident (coalesced in between).
+PRESENCE_INTERVAL = 0.25
+
 
 class HubServer(socketio.AsyncServer):
     """An AsyncServer that will not let one slow client grow memory without bound: past
     `max_queue` unsent packets the client is disconnected, and recovers by seq on reconnect."""
 
-    def __init__(self, *args: Any, max_queue: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_queue: int, fast_fanout: bool = True, **kwargs: Any) -> None:
+        if fast_fanout and kwargs.get("client_manager") is None:
+            # encode once, queue for every recipient without a task each (hub/fanout.py)
+            kwargs["client_manager"] = HubManager()
+        self.fast_fanout = fast_fanout
         super().__init__(*args, **kwargs)
         self.max_queue = max_queue
         self._dropping: set[str] = set()
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return HubEngineIO if self.fast_fanout else engineio.AsyncServer
+
+    def drop_slow(self, eio_sid: str, socket: Any) -> bool:
+        """True (and the client is being disconnected) when it is `max_queue` packets behind."""
+        if socket.queue.qsize() < self.max_queue:
+            return False
+        if eio_sid not in self._dropping:
+            self._dropping.add(eio_sid)
+            log.warning(
+                "client %s is %d packets behind: disconnecting it", eio_sid, socket.queue.qsize()
+            )
+            asyncio.get_running_loop().create_task(self._drop(eio_sid))
+        return True
 
     async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
         try:
             socket = self.eio._get_socket(eio_sid)
         except KeyError:
             return
-        if socket.queue.qsize() >= self.max_queue:
-            if eio_sid not in self._dropping:
-                self._dropping.add(eio_sid)
-                log.warning(
-                    "client %s is %d packets behind: disconnecting it",
-                    eio_sid,
-                    socket.queue.qsize(),
-                )
-                asyncio.get_running_loop().create_task(self._drop(eio_sid))
+        if self.drop_slow(eio_sid, socket):
             return
         await self.eio.send_packet(eio_sid, eio_pkt)
 
@@ -80,6 +97,8 @@ class SocketHandlers:
         self.sio = sio
         self.principals: dict[str, Principal] = {}
         self.joined: dict[str, set[str]] = {}
+        self._presence_sent: dict[str, float] = {}  # incident id -> when its last one went
+        self._presence_due: dict[str, asyncio.Task[None]] = {}
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         self.register("incident.join", JoinIn, self.join)
@@ -187,6 +206,28 @@ class SocketHandlers:
         await self._send_presence(incident_id)
 
     async def _send_presence(self, incident_id: str) -> None:
+        """At most one `presence` per incident per PRESENCE_INTERVAL: a change goes at once,
+        further changes within the interval go together at its end, with the latest list.
+        Otherwise a join storm of N people sends N growing lists to N sockets (O(N²))."""
+        if incident_id in self._presence_due:
+            return
+        wait = self._presence_sent.get(incident_id, -1e9) + PRESENCE_INTERVAL - time.monotonic()
+        if wait <= 0:
+            await self._emit_presence(incident_id)
+            return
+        self._presence_due[incident_id] = asyncio.get_running_loop().create_task(
+            self._presence_later(incident_id, wait)
+        )
+
+    async def _presence_later(self, incident_id: str, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            self._presence_due.pop(incident_id, None)
+        await self._emit_presence(incident_id)
+
+    async def _emit_presence(self, incident_id: str) -> None:
+        self._presence_sent[incident_id] = time.monotonic()
         online = await self.hub.presence.online(incident_id)
         await self.hub.notifier.emit(
             "presence", {"incident_id": incident_id, "online": online}, incident_room(incident_id)
