@@ -21,15 +21,12 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tile_url: str | None = None
 
-    # Limits (documented in README "Limits"): what one user may send and how big it may be.
+    # Per-user write rate (README "Limits"); the size and shape limits live in models/limits.py
+    # because the input shapes that enforce them are built at import time.
     post_rate_per_second: float = 5.0
     post_rate_burst: int = 30
-    max_text_chars: int = 10_000
-    max_label_chars: int = 200
-    max_properties_bytes: int = 16_384
-    max_vertices: int = 10_000
-    max_message_bytes: int = 1_000_000
-    replay_limit: int = 1_000
+    # A replay is at least 1,000 events long (protocol): further behind gets a snapshot.
+    replay_limit: int = Field(default=1_000, ge=1_000)
     snapshot_feed_entries: int = 100
     # A client whose outgoing queue grows past this is disconnected; it recovers by seq.
     max_client_queue: int = 1_000

@@ -21,6 +21,7 @@ from hub.tracks import Trail, parse_xml, read_points, route_geometry, to_gpx, to
 from models import Role
 from models.base import utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
+from models.limits import MAX_VERTICES
 from web.api import INCIDENT, Endpoint
 from web.http import hub_of, read_json
 
@@ -128,7 +129,7 @@ async def import_route(request: Request, principal: Principal) -> Any:
     root = parse_xml(
         await read_body(request, hub.settings.max_upload_bytes), hub.settings.max_upload_bytes
     )
-    points = read_points(root, hub.settings.max_vertices, prefer_route=True)
+    points = read_points(root, MAX_VERTICES, prefer_route=True)
     try:
         payload = ConvoyUpdateIn(route=route_geometry(points))
     except ValidationError as error:
