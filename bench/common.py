@@ -253,6 +253,17 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
+def py_spy(pid: int, name: str, seconds: int) -> subprocess.Popen[bytes] | None:
+    """Sample a hub with py-spy for `seconds` into bench/results/<name>.txt (collapsed
+    stacks: one stack per line, then its sample count); None when py-spy is missing."""
+    if shutil.which("py-spy") is None:
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "100", "-f", "raw"]
+    command += ["--nonblocking", "-o", str(RESULTS / f"{name}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="crisishub-bench-"))
 

@@ -18,7 +18,16 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, seed, start_hub, table, throwaway_database, workdir, write_result
+from common import (
+    percentile,
+    py_spy,
+    seed,
+    start_hub,
+    table,
+    throwaway_database,
+    workdir,
+    write_result,
+)
 
 
 async def post_loop(
@@ -62,6 +71,8 @@ async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, A
                 for t in seeded.publisher_tokens[:1]
             )
         )
+        if args.profile and hub.process is not None:
+            py_spy(hub.process.pid, f"profile-feed-{url.split(':')[0]}", int(args.seconds))
         t0 = time.monotonic()
         counts = await asyncio.gather(
             *(
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--variant", default="fast")
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub while posting")
     args = parser.parse_args(argv)
     work = workdir()
     rows = []

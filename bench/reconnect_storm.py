@@ -24,7 +24,16 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, seed, start_hub, table, throwaway_database, workdir, write_result
+from common import (
+    percentile,
+    py_spy,
+    seed,
+    start_hub,
+    table,
+    throwaway_database,
+    workdir,
+    write_result,
+)
 
 
 class RawClient:
@@ -138,6 +147,8 @@ async def storm(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any
         await asyncio.sleep(0.5)
         target = await post(args.missed)
         # all at once, as after a network cut; each has its own `since`
+        if args.profile and hub.process is not None:
+            py_spy(hub.process.pid, f"profile-storm-{args.variant}", 8)
         done_at: list[float] = []
         t0 = time.monotonic()
 
@@ -179,6 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--backend", default="sqlite")
     parser.add_argument("--variants", default="fast")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub during the storm")
     args = parser.parse_args(argv)
     work = workdir()
     rows = []

@@ -41,6 +41,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy import select
 
 from hub.context import Hub
+from hub.fanout import FastDelivery
 from hub.notify import Notifier, incident_room
 from hub.presence import LocalPresence, unique_users
 from hub.public import event_public
@@ -68,7 +69,7 @@ def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redi
     )
 
 
-class RedisSync(socketio.AsyncRedisManager):  # type: ignore[misc]
+class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
     """The Socket.IO client manager of a hub instance that shares its rooms through Redis."""
 
     def __init__(
