@@ -19,7 +19,16 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, seed, start_hub, table, throwaway_database, workdir, write_result
+from common import (
+    percentile,
+    py_spy,
+    seed,
+    start_hub,
+    table,
+    throwaway_database,
+    workdir,
+    write_result,
+)
 
 
 async def add_devices(url: str, incident_id: str, count: int) -> list[str]:
@@ -84,6 +93,8 @@ async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, A
             await asyncio.gather(*(worker(time.monotonic() + 1) for _ in range(8)))  # warm up
             latencies.clear()
             statuses.clear()
+            if args.profile and hub.process is not None:
+                py_spy(hub.process.pid, f"profile-ingest-{url.split(':')[0]}", int(args.seconds))
             t0 = time.monotonic()
             await asyncio.gather(
                 *(worker(t0 + args.seconds) for _ in range(min(args.concurrency, len(keys))))
@@ -111,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub while ingesting")
     args = parser.parse_args(argv)
     work = workdir()
     rows = []
