@@ -42,6 +42,7 @@ let lastRecvUs = 0;
 let msgBytes = 0;
 let errors = 0;
 let closed = 0;
+let portIdx = 0; // subscribers go round-robin over cfg.ports when given; the publisher to cfg.port
 
 function onMessage(data) {
   const s = data.toString();
@@ -62,7 +63,8 @@ function onMessage(data) {
 
 function connectOne(token, join) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${HOST}:${cfg.port}/socket.io/?EIO=4&transport=websocket`,
+    const port = join && cfg.ports ? cfg.ports[(portIdx++) % cfg.ports.length] : cfg.port;
+    const ws = new WebSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`,
       { perMessageDeflate: false });
     const to = setTimeout(() => { reject(new Error("connect timeout")); ws.terminate(); }, 30000);
     const done = () => { clearTimeout(to); ws._onCtl = null; resolve(ws); };

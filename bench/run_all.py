@@ -2,8 +2,8 @@
 
     python bench/run_all.py [--quick]
 
-Not yet here: the convoy workload (watchers x vehicles, report→screen p99) and two instances
-with Redis; see docs/performance.md.
+Not yet here: the convoy workload (watchers x vehicles, report→screen p99); see
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fanout
 import feed_posts
 import ingest
+import instances
 import reconnect_storm
 from common import machine
 
@@ -49,6 +50,8 @@ def main() -> None:
     ingest.main(["--seconds", "4"])
     print()
     reconnect_storm.main(["--clients", clients, "--variants", "fast,stock"])
+    print()
+    instances.main(["--clients", clients])
     print(f"\nall benchmarks in {time.monotonic() - started:.0f} s")
 
 
