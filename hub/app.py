@@ -48,7 +48,9 @@ def create_app(settings: Settings) -> ASGIApp:
     sio = HubServer(
         client_manager=sync,
         async_mode="asgi",
-        cors_allowed_origins=settings.origins,
+        # None: Engine.IO's same-origin rule (the Host header, or X-Forwarded-* behind a proxy),
+        # which is "the hub's own origin" wherever it is deployed.
+        cors_allowed_origins=settings.allowed_origins or None,
         max_http_buffer_size=MAX_MESSAGE_BYTES
         + 65_536,  # so that 1 MB gets "too_large", not a drop
         max_queue=settings.max_client_queue,

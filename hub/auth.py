@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 from argon2 import PasswordHasher
@@ -14,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ApiToken, Organisation, User
+from models.base import utcnow
 
 SESSION_COOKIE = "crisishub_session"
+SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "chk_"
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile of argon2id.
@@ -80,6 +83,8 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
     token, user, organisation = row
     if token.revoked_at is not None or not user.active:
         return None
+    if token.kind == "session" and token.created_at < utcnow() - SESSION_LIFETIME:
+        return None  # the cookie's max_age is a hint to the browser; this is the rule
     return Principal(
         user_id=user.id,
         username=user.username,

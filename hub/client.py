@@ -38,6 +38,10 @@ class IncidentState:
     resets: int = 0
     catching_up: asyncio.Task[None] | None = None
     seen_beyond: int = 0  # highest live seq noticed while a catch-up was running
+    # Until the first join ack arrives, live events (the hub enters us in the room before it
+    # reads the state) are held here, so they do not look like a gap from seq 0.
+    joined: bool = False
+    early: list[dict[str, Any]] = field(default_factory=list)
 
 
 class HubClient:
@@ -104,7 +108,11 @@ class HubClient:
         self.connected.set()
         if self._connected_once:
             # A reconnect (maybe to another instance): ask each incident for what we missed.
+            # A catch-up still waiting on the old connection would never be answered: replace it.
             for state in self.incidents.values():
+                if state.catching_up is not None:
+                    state.catching_up.cancel()
+                    state.catching_up = None
                 self._catch_up(state)
         self._connected_once = True
 
@@ -154,8 +162,16 @@ class HubClient:
 
     async def join(self, incident_id: str) -> dict[str, Any]:
         state = self.incidents.setdefault(incident_id, IncidentState(incident_id))
-        ack = await self.request("incident.join", {"incident_id": incident_id})
+        try:
+            ack = await self.request("incident.join", {"incident_id": incident_id})
+        except BaseException:
+            self.incidents.pop(incident_id, None)
+            raise
         self._apply_join(state, ack)
+        state.joined = True
+        early, state.early = state.early, []
+        for event in sorted(early, key=lambda e: int(e["seq"])):
+            await self._on_event(event)
         return ack
 
     async def leave(self, incident_id: str) -> None:
@@ -184,6 +200,9 @@ class HubClient:
     async def _on_event(self, event: dict[str, Any]) -> None:
         state = self.incidents.get(event.get("incident_id", ""))
         if state is None:
+            return
+        if not state.joined:
+            state.early.append(event)
             return
         seq = event["seq"]
         if seq <= state.seq:
@@ -216,22 +235,31 @@ class HubClient:
             state.catching_up = asyncio.get_running_loop().create_task(self._catch_up_run(state))
 
     async def _catch_up_run(self, state: IncidentState) -> None:
+        delay = 0.1
         try:
-            while True:
-                ack = await self.call(
-                    "incident.join", {"incident_id": state.incident_id, "since": state.seq}
-                )
+            for _ in range(100):  # bounded: a hub that refuses for that long needs a human
+                try:
+                    ack = await self.call(
+                        "incident.join", {"incident_id": state.incident_id, "since": state.seq}
+                    )
+                except (TimeoutError, socketio.exceptions.SocketIOError):
+                    if not self.connected.is_set():
+                        return  # the reconnect handler starts again
+                    ack = {"ok": False, "error": {"code": "unavailable"}}
                 if not ack.get("ok"):
-                    log.warning("catch-up of %s refused: %s", state.incident_id, ack.get("error"))
-                    return
+                    if ack.get("error", {}).get("code") not in ("unavailable", "rate_limited"):
+                        log.warning("catch-up of %s refused: %s", state.incident_id, ack["error"])
+                        return
+                    await asyncio.sleep(delay)  # the hub or its database is restarting
+                    delay = min(delay * 2, 2.0)
+                    continue
                 self._apply_join(state, ack)
                 # More may have been committed while we replayed (or a page was capped).
                 if state.seq >= max(state.seen_beyond, ack["seq"]):
                     return
-        except (TimeoutError, socketio.exceptions.SocketIOError):
-            return  # the reconnect handler starts again
         finally:
-            state.catching_up = None
+            if state.catching_up is asyncio.current_task():
+                state.catching_up = None
 
     async def _on_positions(self, message: dict[str, Any]) -> None:
         self.positions.append(message)

@@ -20,6 +20,8 @@ class Hub:
     presence: Presence = field(default_factory=LocalPresence)
     limiter: RateLimiter | None = None
     cookies: SessionCookies | None = None
+    # Password guesses: 10 in a burst, then one every 6 s, per username and per client address.
+    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 6, 10))
 
     def __post_init__(self) -> None:
         if self.limiter is None:

@@ -305,7 +305,10 @@ class PositionPipeline:
             for vehicle_id, state in states.items():
                 # A new dict, so the ORM sees the JSON column change.
                 vehicles[vehicle_id][0].alert_state = state
-            for incident_id, data in alerts:
+            # Incident rows are locked in id order, so two batches (or instances) whose alerts
+            # touch the same incidents cannot deadlock; sorted() is stable, so each incident's
+            # alerts keep their order.
+            for incident_id, data in sorted(alerts, key=lambda alert: alert[0]):
                 seq = await take_seq(session, incident_id)
                 after.events.append(
                     log_event(session, incident_id, seq, "convoy.alert", GEOTOOL_ACTOR, data)

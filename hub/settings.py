@@ -91,16 +91,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def origins(self) -> list[str]:
-        """Browser origins allowed to open sockets and send cookie-authenticated writes."""
-        if self.allowed_origins:
-            return self.allowed_origins
-        own = [f"http://{self.host}:{self.port}"]
-        if self.host in ("127.0.0.1", "0.0.0.0"):
-            own.append(f"http://localhost:{self.port}")
-        return own
-
-    @property
     def async_database_url(self) -> str:
         return async_url(self.database_url)
 

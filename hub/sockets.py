@@ -175,11 +175,13 @@ class SocketHandlers:
         async with self.hub.db.read() as session:
             await require_role(session, principal, payload.incident_id, Role.VIEWER)
         # Enter the room before reading state, so no event falls between the two.
+        already = payload.incident_id in self.joined.get(sid, set())
         await self.sio.enter_room(sid, incident_room(payload.incident_id))
         try:
             result = await join_incident(self.hub, principal, payload.incident_id, payload.since)
         except BaseException:
-            await self.sio.leave_room(sid, incident_room(payload.incident_id))
+            if not already:  # a failed catch-up must not drop a socket that was in the room
+                await self.sio.leave_room(sid, incident_room(payload.incident_id))
             raise
         if payload.incident_id not in self.joined.setdefault(sid, set()):
             self.joined[sid].add(payload.incident_id)
@@ -255,11 +257,10 @@ class SocketHandlers:
         elif message.get("type") == "member.removed":
             incident_id, user_id = message["incident_id"], message["user_id"]
             for sid in self.local_sids(user_room(user_id)):
-                if incident_id in self.joined.get(sid, set()):
-                    self.joined[sid].discard(incident_id)
-                    await self._left(sid, incident_id)
-                    await self.sio.emit(
-                        "incident.left",
-                        {"incident_id": incident_id, "reason": "removed"},
-                        to=sid,
-                    )
+                # Every socket of the user leaves the room, including one whose join is still
+                # in flight (in the room, not yet in `joined`).
+                self.joined.get(sid, set()).discard(incident_id)
+                await self._left(sid, incident_id)
+                await self.sio.emit(
+                    "incident.left", {"incident_id": incident_id, "reason": "removed"}, to=sid
+                )

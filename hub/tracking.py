@@ -202,7 +202,9 @@ async def check_silence(hub: Hub) -> int:
                 Convoy.status.in_(WATCHED_STATUSES),  # type: ignore[attr-defined]
                 Incident.status == Status.OPEN.value,  # type: ignore[arg-type]
             )
-            .order_by(Vehicle.id)  # type: ignore[arg-type]
+            # By incident first: incident rows are then locked in id order (as position batches
+            # do), so the two cannot deadlock.
+            .order_by(Vehicle.incident_id, Vehicle.id)  # type: ignore[arg-type]
             .limit(1_000)
             # Another instance checking at the same moment skips these rows: one alert.
             .with_for_update(of=Vehicle, skip_locked=True)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from hub.access import require_role
 from hub.actions import anchors, directory, feed, incidents
-from hub.auth import SESSION_COOKIE, Principal, principal_for_token
+from hub.auth import SESSION_COOKIE, SESSION_LIFETIME, Principal, principal_for_token
 from hub.errors import HubError
 from hub.eventlog import events_since
 from hub.public import feature_collection
@@ -68,6 +68,9 @@ def route(endpoint: Endpoint) -> Route:
         except (OperationalError, DBAPIError, OSError):
             log.exception("database unavailable")
             return error_response(HubError("unavailable", "the database is unavailable; retry"))
+        except Exception:
+            log.exception("unexpected error in %s %s", endpoint.method, endpoint.path)
+            return error_response(HubError("unavailable", "internal error; retry"))
         if isinstance(result, Response):
             return result
         return JSON(result, status_code=endpoint.status)
@@ -107,7 +110,8 @@ async def readyz(request: Request) -> Response:
 async def login(request: Request) -> Response:
     hub = hub_of(request)
     payload = await read_json(request, LoginIn)
-    raw = await directory.login(hub, payload.username, payload.password)
+    client = request.client.host if request.client else ""
+    raw = await directory.login(hub, payload.username, payload.password, client=client)
     async with hub.db.read() as session:
         principal = await principal_for_token(session, raw)
     assert principal is not None and hub.cookies is not None
@@ -119,7 +123,7 @@ async def login(request: Request) -> Response:
         samesite="lax",
         secure=hub.settings.environment == "production"
         and not hub.settings.host.startswith("127."),
-        max_age=12 * 3600,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
     )
     return response
 

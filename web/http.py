@@ -80,7 +80,10 @@ async def caller(request: Request) -> Principal:
         if raw and request.method in UNSAFE_METHODS:
             # Cookies ride along on cross-site requests; the Origin check stops CSRF.
             origin = request.headers.get("origin")
-            if origin is None or origin.rstrip("/") not in hub.settings.origins:
+            allowed = hub.settings.allowed_origins or [
+                f"{request.url.scheme}://{request.url.netloc}"
+            ]
+            if origin is None or origin.rstrip("/") not in allowed:
                 raise HubError("forbidden", "this origin may not act with the session cookie")
     if not raw:
         raise HubError("unauthorized", "log in or send 'Authorization: Bearer <token>'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select, update
@@ -33,7 +34,10 @@ async def add_organisation(
 async def add_user(hub: Hub, principal: Principal | None, payload: UserIn) -> dict[str, Any]:
     if principal is not None:
         require_admin(principal)
-    password_hash = hash_password(payload.password) if payload.password else None
+    # argon2 takes ~100 ms of CPU on purpose: off the event loop, so sockets keep flowing.
+    password_hash = (
+        await asyncio.to_thread(hash_password, payload.password) if payload.password else None
+    )
     try:
         async with hub.db.write() as session:
             organisation = await session.scalar(
@@ -94,11 +98,19 @@ async def revoke_token(hub: Hub, principal: Principal | None, token_id: str) -> 
     await hub.notifier.control({"type": "token.revoked", "token_id": token_id})
 
 
-async def login(hub: Hub, username: str, password: str) -> str:
-    """Check a password and open a browser session; returns the raw session token."""
+async def login(hub: Hub, username: str, password: str, *, client: str = "") -> str:
+    """Check a password and open a browser session; returns the raw session token.
+
+    Guesses are rate-limited per username and per client address, and the argon2 check runs
+    off the event loop so a flood of logins does not stall everyone's sockets.
+    """
+    hub.login_limiter.check(f"user:{username.lower()}")
+    if client:
+        hub.login_limiter.check(f"client:{client}")
     async with hub.db.read() as session:
         user = await session.scalar(select(User).where(User.username == username))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    password_hash = user.password_hash if user else None
+    if not await asyncio.to_thread(verify_password, password_hash, password) or user is None:
         raise HubError("unauthorized", "wrong username or password")
     if not user.active:
         raise HubError("unauthorized", "this account is disabled")
