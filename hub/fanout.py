@@ -38,6 +38,9 @@ from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
 
+# closes of ping-timed-out sockets under way (tasks, referenced until done)
+_closing: set[asyncio.Task[None]] = set()
+
 
 def put_packet(server: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
     """Queue one Engine.IO packet for a client without awaiting.
@@ -53,7 +56,10 @@ def put_packet(server: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
         return
     last_ping = socket.last_ping
     if last_ping and time.time() - last_ping > server.eio.ping_timeout:
-        asyncio.get_running_loop().create_task(socket.send(pkt))  # closes it, as engineio does
+        # engineio's send closes it; the loop holds tasks weakly, so keep a reference
+        task = asyncio.get_running_loop().create_task(socket.send(pkt))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
         return
     drop_slow = getattr(server, "drop_slow", None)
     if drop_slow is not None and drop_slow(eio_sid, socket):
