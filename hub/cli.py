@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO if args.command in ("serve", "demo") else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     try:
         args.run(args)
     except HubError as error:

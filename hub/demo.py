@@ -238,7 +238,7 @@ async def run(settings: Settings, *, simulate: bool = True) -> None:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            ws="websockets",
+            ws=settings.websocket_impl,
             log_level="warning",
             timeout_graceful_shutdown=3,
         )
