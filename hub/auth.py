@@ -45,6 +45,17 @@ class Principal:
     def author(self) -> dict[str, str]:
         return {**self.actor(), "discipline": self.discipline}
 
+    def public(self) -> dict[str, str | bool]:
+        """The calling user as /api/me and the pages show them."""
+        return {
+            "id": self.user_id,
+            "username": self.username,
+            "name": self.name,
+            "organisation": self.organisation,
+            "discipline": self.discipline,
+            "is_admin": self.is_admin,
+        }
+
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)

@@ -115,7 +115,7 @@ async def login(request: Request) -> Response:
     async with hub.db.read() as session:
         principal = await principal_for_token(session, raw)
     assert principal is not None and hub.cookies is not None
-    response = JSON({"user": _me(principal)})
+    response = JSON({"user": principal.public()})
     response.set_cookie(
         SESSION_COOKIE,
         hub.cookies.dump(raw),
@@ -135,19 +135,8 @@ async def logout(request: Request, principal: Principal) -> Response:
     return response
 
 
-def _me(principal: Principal) -> dict[str, Any]:
-    return {
-        "id": principal.user_id,
-        "username": principal.username,
-        "name": principal.name,
-        "organisation": principal.organisation,
-        "discipline": principal.discipline,
-        "is_admin": principal.is_admin,
-    }
-
-
 async def me(request: Request, principal: Principal) -> Any:
-    return {"user": _me(principal)}
+    return {"user": principal.public()}
 
 
 # incidents ---------------------------------------------------------------------------------

@@ -215,17 +215,6 @@ async def page_user(request: Request) -> Principal | None:
         raise
 
 
-def user_config(principal: Principal) -> dict[str, Any]:
-    return {
-        "id": principal.user_id,
-        "username": principal.username,
-        "name": principal.name,
-        "organisation": principal.organisation,
-        "discipline": principal.discipline,
-        "is_admin": principal.is_admin,
-    }
-
-
 # pages -----------------------------------------------------------------------------------------
 
 
@@ -249,7 +238,7 @@ async def incidents_page(request: Request) -> Response:
         request,
         "incidents.html",
         # Any user may open an incident (and becomes its manager).
-        {"user": user_config(principal), "lang": page_lang(request), "can_create": True},
+        {"user": principal.public(), "lang": page_lang(request), "can_create": True},
     )
 
 
@@ -273,7 +262,7 @@ async def incident_page(request: Request) -> Response:
         "incident.html",
         {
             "incident_id": incident["id"],
-            "user": {**user_config(principal), "role": incident["role"]},
+            "user": {**principal.public(), "role": incident["role"]},
             "tile_url": hub.settings.tile_url or None,
             "lang": page_lang(request),
         },
