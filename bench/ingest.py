@@ -1,8 +1,11 @@
 """Ingestion: OsmAnd HTTP reports per second, each answered 200 only once stored (group
 commit), on SQLite and PostgreSQL. D devices, C concurrent HTTP connections (aiohttp), each
-device reporting a fresh fix every time, for S seconds.
+device reporting a fresh fix every time, for S seconds; one row per concurrency level.
+Then the batch write rate alone: positions/s the pipeline stores (in-process, no HTTP) with
+many fixes queued at once.
 
-    python bench/ingest.py [--backends sqlite,postgresql] [--devices 200] [--concurrency 64]
+    python bench/ingest.py [--backends sqlite,postgresql] [--devices 600]
+                           [--concurrency 64,256] [--batch-fixes 20000]
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import itertools
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,67 @@ async def add_devices(url: str, incident_id: str, count: int) -> list[str]:
         return keys
     finally:
         await hub.db.dispose()
+
+
+async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
+    """The pipeline alone: `fixes` fixes of `devices` vehicles queued at once (a second apart
+    per vehicle, ~30 m/s, no alerts), timed until the last is committed and acknowledged."""
+    from sqlalchemy import select
+
+    from hub.context import Hub
+    from hub.db import Database
+    from hub.notify import Notifier
+    from hub.positions import Fix, PositionPipeline
+    from hub.settings import Settings
+    from models import Vehicle
+    from models.base import utcnow
+
+    seeded = await seed(url, 1)
+    await add_devices(url, seeded.incident_id, devices)
+    hub = Hub(
+        settings=Settings(environment="test", database_url=url),
+        db=Database(url),
+        notifier=Notifier(None),
+    )
+    pipeline = PositionPipeline(hub)
+    await pipeline.start()
+    try:
+        async with hub.db.read() as session:
+            ids = list((await session.scalars(select(Vehicle.id))).all())
+        start = utcnow() - timedelta(seconds=fixes // len(ids) + 100)
+
+        def batch(n: int, offset: int) -> list[Fix]:
+            return [
+                Fix(
+                    ids[i % len(ids)],
+                    seeded.incident_id,
+                    50.8 + offset * 0.05 + (i // len(ids)) * 3e-4,
+                    4.3 + (i % len(ids)) * 1e-3,
+                    start + timedelta(seconds=offset * 1e4 + i // len(ids)),
+                    utcnow(),
+                    30.0,
+                    0.0,
+                )
+                for i in range(n)
+            ]
+
+        await pipeline.ingest_many(batch(len(ids), -1))  # warm up: one fix per vehicle
+        queued = batch(fixes, 0)
+        batches = pipeline.batches
+        t0 = time.perf_counter()
+        outcomes = await pipeline.ingest_many(queued)
+        elapsed = time.perf_counter() - t0
+    finally:
+        await pipeline.close()
+        await hub.db.dispose()
+    return {
+        "fixes": fixes,
+        "vehicles": len(ids),
+        "batches": pipeline.batches - batches,
+        "seconds": round(elapsed, 3),
+        "positions/s": round(fixes / elapsed),
+        "stored": sum(1 for o in outcomes if not o.duplicate),
+    }
 
 
 async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -119,19 +184,42 @@ async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, A
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--devices", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--devices", type=int, default=600)
+    parser.add_argument(
+        "--concurrency", default="64,256", help="concurrent HTTP connections, one row each"
+    )
+    parser.add_argument("--batch-fixes", type=int, default=20_000, help="0: skip the batch rate")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--profile", action="store_true", help="py-spy the hub while ingesting")
     args = parser.parse_args(argv)
     work = workdir()
     rows = []
+    batch_rows = []
     for backend in args.backends.split(","):
-        with throwaway_database(backend, work) as url:
-            result = asyncio.run(asyncio.wait_for(measure(url, args, work), args.seconds + 180))
-        rows.append({"backend": backend, **result})
+        for concurrency in [int(c) for c in str(args.concurrency).split(",")]:
+            run_args = argparse.Namespace(**{**vars(args), "concurrency": concurrency})
+            with throwaway_database(backend, work) as url:
+                result = asyncio.run(
+                    asyncio.wait_for(measure(url, run_args, work), args.seconds + 180)
+                )
+            rows.append({"backend": backend, **result})
+        if args.batch_fixes > 0:
+            with throwaway_database(backend, work) as url:
+                result = asyncio.run(
+                    asyncio.wait_for(measure_batch(url, args.batch_fixes, args.devices), 300)
+                )
+            batch_rows.append({"backend": backend, **result})
     print(table(rows, list(rows[0]), "OsmAnd ingestion: HTTP reports acknowledged after commit"))
-    data = {"args": vars(args), "rows": rows}
+    if batch_rows:
+        print()
+        print(
+            table(
+                batch_rows,
+                list(batch_rows[0]),
+                "Batch write rate alone: the pipeline with every fix queued at once (in-process)",
+            )
+        )
+    data = {"args": vars(args), "rows": rows, "batch": batch_rows}
     print(f"\nwrote {write_result('ingest', data)}")
     return data
 

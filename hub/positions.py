@@ -14,13 +14,14 @@ Each caller awaits its own future, resolved only after its batch is committed, s
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, evaluate
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
-from models import PERIMETER_KINDS, Anchor, Convoy, Position, Vehicle
+from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Position, Status, Vehicle
 from models.base import utcnow
 from models.convoy_shapes import FixIn
 
@@ -40,11 +41,33 @@ log = logging.getLogger(__name__)
 EARLIEST_FIX = datetime(2000, 1, 1, tzinfo=UTC)
 # Above this a number is milliseconds, not seconds (1e11 s is the year 5138).
 MILLISECONDS_ABOVE = 1e11
+# Device keys known to exist: a hint that lets a tracker's fix skip its own look-up and go
+# straight to the batch, which checks the key again in the committing transaction.
+KNOWN_KEYS_MAX = 100_000
+
+VEHICLE = Vehicle.__table__  # type: ignore[attr-defined]
+CONVOY = Convoy.__table__  # type: ignore[attr-defined]
+INCIDENT = Incident.__table__  # type: ignore[attr-defined]
+# What a batch writes back to each vehicle it moved: one executemany for the whole batch.
+_STATE_COLUMNS = (
+    "last_lat",
+    "last_lon",
+    "last_ts",
+    "last_speed",
+    "last_heading",
+    "last_accuracy",
+    "last_received_at",
+    "alert_state",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A validated fix tied to its vehicle; times are aware UTC datetimes."""
+    """A validated fix tied to its vehicle; times are aware UTC datetimes.
+
+    A tracker's fix may instead name its vehicle by `device_key_hash` (vehicle and incident
+    empty): the batch resolves it in its own transaction, so a removed key or a closed
+    incident takes effect for every fix not yet committed."""
 
     vehicle_id: str
     incident_id: str
@@ -55,6 +78,7 @@ class Fix:
     speed: float | None = None
     heading: float | None = None
     accuracy: float | None = None
+    device_key_hash: str | None = None
 
 
 @dataclass(slots=True)
@@ -109,7 +133,12 @@ def parse_timestamp(value: Any, now: datetime, max_future_s: float) -> datetime:
 
 
 def make_fix(
-    hub: Hub, vehicle_id: str, incident_id: str, values: FixIn, now: datetime | None = None
+    hub: Hub,
+    vehicle_id: str,
+    incident_id: str,
+    values: FixIn,
+    now: datetime | None = None,
+    device_key_hash: str | None = None,
 ) -> Fix:
     now = now or utcnow()
     return Fix(
@@ -122,7 +151,40 @@ def make_fix(
         speed=values.speed,
         heading=values.heading,
         accuracy=values.accuracy,
+        device_key_hash=device_key_hash,
     )
+
+
+@dataclass(slots=True)
+class _Route:
+    """The convoy columns the alert rules need (route cache key and geometry)."""
+
+    id: str
+    route: dict[str, Any] | None
+    destination: dict[str, Any] | None
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class _Vehicle:
+    """A vehicle row as a batch reads and writes it: plain attributes, no ORM bookkeeping."""
+
+    id: str
+    convoy_id: str
+    incident_id: str
+    label: str
+    device_key_hash: str
+    last_lat: float | None
+    last_lon: float | None
+    last_ts: datetime | None
+    last_speed: float | None
+    last_heading: float | None
+    last_accuracy: float | None
+    last_received_at: datetime | None
+    alert_state: dict[str, Any] | None
+    open: bool
+    convoy: _Route
+    changed: bool = False
 
 
 @dataclass(slots=True)
@@ -146,11 +208,17 @@ class PositionPipeline:
         self.hub = hub
         self.settings = hub.settings
         self.coalescer = PositionCoalescer(hub.notifier, hub.settings.positions_per_second)
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        # A deque and one event rather than an asyncio.Queue: the batcher takes a whole batch
+        # at once, with no future or task per fix.
+        self._queue: collections.deque[_Pending] = collections.deque()
+        self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Prepared geometry, reused until the anchors (or route) change on any instance.
         self._zones: dict[str, tuple[tuple[int, Any], list[Zone]]] = {}
         self._routes: dict[str, tuple[Any, ProjectedRoute | None]] = {}
+        # Digests of device keys seen to exist (see KNOWN_KEYS_MAX); never trusted alone.
+        self.known_keys: set[str] = set()
+        self.batches = 0  # committed batches, for the benchmarks
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="positions")
@@ -162,47 +230,52 @@ class PositionPipeline:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
+        while self._queue:
+            pending = self._queue.popleft()
             if not pending.future.done():
                 pending.future.set_exception(HubError("unavailable", "the hub is stopping"))
         await self.coalescer.close()
 
     async def ingest(self, fix: Fix) -> Outcome:
         """The one ingestion function: returns once the fix is committed (or refused)."""
-        return (await self.ingest_many([fix]))[0]
+        if len(self._queue) + 1 > self.settings.position_queue_max:
+            raise HubError("unavailable", "too many fixes waiting to be stored; retry shortly")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(fix, future))
+        self._ready.set()
+        return await future
 
     async def ingest_many(self, fixes: list[Fix]) -> list[Outcome]:
-        if self._queue.qsize() + len(fixes) > self.settings.position_queue_max:
+        if len(self._queue) + len(fixes) > self.settings.position_queue_max:
             raise HubError("unavailable", "too many fixes waiting to be stored; retry shortly")
         loop = asyncio.get_running_loop()
         futures = []
         for fix in fixes:
             future: asyncio.Future[Outcome] = loop.create_future()
-            self._queue.put_nowait(_Pending(fix, future))
+            self._queue.append(_Pending(fix, future))
             futures.append(future)
+        self._ready.set()
         return list(await asyncio.gather(*futures))
 
     # the batcher --------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         wait = self.settings.position_batch_wait_ms / 1000
+        size = max(1, self.settings.position_batch_max)
         while True:
-            batch = [await self._queue.get()]
-            deadline = loop.time() + wait
-            while len(batch) < self.settings.position_batch_max:
-                if not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                    continue
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-                except TimeoutError:
-                    break
-            await self._commit(batch)
+            await self._ready.wait()
+            if wait > 0 and len(self._queue) < size:
+                # Linger briefly so fixes arriving together share a commit. While a batch
+                # commits, the next one fills by itself: under load no linger is needed.
+                await asyncio.sleep(wait)
+            # A deep queue (a burst, a catch-up) is taken in larger batches: the fixed cost
+            # of a batch (look-ups, commit) is then spread over more fixes.
+            take = size * 4 if len(self._queue) > size * 4 else size
+            batch = [self._queue.popleft() for _ in range(min(take, len(self._queue)))]
+            if not self._queue:
+                self._ready.clear()
+            if batch:
+                await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
         """Never raises: a failed batch fails its callers (who retry), not the pipeline."""
@@ -215,6 +288,7 @@ class PositionPipeline:
             log.exception("a batch of %d fixes failed", len(batch))
             self._fail(batch, HubError("unavailable", "the fix was not stored; retry"))
             return
+        self.batches += 1
         for pending, outcome in zip(batch, outcomes, strict=True):
             if pending.future.done():
                 continue  # the caller went away; the fix is stored all the same
@@ -236,42 +310,112 @@ class PositionPipeline:
             if not pending.future.done():
                 pending.future.set_exception(error)
 
+    def remember_key(self, digest: str) -> None:
+        if len(self.known_keys) >= KNOWN_KEYS_MAX:
+            self.known_keys.clear()  # bounded: keys in use are looked up once more
+        self.known_keys.add(digest)
+
+    async def _vehicles(
+        self, session: AsyncSession, fixes: list[Fix]
+    ) -> tuple[dict[str, _Vehicle], dict[str, _Vehicle]]:
+        """The batch's vehicles by id and by device-key digest, in one query.
+
+        FOR UPDATE (PostgreSQL): instances writing the same vehicle take turns, so the
+        "newer than last" decision and the alert state stay consistent."""
+        ids = sorted({f.vehicle_id for f in fixes if f.device_key_hash is None})
+        digests = sorted({f.device_key_hash for f in fixes if f.device_key_hash is not None})
+        conditions = []
+        if ids:
+            conditions.append(VEHICLE.c.id.in_(ids))
+        if digests:
+            conditions.append(VEHICLE.c.device_key_hash.in_(digests))
+        rows = await session.execute(
+            select(
+                *(VEHICLE.c[name] for name in ("id", "convoy_id", "incident_id", "label")),
+                VEHICLE.c.device_key_hash,
+                *(VEHICLE.c[name] for name in _STATE_COLUMNS),
+                INCIDENT.c.status.label("incident_status"),
+                CONVOY.c.route,
+                CONVOY.c.destination,
+                CONVOY.c.updated_at.label("convoy_updated_at"),
+            )
+            .join(CONVOY, CONVOY.c.id == VEHICLE.c.convoy_id)
+            .join(INCIDENT, INCIDENT.c.id == VEHICLE.c.incident_id)
+            .where(or_(*conditions))
+            .order_by(VEHICLE.c.id)
+            .with_for_update(of=VEHICLE)
+        )
+        by_id: dict[str, _Vehicle] = {}
+        by_key: dict[str, _Vehicle] = {}
+        for row in rows:
+            vehicle = _Vehicle(
+                id=row.id,
+                convoy_id=row.convoy_id,
+                incident_id=row.incident_id,
+                label=row.label,
+                device_key_hash=row.device_key_hash,
+                last_lat=row.last_lat,
+                last_lon=row.last_lon,
+                last_ts=row.last_ts,
+                last_speed=row.last_speed,
+                last_heading=row.last_heading,
+                last_accuracy=row.last_accuracy,
+                last_received_at=row.last_received_at,
+                alert_state=row.alert_state,
+                open=row.incident_status != Status.CLOSED.value,
+                convoy=_Route(row.convoy_id, row.route, row.destination, row.convoy_updated_at),
+            )
+            by_id[vehicle.id] = vehicle
+            by_key[vehicle.device_key_hash] = vehicle
+        return by_id, by_key
+
+    def _resolve(
+        self, fix: Fix, by_id: dict[str, _Vehicle], by_key: dict[str, _Vehicle]
+    ) -> tuple[Fix, _Vehicle] | HubError:
+        if fix.device_key_hash is None:
+            vehicle = by_id.get(fix.vehicle_id)
+            if vehicle is None or vehicle.incident_id != fix.incident_id:
+                return HubError("not_found", "no such vehicle")
+            return fix, vehicle
+        vehicle = by_key.get(fix.device_key_hash)
+        if vehicle is None:
+            self.known_keys.discard(fix.device_key_hash)
+            return HubError("not_found", "unknown device")
+        if not vehicle.open:
+            self.known_keys.discard(fix.device_key_hash)
+            return HubError("forbidden", "this incident is closed")
+        return replace(fix, vehicle_id=vehicle.id, incident_id=vehicle.incident_id), vehicle
+
     async def _write(self, fixes: list[Fix]) -> tuple[list[Outcome | HubError], _Batch]:
         after = _Batch()
         outcomes: list[Outcome | HubError] = []
         async with self.hub.db.write() as session:
-            vehicle_ids = sorted({fix.vehicle_id for fix in fixes})
-            # FOR UPDATE (PostgreSQL): instances writing the same vehicle take turns, so the
-            # "newer than last" decision and the alert state stay consistent.
-            rows = await session.execute(
-                select(Vehicle, Convoy)
-                .join(Convoy, Convoy.id == Vehicle.convoy_id)  # type: ignore[arg-type]
-                .where(Vehicle.id.in_(vehicle_ids))  # type: ignore[attr-defined]
-                .order_by(Vehicle.id)  # type: ignore[arg-type]
-                .with_for_update(of=Vehicle)  # type: ignore[arg-type]
-            )
-            vehicles: dict[str, tuple[Vehicle, Convoy]] = {v.id: (v, c) for v, c in rows}
-            stored = await self._existing(session, fixes)
+            by_id, by_key = await self._vehicles(session, fixes)
+            resolved = [self._resolve(fix, by_id, by_key) for fix in fixes]
+            valid = [item[0] for item in resolved if not isinstance(item, HubError)]
+            stored = await self._existing(session, valid) if valid else set()
             zones = {
                 incident_id: await self._zones_of(session, incident_id)
-                for incident_id in {fix.incident_id for fix in fixes}
+                for incident_id in {fix.incident_id for fix in valid}
             }
-            states: dict[str, dict[str, Any]] = {}
             alerts: list[tuple[str, dict[str, Any]]] = []
             rows_out: list[dict[str, Any]] = []
-            for fix in fixes:
-                found = vehicles.get(fix.vehicle_id)
-                if found is None or found[0].incident_id != fix.incident_id:
-                    outcomes.append(HubError("not_found", "no such vehicle"))
+            for item in resolved:
+                if isinstance(item, HubError):
+                    outcomes.append(item)
                     continue
-                vehicle, convoy = found
+                fix, vehicle = item
                 key = (fix.vehicle_id, fix.ts)
                 if key in stored:
                     outcomes.append(Outcome(duplicate=True))
                     continue
                 stored.add(key)
                 # Any new fix shows the tracker is alive, even an old one it catches up with.
-                state = states.setdefault(vehicle.id, dict(vehicle.alert_state or {}))
+                if not vehicle.changed:
+                    vehicle.changed = True
+                    vehicle.alert_state = dict(vehicle.alert_state or {})
+                state = vehicle.alert_state
+                assert state is not None
                 state["silent"] = False
                 if vehicle.last_received_at is None or fix.received_at > vehicle.last_received_at:
                     vehicle.last_received_at = fix.received_at
@@ -286,25 +430,31 @@ class PositionPipeline:
                     continue  # older or flagged: stored for the record, not broadcast
                 point = FixPoint(fix.lat, fix.lon, fix.ts, fix.speed)
                 state, raised = evaluate(
-                    states[vehicle.id],
+                    state,
                     vehicle,
                     point,
                     zones[fix.incident_id],
-                    self._route_of(convoy),
+                    self._route_of(vehicle.convoy),
                     self.settings,
                 )
-                states[vehicle.id] = state
+                vehicle.alert_state = state
                 alerts.extend((fix.incident_id, data) for data in raised)
                 _remember(vehicle, fix)
                 after.broadcast[vehicle.id] = {
                     "incident_id": fix.incident_id,
-                    "position": position_public(vehicle),
+                    "position": position_public(vehicle),  # type: ignore[arg-type]
                 }
             if rows_out:
                 await session.execute(self._insert(), rows_out)
-            for vehicle_id, state in states.items():
-                # A new dict, so the ORM sees the JSON column change.
-                vehicles[vehicle_id][0].alert_state = state
+            changed = [vehicle for vehicle in by_id.values() if vehicle.changed]
+            if changed:
+                await session.execute(
+                    _UPDATE_STATE,
+                    [
+                        {"b_id": v.id, **{f"b_{n}": getattr(v, n) for n in _STATE_COLUMNS}}
+                        for v in changed
+                    ],
+                )
             # Incident rows are locked in id order, so two batches (or instances) whose alerts
             # touch the same incidents cannot deadlock; sorted() is stable, so each incident's
             # alerts keep their order.
@@ -315,7 +465,7 @@ class PositionPipeline:
                 )
         return outcomes, after
 
-    def _impossible(self, vehicle: Vehicle, fix: Fix) -> str | None:
+    def _impossible(self, vehicle: _Vehicle, fix: Fix) -> str | None:
         """A jump faster than any car from the last accepted fix (GPS noise allowed for)."""
         if vehicle.last_ts is None or vehicle.last_lat is None or vehicle.last_lon is None:
             return None
@@ -377,7 +527,7 @@ class PositionPipeline:
         self._zones[incident_id] = (fingerprint, zones)
         return zones
 
-    def _route_of(self, convoy: Convoy) -> ProjectedRoute | None:
+    def _route_of(self, convoy: _Route) -> ProjectedRoute | None:
         key = convoy.updated_at
         cached = self._routes.get(convoy.id)
         if cached is not None and cached[0] == key:
@@ -405,7 +555,14 @@ def _row(fix: Fix, flagged: str | None) -> dict[str, Any]:
     }
 
 
-def _remember(vehicle: Vehicle, fix: Fix) -> None:
+_UPDATE_STATE = (
+    update(VEHICLE)
+    .where(VEHICLE.c.id == bindparam("b_id"))
+    .values({n: bindparam(f"b_{n}", type_=VEHICLE.c[n].type) for n in _STATE_COLUMNS})
+)
+
+
+def _remember(vehicle: _Vehicle, fix: Fix) -> None:
     vehicle.last_lat = fix.lat
     vehicle.last_lon = fix.lon
     vehicle.last_ts = fix.ts

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     # Convoys (positions pipeline).
     positions_per_second: float = 4.0
     position_batch_max: int = 500
-    position_batch_wait_ms: int = 20
+    # Linger after the first fix of a batch; under load batches fill while the previous commits.
+    position_batch_wait_ms: int = 5
     # Fixes waiting for a batch beyond this are refused with `unavailable` (retry), so a flood
     # of trackers cannot grow memory without bound.
     position_queue_max: int = 20_000

@@ -88,8 +88,14 @@ async def ingest_osmand(
     if len(key) > MAX_DEVICE_KEY_CHARS:
         raise HubError("not_found", "unknown device")
     values = osmand_fix(params)
-    vehicle_id, incident_id = await device_vehicle(hub, key)
-    fix = make_fix(hub, vehicle_id, incident_id, values)
+    digest = token_digest(key)
+    if digest not in pipeline.known_keys:
+        # First fix of this key here: an unknown key is refused at once, without taking a
+        # place in the queue. Later fixes skip this look-up; their batch checks the key again
+        # in its own transaction, so a removed key or a closed incident stops them at once.
+        await device_vehicle(hub, key)
+        pipeline.remember_key(digest)
+    fix = make_fix(hub, "", "", values, device_key_hash=digest)
     return (await pipeline.ingest(fix)).ack()
 
 
