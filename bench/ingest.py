@@ -81,7 +81,7 @@ async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
     await pipeline.start()
     try:
         async with hub.db.read() as session:
-            ids = list((await session.scalars(select(Vehicle.id))).all())
+            ids = list((await session.scalars(select(Vehicle.__table__.c.id))).all())  # type: ignore[attr-defined]
         start = utcnow() - timedelta(seconds=fixes // len(ids) + 100)
 
         def batch(n: int, offset: int) -> list[Fix]:

@@ -135,9 +135,13 @@ def _uvicorn_log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": "hub.logs.RedactSecrets"}}
+    config["filters"] = {
+        "redact": {"()": "hub.logs.RedactSecrets"},
+        "quiet_fixes": {"()": "hub.logs.QuietTrackerFixes"},
+    }
     for handler in config["handlers"].values():
         handler["filters"] = ["redact"]
+    config["handlers"]["access"]["filters"] = ["quiet_fixes", "redact"]
     return config
 
 
