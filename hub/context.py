@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hub.auth import SessionCookies
 from hub.db import Database
@@ -10,6 +11,9 @@ from hub.notify import Notifier
 from hub.presence import LocalPresence, Presence
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from hub.actions.feed import FeedCommits
 
 
 @dataclass
@@ -22,6 +26,8 @@ class Hub:
     cookies: SessionCookies | None = None
     # Password guesses: 10 in a burst, then one every 6 s, per username and per client address.
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 6, 10))
+    # Group commit of feed posts, made by the first post (hub/actions/feed.py).
+    feed_commits: FeedCommits | None = None
 
     def __post_init__(self) -> None:
         if self.limiter is None:

@@ -161,6 +161,40 @@ async def test_retry_with_same_client_id_returns_first_result_and_writes_nothing
     assert joined["seq"] == 2
 
 
+async def test_concurrent_posts_share_commits_and_a_retry_among_them_writes_nothing(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    """Posts in flight together are group-committed: a duplicate client_id or a refused post
+    among them fails only itself, and every stored post has one event with its own seq."""
+    alice, bob, carol = await seed.user("alice"), await seed.user("bob"), await seed.user("carol")
+    incident = await seed.incident({alice: "contributor", bob: "contributor", carol: "viewer"})
+    a, b, c = [await clients(hub_server, u) for u in (alice, bob, carol)]
+    for client in (a, b, c):
+        await client.join(incident)
+    retried = post(incident, "Road N4 closed at Halle")
+    payloads = [post(incident, f"report {n}") for n in range(10)] + [retried, retried]
+    acks = await asyncio.gather(
+        *(
+            (a if n % 2 else b).call("feed.post", payload)
+            for n, payload in enumerate([*payloads, retried])
+        ),
+        c.call("feed.post", post(incident, "a viewer may not post")),
+    )
+    *posted, refused = acks
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    assert all(ack["ok"] for ack in posted)
+    entries = [ack["entry"] for ack in posted]
+    assert entries[10] == entries[11] == entries[12]
+    assert sorted({e["seq"] for e in entries}) == list(range(1, 12))
+    for client in (a, b, c):
+        await client.wait_for_seq(incident, 11)
+        held = client.incidents[incident].events
+        assert [e["seq"] for e in held] == list(range(1, 12))
+        assert {e["data"]["client_id"]: e["data"] for e in held} == {
+            e["client_id"]: e for e in entries
+        }
+
+
 async def test_stale_version_gets_conflict_with_current_anchor(
     hub_server: HubProcess, seed: Seeder, clients: Clients
 ) -> None:

@@ -1,10 +1,20 @@
-"""Post and correct feed entries (append-only)."""
+"""Post and correct feed entries (append-only), with group commit.
+
+Concurrent posts share one transaction (as fixes do in hub/positions.py): each still takes
+its own seq and writes its entry and its event log row in that transaction, and is acked and
+emitted only after the commit (design principle 1). Refusals (not a member, closed incident)
+are decided per post inside the transaction and fail only that post. A unique-constraint
+violation (an idempotent `client_id` retry) rolls the batch back and it is written again one
+post per transaction, so a retry answers with the first result and writes nothing.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,10 +22,24 @@ from hub.access import require_role
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
-from hub.eventlog import log_event, take_seq
 from hub.public import entry_public
-from models import EntryKind, FeedEntry, Organisation, Priority, Role, User
+from models import (
+    EntryKind,
+    Event,
+    FeedEntry,
+    Incident,
+    Membership,
+    Organisation,
+    Priority,
+    Role,
+    Status,
+    User,
+)
+from models.base import iso, new_id, utcnow
 from models.shapes import FeedCorrectIn, FeedPostIn
+
+# Posts in one transaction at most; more wait for the next one.
+BATCH_MAX = 256
 
 
 async def post_entry(hub: Hub, principal: Principal, payload: FeedPostIn) -> dict[str, Any]:
@@ -52,46 +76,233 @@ async def _append(
     reason: str | None,
 ) -> dict[str, Any]:
     hub.check_rate(principal.user_id)
-    try:
-        async with hub.db.write() as session:
-            await require_role(
-                session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True
-            )
-            earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
-            if earlier is not None:
-                return earlier
-            seq = await take_seq(session, payload.incident_id)
-            entry = FeedEntry(
-                incident_id=payload.incident_id,
-                seq=seq,
-                client_id=payload.client_id,
-                author_id=principal.user_id,
-                kind=payload.kind,
-                priority=payload.priority,
-                text=payload.text,
-                location=payload.location,
-                corrects=corrects,
-                reason=reason,
-            )
-            session.add(entry)
-            public = entry_public(entry, principal.author())
-            event = log_event(
-                session,
-                payload.incident_id,
-                seq,
-                "feed.corrected" if corrects else "feed.posted",
-                principal,
-                public,
-            )
-    except IntegrityError:
-        # Another instance stored the same client_id first: answer with its result.
-        async with hub.db.read() as session:
-            earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
-        if earlier is None:
+    if hub.feed_commits is None:
+        hub.feed_commits = FeedCommits(hub)
+    return await hub.feed_commits.submit(_Post(principal, payload, corrects, reason))
+
+
+@dataclass(slots=True)
+class _Post:
+    principal: Principal
+    payload: FeedPostIn
+    corrects: str | None
+    reason: str | None
+    future: asyncio.Future[dict[str, Any]] | None = None
+    # filled in by the transaction that stores it
+    entry: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None
+    refused: HubError | None = None
+
+
+class FeedCommits:
+    """Group commit for feed posts, one per hub. No background task to manage: the first
+    post finding no writer starts one, which writes whatever has queued up (while the
+    previous transaction committed) and stops when nothing is left."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._queue: list[_Post] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, post: _Post) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        post.future = loop.create_future()
+        self._queue.append(post)
+        if self._writer is None:
+            self._writer = loop.create_task(self._drain(), name="feed-commits")
+        return await post.future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:BATCH_MAX], self._queue[BATCH_MAX:]
+                await self._commit(batch)
+        except BaseException:
+            for post in self._queue:
+                _settle(post, error=HubError("unavailable", "the hub is stopping; retry"))
+            self._queue = []
             raise
-        return earlier
-    await hub.notifier.incident_event(event)
-    return public
+        finally:
+            self._writer = None
+
+    async def _commit(self, batch: list[_Post]) -> None:
+        """Never raises: a failed batch fails its callers (who retry), not the writer."""
+        try:
+            try:
+                await _write(self.hub, batch)
+            except IntegrityError:
+                # Most likely a client_id retry: write each post on its own, so the retry
+                # answers with the first result and the others are stored.
+                for post in batch:
+                    await _write_alone(self.hub, post)
+            else:
+                for post in batch:
+                    if post.event is not None:
+                        await self.hub.notifier.incident_event(post.event)
+                for post in batch:
+                    _settle(post)
+        except Exception as error:
+            for post in batch:
+                _settle(post, error=error)
+        except BaseException:
+            for post in batch:
+                _settle(post, error=HubError("unavailable", "the hub is stopping; retry"))
+            raise
+
+
+def _settle(post: _Post, error: BaseException | None = None) -> None:
+    if post.future is None or post.future.done():
+        return  # the caller went away; what was committed stays committed
+    if error is None:
+        error = post.refused
+    if error is not None:
+        post.future.set_exception(error)
+    else:
+        assert post.entry is not None
+        post.future.set_result(post.entry)
+
+
+async def _write_alone(hub: Hub, post: _Post) -> None:
+    """One post in its own transaction; a duplicate client_id answers with the first."""
+    post.entry = post.event = post.refused = None
+    try:
+        try:
+            await _write(hub, [post])
+        except IntegrityError:
+            async with hub.db.read() as session:
+                earlier = await _by_client_id(
+                    session, post.payload.incident_id, post.payload.client_id
+                )
+            if earlier is None:
+                raise
+            post.entry = earlier
+        if post.event is not None:
+            await hub.notifier.incident_event(post.event)
+        _settle(post)
+    except Exception as error:
+        _settle(post, error=error)
+
+
+async def _write(hub: Hub, batch: list[_Post]) -> None:
+    """One transaction for the batch: per post its role and the incident's status, its seq,
+    its entry and its event. Sets `refused`, or after the commit `entry` and `event`, on
+    each post; raises (and sets nothing but refusals) if the transaction rolls back."""
+    async with hub.db.write() as session:
+        admitted = await _admit(session, batch)
+        by_incident: dict[str, list[_Post]] = {}
+        for post in admitted:
+            by_incident.setdefault(post.payload.incident_id, []).append(post)
+        entries: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        stored: list[tuple[_Post, dict[str, Any], dict[str, Any]]] = []
+        for incident_id in sorted(by_incident):  # one lock order for every writer
+            posts = by_incident[incident_id]
+            # Take len(posts) seqs at once. The status condition closes the gap between
+            # the check above and this row lock (PostgreSQL): a just-closed incident refuses.
+            last = await session.scalar(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.status != Status.CLOSED.value)
+                .values(last_seq=Incident.last_seq + len(posts))
+                .returning(Incident.last_seq)
+            )
+            if last is None:
+                for post in posts:
+                    post.refused = HubError("forbidden", "this incident is closed")
+                continue
+            for seq, post in enumerate(posts, start=int(last) - len(posts) + 1):
+                entry, event, public = _rows(post, seq)
+                entries.append(entry)
+                events.append(event)
+                stored.append((post, public, {**event, "at": iso(event["at"])}))
+        if entries:
+            await session.execute(insert(FeedEntry), entries)
+            await session.execute(insert(Event), events)
+    # Committed: only now do the posts carry what is acked and emitted.
+    for post, public, emitted in stored:
+        post.entry, post.event = public, emitted
+
+
+async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
+    """The posts whose author may write to their incident: one query for the whole batch
+    (role and incident status); the others get their refusal, as require_role words it."""
+    incident_ids = {post.payload.incident_id for post in batch}
+    user_ids = {post.principal.user_id for post in batch}
+    rows = await session.execute(
+        select(Incident.id, Incident.status, Membership.user_id, Membership.role)
+        .outerjoin(
+            Membership,
+            (Membership.incident_id == Incident.id) & Membership.user_id.in_(user_ids),
+        )
+        .where(Incident.id.in_(incident_ids))
+    )
+    status: dict[str, str] = {}
+    roles: dict[tuple[str, str], str] = {}
+    for incident_id, incident_status, user_id, role in rows:
+        status[incident_id] = incident_status
+        if user_id is not None:
+            roles[(incident_id, user_id)] = role
+    admitted = []
+    for post in batch:
+        incident_id = post.payload.incident_id
+        role = roles.get((incident_id, post.principal.user_id))
+        if incident_id not in status:
+            post.refused = HubError("not_found", "no such incident")
+        elif role is None:
+            post.refused = HubError("forbidden", "you are not a member of this incident")
+        elif Role(role).rank < Role.CONTRIBUTOR.rank:
+            post.refused = HubError(
+                "forbidden", f"this needs the {Role.CONTRIBUTOR.value} role in this incident"
+            )
+        elif status[incident_id] == Status.CLOSED.value:
+            post.refused = HubError("forbidden", "this incident is closed")
+        else:
+            admitted.append(post)
+    return admitted
+
+
+def _rows(post: _Post, seq: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The entry and event rows of a post (Core inserts), and its public shapes."""
+    payload, principal = post.payload, post.principal
+    now = utcnow()
+    entry = {
+        "id": new_id(),
+        "incident_id": payload.incident_id,
+        "seq": seq,
+        "client_id": payload.client_id,
+        "author_id": principal.user_id,
+        "kind": payload.kind.value,
+        "priority": payload.priority.value,
+        "text": payload.text,
+        "location": payload.location,
+        "corrects": post.corrects,
+        "reason": post.reason,
+        "created_at": now,
+    }
+    public = {
+        "id": entry["id"],
+        "incident_id": payload.incident_id,
+        "seq": seq,
+        "client_id": payload.client_id,
+        "author": principal.author(),
+        "kind": entry["kind"],
+        "priority": entry["priority"],
+        "text": payload.text,
+        "location": payload.location,
+        "corrects": post.corrects,
+        "reason": post.reason,
+        "created_at": iso(now),
+    }
+    kind = "feed.corrected" if post.corrects else "feed.posted"
+    actor = principal.actor()
+    event = {
+        "incident_id": payload.incident_id,
+        "seq": seq,
+        "type": kind,
+        "at": now,
+        "actor": actor,
+        "data": public,
+    }
+    return entry, event, public
 
 
 async def _by_client_id(
