@@ -1,9 +1,6 @@
 """Run every benchmark in a few minutes and print their tables (JSON in bench/results/).
 
-    python bench/run_all.py [--quick]
-
-Not yet here: the convoy workload (watchers x vehicles, report→screen p99); see
-docs/performance.md.
+python bench/run_all.py [--quick]
 """
 
 from __future__ import annotations
@@ -15,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import convoys
 import fanout
 import feed_posts
 import ingest
@@ -48,6 +46,8 @@ def main() -> None:
     feed_posts.main(["--seconds", "4"])
     print()
     ingest.main(["--seconds", "4"])
+    print()
+    convoys.main(["--watchers", clients])
     print()
     reconnect_storm.main(["--clients", clients, "--variants", "fast,stock"])
     print()
