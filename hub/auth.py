@@ -81,9 +81,22 @@ def token_digest(raw: str) -> str:
 async def principal_for_token(session: AsyncSession, raw: str) -> Principal | None:
     if not raw or len(raw) > 200:
         return None
+    # Columns, not ORM objects: this runs for every connect and every API request.
     row = (
         await session.execute(
-            select(ApiToken, User, Organisation)
+            select(
+                ApiToken.id,
+                ApiToken.kind,
+                ApiToken.created_at,
+                ApiToken.revoked_at,
+                User.id.label("user_id"),
+                User.username,
+                User.display_name,
+                User.discipline,
+                User.is_admin,
+                User.active,
+                Organisation.name,
+            )
             .join(User, User.id == ApiToken.user_id)
             .join(Organisation, Organisation.id == User.organisation_id)
             .where(ApiToken.token_hash == token_digest(raw))
@@ -91,19 +104,20 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
     ).first()
     if row is None:
         return None
-    token, user, organisation = row
-    if token.revoked_at is not None or not user.active:
+    token_id, kind, created_at, revoked_at, user_id, username, name, discipline = row[:8]
+    is_admin, active, organisation = row[8:]
+    if revoked_at is not None or not active:
         return None
-    if token.kind == "session" and token.created_at < utcnow() - SESSION_LIFETIME:
+    if kind == "session" and created_at < utcnow() - SESSION_LIFETIME:
         return None  # the cookie's max_age is a hint to the browser; this is the rule
     return Principal(
-        user_id=user.id,
-        username=user.username,
-        name=user.display_name,
-        organisation=organisation.name,
-        discipline=user.discipline,
-        is_admin=user.is_admin,
-        token_id=token.id,
+        user_id=user_id,
+        username=username,
+        name=name,
+        organisation=organisation,
+        discipline=discipline,
+        is_admin=is_admin,
+        token_id=token_id,
     )
 
 

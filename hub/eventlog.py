@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth import Principal
 from hub.public import event_public
 from models import Event, Incident
+from models.base import iso
 
 
 async def take_seq(session: AsyncSession, incident_id: str) -> int:
@@ -50,10 +51,21 @@ def log_event(
 async def events_since(
     session: AsyncSession, incident_id: str, since: int, limit: int
 ) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(Event)
+    # Columns, not ORM objects: a reconnect storm runs this once per client.
+    rows = await session.execute(
+        select(Event.incident_id, Event.seq, Event.type, Event.at, Event.actor, Event.data)
         .where(Event.incident_id == incident_id, Event.seq > since)
         .order_by(Event.seq)
         .limit(limit)
     )
-    return [event_public(row) for row in rows]
+    return [
+        {
+            "incident_id": incident,
+            "seq": seq,
+            "type": kind,
+            "at": iso(at),
+            "actor": actor,
+            "data": data,
+        }
+        for incident, seq, kind, at, actor, data in rows
+    ]

@@ -16,7 +16,6 @@ import socketio
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from hub.access import require_role
 from hub.actions import anchors, feed
 from hub.actions.join import join_incident
 from hub.auth import Principal, principal_for_token
@@ -24,7 +23,6 @@ from hub.context import Hub
 from hub.errors import HubError, from_validation
 from hub.fanout import HubEngineIO, HubManager
 from hub.notify import incident_room, token_room, user_room
-from models import Role
 from models.shapes import (
     AnchorCreateIn,
     AnchorDeleteIn,
@@ -99,6 +97,7 @@ class SocketHandlers:
         self.joined: dict[str, set[str]] = {}
         self._presence_sent: dict[str, float] = {}  # incident id -> when its last one went
         self._presence_due: dict[str, asyncio.Task[None]] = {}
+        self._removals = 0  # member.removed messages applied so far
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         self.register("incident.join", JoinIn, self.join)
@@ -172,16 +171,27 @@ class SocketHandlers:
     # incident membership of a socket -------------------------------------------------------
 
     async def join(self, sid: str, principal: Principal, payload: JoinIn) -> dict[str, Any]:
-        async with self.hub.db.read() as session:
-            await require_role(session, principal, payload.incident_id, Role.VIEWER)
-        # Enter the room before reading state, so no event falls between the two.
+        room = incident_room(payload.incident_id)
         already = payload.incident_id in self.joined.get(sid, set())
-        await self.sio.enter_room(sid, incident_room(payload.incident_id))
+        entered = False
+        removals = self._removals
+
+        async def enter() -> bool:
+            # Called by join_incident once the role is checked and before it reads state, so
+            # no event falls between the two; True asks for the check again when a member
+            # was removed meanwhile (the control message may have come before this entry).
+            nonlocal entered
+            await self.sio.enter_room(sid, room)
+            entered = True
+            return self._removals != removals
+
         try:
-            result = await join_incident(self.hub, principal, payload.incident_id, payload.since)
+            result = await join_incident(
+                self.hub, principal, payload.incident_id, payload.since, enter=enter
+            )
         except BaseException:
-            if not already:  # a failed catch-up must not drop a socket that was in the room
-                await self.sio.leave_room(sid, incident_room(payload.incident_id))
+            if entered and not already:  # a failed catch-up must not drop a socket in the room
+                await self.sio.leave_room(sid, room)
             raise
         if payload.incident_id not in self.joined.setdefault(sid, set()):
             self.joined[sid].add(payload.incident_id)
@@ -255,6 +265,7 @@ class SocketHandlers:
             for sid in self.local_sids(token_room(message["token_id"])):
                 await self.sio.disconnect(sid)
         elif message.get("type") == "member.removed":
+            self._removals += 1  # joins in flight check the role again (see join)
             incident_id, user_id = message["incident_id"], message["user_id"]
             for sid in self.local_sids(user_room(user_id)):
                 # Every socket of the user leaves the room, including one whose join is still

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,21 +19,43 @@ from models import Role
 
 
 async def join_incident(
-    hub: Hub, principal: Principal, incident_id: str, since: int | None
+    hub: Hub,
+    principal: Principal,
+    incident_id: str,
+    since: int | None,
+    *,
+    enter: Callable[[], Awaitable[bool]] | None = None,
 ) -> dict[str, Any]:
     """What a client needs to be in step with the incident.
 
-    The socket handler enters the room *before* calling this, so nothing committed after this
-    read can be missed; the client drops live events whose seq it already holds.
+    `enter` (the socket handler's) puts the socket in the incident's room between the role
+    check and the reads: after the check, so a non-member never receives a live event;
+    before the reads, so nothing committed after them can be missed (the client drops live
+    events whose seq it already holds). It returns True when a member was removed meanwhile,
+    and the role is checked again.
     """
     async with hub.db.read() as session:
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
+        if enter is not None and await enter():
+            incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
         public = {**incident_public(incident), "role": role.value}
         seq = incident.last_seq
         limit = hub.settings.replay_limit
         if since is not None and since <= seq and seq - since <= limit:
-            events = await events_since(session, incident_id, since, limit)
-            return {"incident": public, "seq": seq, "events": events}
+            # One more than the limit: events committed since the check above may have
+            # taken the client past it, and then it needs the snapshot.
+            events = await events_since(session, incident_id, since, limit + 1)
+            if len(events) <= limit:
+                # Every seq has its event and seqs commit in order, so the last event read
+                # is the incident's seq as of that read.
+                seq = max(seq, events[-1]["seq"]) if events else seq
+                public["last_seq"] = seq
+                return {"incident": public, "seq": seq, "events": events}
+        if enter is not None:
+            # The snapshot must match its seq: read the incident again, from inside the room.
+            await session.refresh(incident)
+            public = {**incident_public(incident), "role": role.value}
+            seq = incident.last_seq
         result: dict[str, Any] = {
             "incident": public,
             "seq": seq,
