@@ -173,7 +173,10 @@ async def post_from_page(page: Page, text: str) -> None:
 
 async def anchor_box(page: Page, label: str) -> FloatRect:
     """Where the point anchor labelled `label` is drawn (its marker's title is "kind: label")."""
-    box = await page.locator(f'.anchor-icon[title$=": {label}"]').bounding_box()
+    marker = page.locator(f'.anchor-icon[title$=": {label}"]')
+    # The map draws its anchors after the snapshot arrives: wait for it, as a user would.
+    await expect(marker).to_be_visible()
+    box = await marker.bounding_box()
     assert box is not None, f"anchor {label!r} is not on the map"
     return box
 
