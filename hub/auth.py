@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 from argon2 import PasswordHasher
@@ -79,6 +79,15 @@ def token_digest(raw: str) -> str:
 
 
 async def principal_for_token(session: AsyncSession, raw: str) -> Principal | None:
+    found = await principal_until(session, raw)
+    return None if found is None else found[0]
+
+
+async def principal_until(
+    session: AsyncSession, raw: str
+) -> tuple[Principal, datetime | None] | None:
+    """The principal of a token and when the token ends by itself (a session's lifetime;
+    None for an API token), or None when the token is not valid now."""
     if not raw or len(raw) > 200:
         return None
     # Columns, not ORM objects: this runs for every connect and every API request.
@@ -108,7 +117,8 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
     is_admin, active, organisation = row[8:]
     if revoked_at is not None or not active:
         return None
-    if kind == "session" and created_at < utcnow() - SESSION_LIFETIME:
+    until = created_at + SESSION_LIFETIME if kind == "session" else None
+    if until is not None and until < utcnow():
         return None  # the cookie's max_age is a hint to the browser; this is the rule
     return Principal(
         user_id=user_id,
@@ -118,7 +128,7 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
         discipline=discipline,
         is_admin=is_admin,
         token_id=token_id,
-    )
+    ), until
 
 
 class SessionCookies:

@@ -36,6 +36,8 @@ from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
+from hub.replay import RecentEvents
+
 log = logging.getLogger(__name__)
 
 # closes of ping-timed-out sockets under way (tasks, referenced until done)
@@ -73,6 +75,11 @@ class FastDelivery:
     server: Any
     rooms: dict[str, Any]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every `incident.event` delivered here, for `since` replays (hub/replay.py).
+        self.recent_events = RecentEvents()
+
     async def deliver_local(
         self,
         event: str,
@@ -83,6 +90,14 @@ class FastDelivery:
     ) -> bool:
         """Deliver an event to this host's participants of `room`; False when the payload
         needs python-socketio's own path (binary attachments)."""
+        if (
+            event == "incident.event"
+            and isinstance(data, dict)
+            and room == f"incident:{data.get('incident_id')}"
+        ):
+            # Recorded in the same synchronous step as the delivery below (no await between):
+            # an event is in the ring exactly when the room's sockets have it queued.
+            self.recent_events.add(data)
         namespace = namespace or "/"
         if namespace not in self.rooms:
             return True

@@ -100,6 +100,30 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down_since: float | None = None
 
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if (
+            kwargs.get("ignore_queue")
+            and callback is None
+            and await self.deliver_local(event, data, namespace, room, skip_sid)
+        ):
+            # This host only: still through deliver_local, so that the replay ring sees every
+            # `incident.event` delivered here (hub/replay.py).
+            return
+        await super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+        )
+
     # publishing -----------------------------------------------------------------------------
 
     def _publisher(self) -> aioredis.Redis:
@@ -483,6 +507,9 @@ async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
 async def recheck_access(hub: Hub, handlers: Any) -> None:
     """Apply what a lost control message would have: sockets whose token was revoked (or
     whose user was deactivated) are disconnected, memberships that ended are left."""
+    # Principals kept for connects (hub/sockets.py) are read again: this bounds how long a
+    # lost token.revoked can let a revoked token connect here.
+    handlers.forget_principals()
     principals = dict(handlers.principals)
     if not principals:
         return

@@ -18,11 +18,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.actions import anchors, feed
 from hub.actions.join import join_incident
-from hub.auth import Principal, principal_for_token
+from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, from_validation
 from hub.fanout import HubEngineIO, HubManager
 from hub.notify import incident_room, token_room, user_room
+from models.base import utcnow
 from models.shapes import (
     AnchorCreateIn,
     AnchorDeleteIn,
@@ -39,6 +40,13 @@ Action = Callable[[str, Principal, Any], Awaitable[dict[str, Any]]]
 
 # Seconds between two `presence` messages of one incident (coalesced in between).
 PRESENCE_INTERVAL = 0.25
+# How long a token's principal, read at connect, answers further connects of that token
+# without the database (a reconnect storm), and how many are kept. A revocation clears them
+# at once on the instance that applies its control message; a control message lost between
+# instances is covered by the access re-check (ACCESS_RECHECK_SECONDS, hub/redis_sync.py),
+# which clears them too. A session token is never kept past its lifetime.
+PRINCIPAL_TTL = 30.0
+PRINCIPALS_KEPT = 10_000
 
 
 class HubServer(socketio.AsyncServer):
@@ -98,6 +106,9 @@ class SocketHandlers:
         self._presence_sent: dict[str, float] = {}  # incident id -> when its last one went
         self._presence_due: dict[str, asyncio.Task[None]] = {}
         self._removals = 0  # member.removed messages applied so far
+        # token digest -> (principal, monotonic deadline): see PRINCIPAL_TTL
+        self._known: dict[str, tuple[Principal, float]] = {}
+        self._forgotten = 0  # times the cache was cleared (a read in flight must not refill it)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         self.register("incident.join", JoinIn, self.join)
@@ -152,16 +163,41 @@ class SocketHandlers:
         else:
             assert self.hub.cookies is not None
             raw = self.hub.cookies.from_header(environ.get("HTTP_COOKIE"))
-        principal = None
-        if raw:
-            async with self.hub.db.read() as session:
-                principal = await principal_for_token(session, raw)
+        principal = await self._principal(raw) if raw else None
         if principal is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         self.principals[sid] = principal
         self.joined[sid] = set()
         await self.sio.enter_room(sid, user_room(principal.user_id))
         await self.sio.enter_room(sid, token_room(principal.token_id))
+
+    async def _principal(self, raw: str) -> Principal | None:
+        key = token_digest(raw)
+        known = self._known.get(key)
+        if known is not None:
+            if known[1] > time.monotonic():
+                return known[0]
+            del self._known[key]
+        forgotten = self._forgotten
+        async with self.hub.db.read() as session:
+            found = await principal_until(session, raw)
+        if found is None:
+            return None
+        principal, until = found
+        ttl = PRINCIPAL_TTL
+        if until is not None:
+            ttl = min(ttl, (until - utcnow()).total_seconds())
+        if ttl > 0 and self._forgotten == forgotten:
+            # Not when a revocation was applied during the read: it may be this token's.
+            if len(self._known) >= PRINCIPALS_KEPT:
+                del self._known[next(iter(self._known))]  # the oldest
+            self._known[key] = (principal, time.monotonic() + ttl)
+        return principal
+
+    def forget_principals(self) -> None:
+        """The next connect of every token reads it again (a revocation, an access re-check)."""
+        self._forgotten += 1
+        self._known.clear()
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         self.principals.pop(sid, None)
@@ -187,7 +223,12 @@ class SocketHandlers:
 
         try:
             result = await join_incident(
-                self.hub, principal, payload.incident_id, payload.since, enter=enter
+                self.hub,
+                principal,
+                payload.incident_id,
+                payload.since,
+                enter=enter,
+                recent=getattr(self.sio.manager, "recent_events", None),
             )
         except BaseException:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
@@ -262,6 +303,7 @@ class SocketHandlers:
 
     async def apply_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token.revoked":
+            self.forget_principals()
             for sid in self.local_sids(token_room(message["token_id"])):
                 await self.sio.disconnect(sid)
         elif message.get("type") == "member.removed":

@@ -6,7 +6,9 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 
+from hub.client import HubClient
 from tests.conftest import Clients
 from tests.live import HubProcess
 from tests.seed import Seeder
@@ -202,3 +204,10 @@ async def test_revoked_token_is_disconnected_and_refused(
             break
         await asyncio.sleep(0.05)
     assert not client.sio.connected
+    # The hub keeps a token's principal a short while for reconnects; a revocation clears it.
+    again = HubClient(hub_server.url, user.token)
+    try:
+        with pytest.raises(Exception, match=r"unauthorized|failed to connect"):
+            await again.connect(timeout=3)
+    finally:
+        await again.close()

@@ -15,6 +15,7 @@ from hub.auth import Principal
 from hub.context import Hub
 from hub.eventlog import events_since
 from hub.public import feature_collection, incident_public
+from hub.replay import RecentEvents
 from models import Role
 
 
@@ -25,6 +26,7 @@ async def join_incident(
     since: int | None,
     *,
     enter: Callable[[], Awaitable[bool]] | None = None,
+    recent: RecentEvents | None = None,
 ) -> dict[str, Any]:
     """What a client needs to be in step with the incident.
 
@@ -33,6 +35,10 @@ async def join_incident(
     before the reads, so nothing committed after them can be missed (the client drops live
     events whose seq it already holds). It returns True when a member was removed meanwhile,
     and the role is checked again.
+
+    `recent` (this instance's ring of delivered events, hub/replay.py) answers a `since` replay
+    without the database when the socket is in the room and the ring holds every seq from
+    since + 1 up to at least the seq read under the role check.
     """
     async with hub.db.read() as session:
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
@@ -42,6 +48,14 @@ async def join_incident(
         seq = incident.last_seq
         limit = hub.settings.replay_limit
         if since is not None and since <= seq and seq - since <= limit:
+            if enter is not None and recent is not None:
+                # After the room entry: whatever was delivered before it is in the ring, what
+                # was not reaches the socket live.
+                events = recent.since(incident_id, since, seq)
+                if events is not None and len(events) <= limit:
+                    seq = max(seq, events[-1]["seq"]) if events else seq
+                    public["last_seq"] = seq
+                    return {"incident": public, "seq": seq, "events": events}
             # One more than the limit: events committed since the check above may have
             # taken the client past it, and then it needs the snapshot.
             events = await events_since(session, incident_id, since, limit + 1)
