@@ -1,11 +1,14 @@
 """Ingestion: OsmAnd HTTP reports per second, each answered 200 only once stored (group
-commit), on SQLite and PostgreSQL. D devices, C concurrent HTTP connections (aiohttp), each
-device reporting a fresh fix every time, for S seconds; one row per concurrency level.
+commit), on SQLite and PostgreSQL. D devices, C concurrent keep-alive HTTP connections, each
+device reporting a fresh fix every time, for S seconds; one row per concurrency level. The
+driver is bench/ingest_loadgen.js (Node, so that the measurement is of the hub, not of a
+Python client sharing its cores); `--driver python` keeps the aiohttp one.
 Then the batch write rate alone: positions/s the pipeline stores (in-process, no HTTP) with
 many fixes queued at once.
 
     python bench/ingest.py [--backends sqlite,postgresql] [--devices 600]
-                           [--concurrency 64,256] [--batch-fixes 20000]
+                           [--concurrency 64,256] [--batch-fixes 20000] [--driver node]
+                           [--batch-only]
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -118,10 +123,60 @@ async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
     }
 
 
+LOADGEN = Path(__file__).resolve().parent / "ingest_loadgen.js"
+
+
+def run_node(hub: Any, keys: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    cfg = {
+        "port": int(hub.url.rsplit(":", 1)[1]),
+        "keys": keys,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "warmSec": 1,
+        "pids": {"hub": hub.process.pid} if hub.process is not None else {},
+    }
+    path = work / f"ingest-loadgen-{args.concurrency}.json"
+    path.write_text(json.dumps(cfg))
+    proc = subprocess.run(
+        ["node", str(LOADGEN), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=args.seconds + 120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"ingest loadgen failed: {proc.stderr[-2000:]}")
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
 async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     seeded = await seed(url, 1)
     keys = await add_devices(url, seeded.incident_id, args.devices)
     hub = await asyncio.to_thread(start_hub, url, work)
+    if args.driver == "node":
+        try:
+            if args.profile and hub.process is not None:
+                py_spy(
+                    hub.process.pid,
+                    f"profile-ingest-{url.split(':')[0]}",
+                    int(args.seconds) + 1,
+                )
+            out = await asyncio.to_thread(run_node, hub, keys, args, work)
+        finally:
+            await asyncio.to_thread(hub.stop)
+        return {
+            "devices": args.devices,
+            "concurrency": args.concurrency,
+            "stored": out["ok"],
+            "seconds": round(out["seconds"], 2),
+            "reports/s": round(out["ok"] / out["seconds"], 1),
+            "p50 ms": round(out["p50"] or 0, 2),
+            "p99 ms": round(out["p99"] or 0, 2),
+            "not 200": sum(v for k, v in out["statuses"].items() if k != "200"),
+            "hub cpu %": out["cpu"].get("hub"),
+            "loadgen cpu %": out["cpu"].get("loadgen"),
+        }
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     # each device is driven by one worker at a time, so its fixes arrive in order
@@ -190,13 +245,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--batch-fixes", type=int, default=20_000, help="0: skip the batch rate")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--driver", choices=["node", "python"], default="node")
     parser.add_argument("--profile", action="store_true", help="py-spy the hub while ingesting")
+    parser.add_argument(
+        "--batch-only", action="store_true", help="skip the HTTP runs: only the batch rate"
+    )
     args = parser.parse_args(argv)
     work = workdir()
     rows = []
     batch_rows = []
     for backend in args.backends.split(","):
-        for concurrency in [int(c) for c in str(args.concurrency).split(",")]:
+        levels = [] if args.batch_only else [int(c) for c in str(args.concurrency).split(",")]
+        for concurrency in levels:
             run_args = argparse.Namespace(**{**vars(args), "concurrency": concurrency})
             with throwaway_database(backend, work) as url:
                 result = asyncio.run(
@@ -209,7 +269,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     asyncio.wait_for(measure_batch(url, args.batch_fixes, args.devices), 300)
                 )
             batch_rows.append({"backend": backend, **result})
-    print(table(rows, list(rows[0]), "OsmAnd ingestion: HTTP reports acknowledged after commit"))
+    if rows:
+        print(
+            table(rows, list(rows[0]), "OsmAnd ingestion: HTTP reports acknowledged after commit")
+        )
     if batch_rows:
         print()
         print(

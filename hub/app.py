@@ -20,7 +20,7 @@ from hub.sockets import HubServer, SocketHandlers
 from hub.tracking import start_tracking
 from models.limits import MAX_MESSAGE_BYTES
 from web.api import ENDPOINTS, routes
-from web.convoys_api import CONVOY_ENDPOINTS
+from web.convoys_api import CONVOY_ENDPOINTS, OsmandIngest
 from web.pages import page_routes
 
 log = logging.getLogger(__name__)
@@ -87,4 +87,5 @@ def create_app(settings: Settings) -> ASGIApp:
     web.state.sio = sio
     web.state.handlers = handlers
     web.router.routes.extend(page_routes(settings))  # HTML pages and /static
-    return socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
+    # Tracker fixes are answered ahead of Engine.IO and Starlette routing (same contract).
+    return OsmandIngest(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"), web)

@@ -3,13 +3,17 @@ imports, and the OsmAnd ingestion endpoint that real trackers call."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.access import require_role
 from hub.actions import convoys
@@ -24,6 +28,8 @@ from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleC
 from models.limits import MAX_VERTICES
 from web.api import INCIDENT, Endpoint
 from web.http import hub_of, read_json
+
+log = logging.getLogger(__name__)
 
 # A tracker's form body is a few hundred bytes; anything near this is not a tracker.
 MAX_OSMAND_BODY = 16_384
@@ -67,6 +73,82 @@ async def osmand(request: Request) -> Any:
             raise HubError("invalid", "the body must be a URL-encoded form") from None
         params.update(form)
     return await ingest_osmand(hub_of(request), pipeline_of(request), params)
+
+
+class OsmandIngest:
+    """`GET`/`POST /ingest/osmand` answered below Starlette and Engine.IO: the one path that
+    trackers call thousands of times a second. The same parsing as `osmand` above (query,
+    then the form body over it), the same `ingest_osmand`, the same status codes and JSON
+    bodies as the Starlette route; everything else (other paths, other methods, lifespan,
+    websockets) goes to `app`. `web` is the Starlette application whose state holds the
+    hub and, once started, the positions pipeline."""
+
+    PATH = "/ingest/osmand"
+
+    def __init__(self, app: ASGIApp, web: Any) -> None:
+        self.app = app
+        self.state = web.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.PATH
+            or scope["method"] not in ("GET", "POST")
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            params = dict(
+                parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            )
+            if scope["method"] == "POST":
+                body = await self._body(receive)
+                if body is None:
+                    return  # the client went away
+                try:
+                    form = parse_qsl(body.decode("utf-8"), max_num_fields=50)
+                except (UnicodeDecodeError, ValueError):
+                    raise HubError("invalid", "the body must be a URL-encoded form") from None
+                params.update(form)
+            pipeline: PositionPipeline | None = getattr(self.state, "positions", None)
+            if pipeline is None:
+                raise HubError("unavailable", "the positions pipeline is not running")
+            status, result = 200, await ingest_osmand(self.state.hub, pipeline, params)
+        except HubError as error:
+            status, result = error.status, error.body()
+        except (OperationalError, DBAPIError, OSError):
+            log.exception("database unavailable")
+            down = HubError("unavailable", "the database is unavailable; retry")
+            status, result = down.status, down.body()
+        except Exception:
+            log.exception("unexpected error in %s %s", scope["method"], self.PATH)
+            failed = HubError("unavailable", "internal error; retry")
+            status, result = failed.status, failed.body()
+        content = orjson.dumps(result)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(content)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+    @staticmethod
+    async def _body(receive: Receive) -> bytes | None:
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body.extend(message.get("body", b""))
+            if len(body) > MAX_OSMAND_BODY:
+                raise HubError("too_large", f"the body exceeds {MAX_OSMAND_BODY} bytes")
+            if not message.get("more_body", False):
+                return bytes(body)
 
 
 async def upload_track(request: Request, principal: Principal) -> Any:
