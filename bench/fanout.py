@@ -74,8 +74,13 @@ def profile_later(pid: int, args: argparse.Namespace, name: str) -> threading.Ti
 def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path) -> dict[str, Any]:
     with throwaway_database("sqlite", work) as url:
         seeded = asyncio.run(seed(url, args.clients, viewer_users=args.users))
-        name, _, ws = variant.partition("+")
-        extra = {"websocket_impl": ws} if ws else {}
+        name, *options = variant.split("+")
+        extra: dict[str, Any] = {}
+        for option in options:
+            if option == "compress":
+                extra["websocket_compression"] = True
+            else:
+                extra["websocket_impl"] = option
         hub = start_hub(url, work, fanout=name, **extra)
         try:
             assert hub.process is not None
@@ -92,6 +97,7 @@ def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path
                 "maxP99Ms": args.max_p99_ms,
                 "pids": {"server": hub.process.pid},
                 "maxSec": args.max_sec,
+                "offerDeflate": args.offer_deflate,
             }
             spy = profile_later(hub.process.pid, args, f"profile-{variant}")
             result = run_loadgen(cfg, peer_dir, work, f"hub-{variant}")
@@ -118,6 +124,7 @@ def bench_peer(args: argparse.Namespace, peer_dir: Path, work: Path, msg_bytes: 
             "padBytes": max(0, msg_bytes - PEER_BASE_BYTES),
             "pids": {"server": peer.process.pid},
             "maxSec": args.max_sec,
+            "offerDeflate": args.offer_deflate,
         }
         result = run_loadgen(cfg, peer_dir, work, "peer")
     finally:
@@ -151,7 +158,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--variants",
         default="fast",
-        help="hubs to run: FANOUT[+WEBSOCKET_IMPL],... e.g. fast,stock+websockets",
+        help="hubs to run: FANOUT[+WEBSOCKET_IMPL][+compress],... e.g. fast,stock+websockets;"
+        " +compress sets WEBSOCKET_COMPRESSION",
+    )
+    parser.add_argument(
+        "--offer-deflate",
+        action="store_true",
+        help="clients offer permessage-deflate, as browsers do",
     )
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy the hub (see below)")

@@ -65,7 +65,8 @@ function connectOne(token, join) {
   return new Promise((resolve, reject) => {
     const port = join && cfg.ports ? cfg.ports[(portIdx++) % cfg.ports.length] : cfg.port;
     const ws = new WebSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`,
-      { perMessageDeflate: false });
+      // As a browser does when `offerDeflate` is set: it offers permessage-deflate.
+      { perMessageDeflate: !!cfg.offerDeflate });
     const to = setTimeout(() => { reject(new Error("connect timeout")); ws.terminate(); }, 30000);
     const done = () => { clearTimeout(to); ws._onCtl = null; resolve(ws); };
     ws._onCtl = (s) => {

@@ -109,6 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         ws=settings.websocket_impl,
+        ws_per_message_deflate=settings.websocket_compression,
         log_level="info",
         proxy_headers=True,
         timeout_graceful_shutdown=5,

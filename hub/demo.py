@@ -239,6 +239,7 @@ async def run(settings: Settings, *, simulate: bool = True) -> None:
             host=settings.host,
             port=settings.port,
             ws=settings.websocket_impl,
+            ws_per_message_deflate=settings.websocket_compression,
             log_level="warning",
             timeout_graceful_shutdown=3,
         )

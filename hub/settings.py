@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     fanout: Literal["fast", "stock"] = "fast"
     # uvicorn's websocket protocol: the sans-I/O one costs less per frame sent (same wire).
     websocket_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
+    # permessage-deflate, which browsers offer on every websocket: off, as in socket.io's own
+    # server. It compresses each message once per socket (zlib, per-connection context), so a
+    # message to 1,000 browsers is compressed 1,000 times: docs/performance.md measures it.
+    websocket_compression: bool = False
 
     # Several instances (REDIS_URL): how often each probes its Redis subscription, and how long
     # a killed instance's users stay in presence.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 import socketio
@@ -395,3 +396,26 @@ async def test_replay_falls_back_to_the_database_past_a_hole(
         stored = await events_since(session, incident, base + 3, 10)
     ack = await b.call("incident.join", {"incident_id": incident, "since": base + 3})
     assert ack["events"] == stored
+
+
+async def test_websocket_compression_is_off_unless_configured(
+    hub_server: HubProcess, database_url: str, logs: Path
+) -> None:
+    """Browsers offer permessage-deflate on every websocket; the hub declines it by default
+    (a message to N sockets would be compressed N times) and accepts it when configured."""
+    from websockets.asyncio.client import connect
+
+    async def extensions(server: HubProcess) -> str | None:
+        url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        async with connect(url, compression="deflate") as ws:  # offers it, as a browser does
+            opened = await asyncio.wait_for(ws.recv(), 5)
+            assert isinstance(opened, str) and opened.startswith("0{")  # Engine.IO open
+            assert ws.response is not None
+            return ws.response.headers.get("Sec-WebSocket-Extensions")
+
+    assert await extensions(hub_server) is None
+    compressing = HubProcess(database_url, log_dir=logs, websocket_compression=True).start()
+    try:
+        assert "permessage-deflate" in (await extensions(compressing) or "")
+    finally:
+        compressing.stop()
