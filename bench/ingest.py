@@ -8,7 +8,7 @@ many fixes queued at once.
 
     python bench/ingest.py [--backends sqlite,postgresql] [--devices 600]
                            [--concurrency 64,256] [--batch-fixes 20000] [--driver node]
-                           [--batch-only]
+                           [--batch-only] [--gc server|default]
 """
 
 from __future__ import annotations
@@ -62,11 +62,18 @@ async def add_devices(url: str, incident_id: str, count: int) -> list[str]:
         await hub.db.dispose()
 
 
-async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
+async def measure_batch(
+    url: str, fixes: int, devices: int, server_gc: bool = True
+) -> dict[str, Any]:
     """The pipeline alone: `fixes` fixes of `devices` vehicles queued at once (a second apart
-    per vehicle, ~30 m/s, no alerts), timed until the last is committed and acknowledged."""
+    per vehicle, ~30 m/s, no alerts), timed until the last is committed and acknowledged.
+    With `server_gc` the collector is tuned as `crisishub serve` tunes it (hub.cli.tune_gc),
+    so the figure is the pipeline's as the hub runs it."""
+    import gc
+
     from sqlalchemy import select
 
+    from hub.cli import tune_gc
     from hub.context import Hub
     from hub.db import Database
     from hub.notify import Notifier
@@ -84,6 +91,7 @@ async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
     )
     pipeline = PositionPipeline(hub)
     await pipeline.start()
+    thresholds = gc.get_threshold()
     try:
         async with hub.db.read() as session:
             ids = list((await session.scalars(select(Vehicle.__table__.c.id))).all())  # type: ignore[attr-defined]
@@ -106,14 +114,19 @@ async def measure_batch(url: str, fixes: int, devices: int) -> dict[str, Any]:
 
         await pipeline.ingest_many(batch(len(ids), -1))  # warm up: one fix per vehicle
         queued = batch(fixes, 0)
+        if server_gc:
+            tune_gc()
         batches = pipeline.batches
         t0 = time.perf_counter()
         outcomes = await pipeline.ingest_many(queued)
         elapsed = time.perf_counter() - t0
     finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
         await pipeline.close()
         await hub.db.dispose()
     return {
+        "gc": "server" if server_gc else "default",
         "fixes": fixes,
         "vehicles": len(ids),
         "batches": pipeline.batches - batches,
@@ -250,6 +263,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--batch-only", action="store_true", help="skip the HTTP runs: only the batch rate"
     )
+    parser.add_argument(
+        "--gc",
+        choices=["server", "default"],
+        default="server",
+        help="batch rate: the collector tuned as `crisishub serve` does, or Python's default",
+    )
     args = parser.parse_args(argv)
     work = workdir()
     rows = []
@@ -266,7 +285,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.batch_fixes > 0:
             with throwaway_database(backend, work) as url:
                 result = asyncio.run(
-                    asyncio.wait_for(measure_batch(url, args.batch_fixes, args.devices), 300)
+                    asyncio.wait_for(
+                        measure_batch(url, args.batch_fixes, args.devices, args.gc == "server"),
+                        300,
+                    )
                 )
             batch_rows.append({"backend": backend, **result})
     if rows:

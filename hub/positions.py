@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actions.convoys import position_public
@@ -32,7 +32,7 @@ from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, evaluate
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
-from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Position, Status, Vehicle
+from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Status, Vehicle
 from models.base import utcnow
 from models.convoy_shapes import FixIn
 
@@ -44,6 +44,13 @@ MILLISECONDS_ABOVE = 1e11
 # Device keys known to exist: a hint that lets a tracker's fix skip its own look-up and go
 # straight to the batch, which checks the key again in the committing transaction.
 KNOWN_KEYS_MAX = 100_000
+# A deep queue is taken in batches of up to this many times position_batch_max: the per-batch
+# cost (vehicle look-up and locks, one state update per vehicle, commit) is spread over more
+# fixes, while a batch still holds SQLite's writer lock for a fraction of a second only.
+DEEP_BATCH_FACTOR = 10
+# Rows per insert statement: small enough for the database to store one chunk while Python
+# prepares the next (see _Inserter), large enough for few statements.
+INSERT_CHUNK = 1000
 
 VEHICLE = Vehicle.__table__  # type: ignore[attr-defined]
 CONVOY = Convoy.__table__  # type: ignore[attr-defined]
@@ -187,6 +194,10 @@ class _Vehicle:
     changed: bool = False
 
 
+class _StoredBefore(Exception):
+    """A batch written without the look-up met an already-stored fix."""
+
+
 @dataclass(slots=True)
 class _Pending:
     fix: Fix
@@ -219,6 +230,8 @@ class PositionPipeline:
         # Digests of device keys seen to exist (see KNOWN_KEYS_MAX); never trusted alone.
         self.known_keys: set[str] = set()
         self.batches = 0  # committed batches, for the benchmarks
+        # Whether the next batch looks up already-stored fixes first (see _write).
+        self._look_up = False
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="positions")
@@ -270,8 +283,8 @@ class PositionPipeline:
                 await asyncio.sleep(wait)
             # A deep queue (a burst, a catch-up) is taken in larger batches: the fixed cost
             # of a batch (look-ups, commit) is then spread over more fixes.
-            take = size * 4 if len(self._queue) > size * 4 else size
-            batch = [self._queue.popleft() for _ in range(min(take, len(self._queue)))]
+            take = min(len(self._queue), size * DEEP_BATCH_FACTOR)
+            batch = [self._queue.popleft() for _ in range(take)]
             if not self._queue:
                 self._ready.clear()
             if batch:
@@ -387,74 +400,77 @@ class PositionPipeline:
         return replace(fix, vehicle_id=vehicle.id, incident_id=vehicle.incident_id), vehicle
 
     async def _write(self, fixes: list[Fix]) -> tuple[list[Outcome | HubError], _Batch]:
+        """Stores a batch. Whether a fix is already stored (a retry) is decided before any
+        state moves, so a duplicate neither moves its vehicle nor raises an alert. Usually no
+        fix is, and the look-up is skipped: the insert's row count then tells whether one
+        was after all, and the batch is written again, with the look-up."""
+        if not self._look_up:
+            try:
+                return await self._write_once(fixes, look_up=False)
+            except _StoredBefore:
+                pass
+        return await self._write_once(fixes, look_up=True)
+
+    async def _write_once(
+        self, fixes: list[Fix], *, look_up: bool
+    ) -> tuple[list[Outcome | HubError], _Batch]:
         after = _Batch()
         outcomes: list[Outcome | HubError] = []
+        sqlite = self.hub.db.is_sqlite
         async with self.hub.db.write() as session:
+            # The rows themselves go through the driver: a batch is thousands of rows, and
+            # SQLAlchemy's per-row parameter processing would cost more than the database.
+            # Same connection, so the same transaction as the ORM statements around them.
+            driver = await _driver(session)
             by_id, by_key = await self._vehicles(session, fixes)
             resolved = [self._resolve(fix, by_id, by_key) for fix in fixes]
             valid = [item[0] for item in resolved if not isinstance(item, HubError)]
-            stored = await self._existing(session, valid) if valid else set()
+            # SQLite stores times as text: keys are compared (and stored) in that form.
+            key_of = _sqlite_time if sqlite else _same
+            stored = await _existing(driver, sqlite, valid) if look_up and valid else set()
+            # Retries come in runs (a tracker resending its backlog): look up again next time.
+            self._look_up = bool(stored)
             zones = {
                 incident_id: await self._zones_of(session, incident_id)
                 for incident_id in {fix.incident_id for fix in valid}
             }
             alerts: list[tuple[str, dict[str, Any]]] = []
-            rows_out: list[dict[str, Any]] = []
-            for item in resolved:
-                if isinstance(item, HubError):
-                    outcomes.append(item)
-                    continue
-                fix, vehicle = item
-                key = (fix.vehicle_id, fix.ts)
-                if key in stored:
-                    outcomes.append(Outcome(duplicate=True))
-                    continue
-                stored.add(key)
-                # Any new fix shows the tracker is alive, even an old one it catches up with.
-                if not vehicle.changed:
-                    vehicle.changed = True
-                    vehicle.alert_state = dict(vehicle.alert_state or {})
-                state = vehicle.alert_state
-                assert state is not None
-                state["silent"] = False
-                if vehicle.last_received_at is None or fix.received_at > vehicle.last_received_at:
-                    vehicle.last_received_at = fix.received_at
-                outcome = Outcome()
-                newer = vehicle.last_ts is None or fix.ts > vehicle.last_ts
-                if newer:
-                    outcome.flagged = self._impossible(vehicle, fix)
-                    outcome.latest = outcome.flagged is None
-                rows_out.append(_row(fix, outcome.flagged))
-                outcomes.append(outcome)
-                if not outcome.latest:
-                    continue  # older or flagged: stored for the record, not broadcast
-                point = FixPoint(fix.lat, fix.lon, fix.ts, fix.speed)
-                state, raised = evaluate(
-                    state,
-                    vehicle,
-                    point,
-                    zones[fix.incident_id],
-                    self._route_of(vehicle.convoy),
-                    self.settings,
-                )
-                vehicle.alert_state = state
-                alerts.extend((fix.incident_id, data) for data in raised)
-                _remember(vehicle, fix)
-                after.broadcast[vehicle.id] = {
-                    "incident_id": fix.incident_id,
-                    "position": position_public(vehicle),  # type: ignore[arg-type]
-                }
-            if rows_out:
-                await session.execute(self._insert(), rows_out)
+            moved: dict[str, tuple[str, _Vehicle]] = {}
+            rows: list[tuple[Any, ...]] = []
+            inserter = _Inserter(driver, sqlite)
+            try:
+                for item in resolved:
+                    if isinstance(item, HubError):
+                        outcomes.append(item)
+                        continue
+                    fix, vehicle = item
+                    key = (fix.vehicle_id, key_of(fix.ts))
+                    if key in stored:
+                        outcomes.append(Outcome(duplicate=True))
+                        continue
+                    stored.add(key)
+                    outcome = self._apply(fix, vehicle, zones[fix.incident_id], alerts, moved)
+                    outcomes.append(outcome)
+                    rows.append(_row(fix, outcome.flagged, key[1], key_of(fix.received_at)))
+                    if len(rows) >= INSERT_CHUNK:
+                        await inserter.send(rows)
+                        rows = []
+                if rows:
+                    await inserter.send(rows)
+                await inserter.wait()
+            except BaseException:
+                await inserter.settle()
+                raise
+            if inserter.inserted != inserter.sent:
+                # Some fix was stored before (or by another instance meanwhile, whose commit
+                # the unique index waited for): its state and alerts are wrong, so roll back.
+                self._look_up = True
+                if not look_up:
+                    raise _StoredBefore
+                # Checked, yet stored by another instance since: harmless, as it always was.
             changed = [vehicle for vehicle in by_id.values() if vehicle.changed]
             if changed:
-                await session.execute(
-                    _UPDATE_STATE,
-                    [
-                        {"b_id": v.id, **{f"b_{n}": getattr(v, n) for n in _STATE_COLUMNS}}
-                        for v in changed
-                    ],
-                )
+                await _update_state(driver, sqlite, changed)
             # Incident rows are locked in id order, so two batches (or instances) whose alerts
             # touch the same incidents cannot deadlock; sorted() is stable, so each incident's
             # alerts keep their order.
@@ -463,7 +479,48 @@ class PositionPipeline:
                 after.events.append(
                     log_event(session, incident_id, seq, "convoy.alert", GEOTOOL_ACTOR, data)
                 )
+        # The last position is only set by the vehicle's newest accepted fix, so reading it
+        # once per vehicle here is what reading it after each of those fixes would keep.
+        for incident_id, vehicle in moved.values():
+            after.broadcast[vehicle.id] = {
+                "incident_id": incident_id,
+                "position": position_public(vehicle),  # type: ignore[arg-type]
+            }
         return outcomes, after
+
+    def _apply(
+        self,
+        fix: Fix,
+        vehicle: _Vehicle,
+        zones: list[Zone],
+        alerts: list[tuple[str, dict[str, Any]]],
+        moved: dict[str, tuple[str, _Vehicle]],
+    ) -> Outcome:
+        """A new fix's effect on its vehicle: liveness, last position and alert state."""
+        # Any new fix shows the tracker is alive, even an old one it catches up with.
+        if not vehicle.changed:
+            vehicle.changed = True
+            vehicle.alert_state = dict(vehicle.alert_state or {})
+        state = vehicle.alert_state
+        assert state is not None
+        state["silent"] = False
+        if vehicle.last_received_at is None or fix.received_at > vehicle.last_received_at:
+            vehicle.last_received_at = fix.received_at
+        outcome = Outcome()
+        if vehicle.last_ts is None or fix.ts > vehicle.last_ts:
+            outcome.flagged = self._impossible(vehicle, fix)
+            outcome.latest = outcome.flagged is None
+        if not outcome.latest:
+            return outcome  # older or flagged: stored for the record, not broadcast
+        point = FixPoint(fix.lat, fix.lon, fix.ts, fix.speed)
+        state, raised = evaluate(
+            state, vehicle, point, zones, self._route_of(vehicle.convoy), self.settings
+        )
+        vehicle.alert_state = state
+        alerts.extend((fix.incident_id, data) for data in raised)
+        _remember(vehicle, fix)
+        moved[vehicle.id] = (fix.incident_id, vehicle)
+        return outcome
 
     def _impossible(self, vehicle: _Vehicle, fix: Fix) -> str | None:
         """A jump faster than any car from the last accepted fix (GPS noise allowed for)."""
@@ -478,23 +535,6 @@ class PositionPipeline:
         if kmh > self.settings.max_vehicle_speed_kmh:
             return f"jump of {metres:.0f} m in {seconds:.1f} s (over {kmh:.0f} km/h)"
         return None
-
-    def _insert(self) -> Any:
-        # Two instances may store the same retried fix at once: the unique (vehicle, ts)
-        # index makes the second a no-op instead of failing the whole batch.
-        table = Position.__table__  # type: ignore[attr-defined]
-        dialect = sqlite if self.hub.db.is_sqlite else postgresql
-        return dialect.insert(table).on_conflict_do_nothing(index_elements=["vehicle_id", "ts"])
-
-    async def _existing(self, session: AsyncSession, fixes: list[Fix]) -> set[tuple[str, Any]]:
-        """(vehicle, ts) pairs already stored: retries and duplicate sends."""
-        found = await session.execute(
-            select(Position.vehicle_id, Position.ts).where(
-                Position.vehicle_id.in_(sorted({f.vehicle_id for f in fixes})),  # type: ignore[attr-defined]
-                Position.ts.in_(sorted({f.ts for f in fixes})),  # type: ignore[attr-defined]
-            )
-        )
-        return {(vehicle_id, ts) for vehicle_id, ts in found}
 
     async def _zones_of(self, session: AsyncSession, incident_id: str) -> list[Zone]:
         """Prepared perimeters of an incident, rebuilt only when one changed on any instance:
@@ -539,27 +579,211 @@ class PositionPipeline:
         return route
 
 
-def _row(fix: Fix, flagged: str | None) -> dict[str, Any]:
-    return {
-        "vehicle_id": fix.vehicle_id,
-        "incident_id": fix.incident_id,
-        "lat": fix.lat,
-        "lon": fix.lon,
-        "ts": fix.ts,
-        "received_at": fix.received_at,
-        "speed": fix.speed,
-        "heading": fix.heading,
-        "accuracy": fix.accuracy,
-        "flagged": flagged is not None,
-        "flag_reason": flagged,
-    }
+def _row(fix: Fix, flagged: str | None, ts: Any, received_at: Any) -> tuple[Any, ...]:
+    """A position row in _POSITION_COLUMNS order (times already in the backend's form)."""
+    return (
+        fix.vehicle_id,
+        fix.incident_id,
+        fix.lat,
+        fix.lon,
+        ts,
+        received_at,
+        fix.speed,
+        fix.heading,
+        fix.accuracy,
+        flagged is not None,
+        flagged,
+    )
 
 
-_UPDATE_STATE = (
-    update(VEHICLE)
-    .where(VEHICLE.c.id == bindparam("b_id"))
-    .values({n: bindparam(f"b_{n}", type_=VEHICLE.c[n].type) for n in _STATE_COLUMNS})
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy's SQLite DateTime stores it ('2026-11-24 10:00:00.000000', the
+    wall time, no zone): the unique (vehicle, ts) index compares this text, so rows written
+    here and by the ORM must agree to the character."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The session's own driver connection (aiosqlite or asyncpg), inside its transaction.
+
+    Callers use it only after an ORM statement (the vehicle look-up) has run in the
+    transaction: SQLAlchemy begins asyncpg's transaction lazily, at the first statement."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+_POSITION_COLUMNS = (
+    "vehicle_id",
+    "incident_id",
+    "lat",
+    "lon",
+    "ts",
+    "received_at",
+    "speed",
+    "heading",
+    "accuracy",
+    "flagged",
+    "flag_reason",
 )
+_POSITION_PG_TYPES = (
+    "varchar",
+    "varchar",
+    "float8",
+    "float8",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "bool",
+    "varchar",
+)
+_STATE_PG_TYPES = (
+    "float8",
+    "float8",
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "timestamptz",
+    "text",  # alert_state as JSON text, cast to jsonb in the statement
+)
+# Two instances may store the same retried fix at once: the unique (vehicle, ts) index
+# makes the second a no-op instead of failing the whole batch.
+_INSERT_SQLITE = (
+    f'INSERT INTO "position" ({", ".join(_POSITION_COLUMNS)}) '
+    f"VALUES ({', '.join('?' for _ in _POSITION_COLUMNS)}) "
+    "ON CONFLICT (vehicle_id, ts) DO NOTHING"
+)
+# One statement of column arrays: no per-row round trip or statement, whatever the batch size.
+_INSERT_PG = (
+    f'INSERT INTO "position" ({", ".join(_POSITION_COLUMNS)}) '
+    "SELECT * FROM unnest("
+    + ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_POSITION_PG_TYPES, 1))
+    + ") ON CONFLICT (vehicle_id, ts) DO NOTHING"
+)
+_UPDATE_SQLITE = (
+    f"UPDATE vehicle SET {', '.join(f'{name} = ?' for name in _STATE_COLUMNS)} WHERE id = ?"
+)
+_UPDATE_PG = (
+    "UPDATE vehicle SET "
+    + ", ".join(
+        f"{name} = u.{name}::jsonb" if name == "alert_state" else f"{name} = u.{name}"
+        for name in _STATE_COLUMNS
+    )
+    + " FROM unnest($1::varchar[], "
+    + ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_STATE_PG_TYPES, 2))
+    + f") AS u(id, {', '.join(_STATE_COLUMNS)}) WHERE vehicle.id = u.id"
+)
+# Exact (vehicle, ts) pairs through the unique index: an IN list of vehicles times an IN list
+# of times would probe every combination, and a batch of real fixes has as many distinct
+# times as fixes.
+_EXISTING_SQLITE = (
+    'SELECT p.vehicle_id, p.ts FROM json_each(?) AS f JOIN "position" AS p'
+    " ON p.vehicle_id = json_extract(f.value, '$[0]') AND p.ts = json_extract(f.value, '$[1]')"
+)
+_EXISTING_PG = (
+    "SELECT p.vehicle_id, p.ts FROM unnest($1::varchar[], $2::timestamptz[]) AS f(vehicle_id, ts)"
+    ' JOIN "position" AS p ON p.vehicle_id = f.vehicle_id AND p.ts = f.ts'
+)
+
+
+async def _existing(driver: Any, sqlite: bool, fixes: list[Fix]) -> set[tuple[str, Any]]:
+    """(vehicle, ts) pairs already stored: retries and duplicate sends. Times are SQLite's
+    text on SQLite and aware datetimes on PostgreSQL."""
+    if sqlite:
+        pairs = json.dumps([(f.vehicle_id, _sqlite_time(f.ts)) for f in fixes])
+        rows = await driver.execute_fetchall(_EXISTING_SQLITE, (pairs,))
+    else:
+        rows = await driver.fetch(
+            _EXISTING_PG, [f.vehicle_id for f in fixes], [f.ts for f in fixes]
+        )
+    return {(vehicle_id, ts) for vehicle_id, ts in rows}
+
+
+async def _insert(driver: Any, sqlite: bool, rows: list[tuple[Any, ...]]) -> int:
+    """Rows actually inserted (not already there)."""
+    if sqlite:
+        cursor = await driver.executemany(_INSERT_SQLITE, rows)
+        return int(cursor.rowcount)
+    status = await driver.execute(_INSERT_PG, *(list(column) for column in zip(*rows, strict=True)))
+    return int(status.rsplit(" ", 1)[1])  # "INSERT 0 <rows>"
+
+
+class _Inserter:
+    """Stores a batch's rows a chunk at a time while Python prepares the next chunk: the
+    database (PostgreSQL's own process, or aiosqlite's thread, which releases the GIL while
+    SQLite works) inserts in parallel with the alert rules instead of after them."""
+
+    def __init__(self, driver: Any, sqlite: bool) -> None:
+        self._driver = driver
+        self._sqlite = sqlite
+        self._task: asyncio.Task[int] | None = None
+        self.sent = 0
+        self.inserted = 0  # rows the unique index let in
+
+    async def send(self, rows: list[tuple[Any, ...]]) -> None:
+        await self.wait()  # one statement at a time on a connection
+        self.sent += len(rows)
+        self._task = asyncio.get_running_loop().create_task(
+            _insert(self._driver, self._sqlite, rows)
+        )
+        # One turn of the loop puts the statement on the wire (or in aiosqlite's queue)
+        # before the caller goes back to CPU-bound work that does not yield.
+        await asyncio.sleep(0)
+
+    async def wait(self) -> None:
+        """Raises what the chunk in flight raised, if anything."""
+        task, self._task = self._task, None
+        if task is not None:
+            self.inserted += await task
+
+    async def settle(self) -> None:
+        """On failure: let the chunk in flight end before the transaction rolls back on the
+        same connection (its own error is superseded by the one being raised)."""
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _update_state(driver: Any, sqlite: bool, vehicles: list[_Vehicle]) -> None:
+    """Each moved vehicle's last position and alert state, in one statement."""
+    if sqlite:
+        await driver.executemany(
+            _UPDATE_SQLITE,
+            [
+                (
+                    v.last_lat,
+                    v.last_lon,
+                    None if v.last_ts is None else _sqlite_time(v.last_ts),
+                    v.last_speed,
+                    v.last_heading,
+                    v.last_accuracy,
+                    None if v.last_received_at is None else _sqlite_time(v.last_received_at),
+                    json.dumps(v.alert_state),
+                    v.id,
+                )
+                for v in vehicles
+            ],
+        )
+        return
+    await driver.execute(
+        _UPDATE_PG,
+        [v.id for v in vehicles],
+        [v.last_lat for v in vehicles],
+        [v.last_lon for v in vehicles],
+        [v.last_ts for v in vehicles],
+        [v.last_speed for v in vehicles],
+        [v.last_heading for v in vehicles],
+        [v.last_accuracy for v in vehicles],
+        [v.last_received_at for v in vehicles],
+        [json.dumps(v.alert_state) for v in vehicles],
+    )
 
 
 def _remember(vehicle: _Vehicle, fix: Fix) -> None:

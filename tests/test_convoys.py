@@ -8,15 +8,24 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 
 from hub.client import HubClient
+from hub.context import Hub
+from hub.db import Database
 from hub.geo import line_length_m, point_along
+from hub.notify import Notifier
+from hub.positions import Fix, PositionPipeline, _sqlite_time
+from hub.settings import Settings
+from models.base import UTCDateTime
 from tests.conftest import Clients
 from tests.live import ROOT, HubProcess, free_port
 from tests.seed import Seeder, TestUser
@@ -474,6 +483,78 @@ async def test_malformed_and_hostile_fixes_are_refused_and_nothing_breaks(
         assert (await http.put(route, content=one_point)).status_code == 400
         outside = b'<gpx><rte><rtept lat="95" lon="4.3"/><rtept lat="50" lon="4"/></rte></gpx>'
         assert (await http.put(route, content=outside)).status_code == 400
+
+
+async def test_duplicates_in_and_across_batches_are_reported_and_change_nothing(
+    hub_server: HubProcess, seed: Seeder, database_url: str
+) -> None:
+    """The pipeline in-process on the same database: a fix sent twice in one batch, again in a
+    later batch (when the batch skips the look-up, and when it makes it), or again with other
+    coordinates, is stored once, acknowledged as a duplicate and moves nothing."""
+    _, incident, _, vehicle_id, _ = await setup(hub_server, seed)
+    hub = Hub(
+        settings=Settings(environment="test", database_url=database_url),
+        db=Database(database_url),
+        notifier=Notifier(None),
+    )
+    pipeline = PositionPipeline(hub)
+    await pipeline.start()
+
+    def fix(seconds: int, fraction: float) -> Fix:
+        lon, lat = along(ROUTE, fraction)
+        ts = T0 + timedelta(hours=1, seconds=seconds, microseconds=250 * seconds)
+        return Fix(vehicle_id, incident, lat, lon, ts, datetime.now(UTC), 10.0)
+
+    first, second, third, fourth = fix(0, 0.1), fix(5, 0.12), fix(10, 0.14), fix(15, 0.16)
+    new, duplicate = {}, {"duplicate": True}
+
+    async def ingest(*fixes: Fix) -> list[dict[str, Any]]:
+        return [outcome.ack() for outcome in await pipeline.ingest_many(list(fixes))]
+
+    try:
+        assert await ingest(first, second, first) == [new, new, duplicate]
+        assert await ingest(second, third) == [duplicate, new]
+        assert await ingest(fourth, first) == [new, duplicate]
+        assert await ingest(fix(20, 0.18)) == [new]
+        # The same time again from elsewhere: a duplicate, so the last position stays.
+        moved = replace(fix(20, 0.18), lat=50.9, lon=4.5)
+        assert await ingest(moved) == [duplicate]
+        async with hub.db.read() as session:
+            rows = (
+                await session.execute(
+                    text("SELECT ts FROM position WHERE vehicle_id = :v ORDER BY ts"),
+                    {"v": vehicle_id},
+                )
+            ).all()
+            last_lat = (
+                await session.execute(
+                    text("SELECT last_lat FROM vehicle WHERE id = :v"), {"v": vehicle_id}
+                )
+            ).scalar_one()
+    finally:
+        await pipeline.close()
+        await hub.db.dispose()
+    assert len(rows) == 5
+    assert last_lat == pytest.approx(along(ROUTE, 0.18)[1])
+    if hub.db.is_sqlite:
+        # Stored as the ORM stores times, or the unique (vehicle, ts) index would miss
+        # duplicates between the two.
+        assert rows[0][0] == "2026-05-01 09:00:00.000000"
+        assert rows[1][0] == "2026-05-01 09:00:05.001250"
+
+
+def test_times_are_stored_as_sqlalchemy_stores_them_on_sqlite() -> None:
+    dialect = sqlite.dialect()
+    bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    brussels = timezone(timedelta(hours=2))
+    for value in (
+        datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
+        datetime(2026, 11, 24, 10, 0, 1, 7, tzinfo=UTC),
+        datetime(2000, 1, 1, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 5, 1, 10, 0, 0, 500_000, tzinfo=brussels),
+    ):
+        assert _sqlite_time(value) == bind(value)
 
 
 # files ------------------------------------------------------------------------------------------
