@@ -20,6 +20,16 @@ python-socketio's own path, unchanged.
 The other per-recipient task was in Engine.IO's writer: each wake-up of each socket's writer
 went through `asyncio.wait_for`, which wraps the `queue.get()` in a new task on Python 3.11.
 `HubEngineIO` gives its websocket writers a `poll` without it (see FastPollSocket).
+
+What was left per recipient was the writer itself: a wake-up of its task, then for each message
+engineio's `ws.send`, uvicorn's ASGI `send`, websockets' framing and three copies of the
+payload before the one `transport.write`. A websocket frame from a server is not masked, so
+the same bytes are right for every recipient: the frame is built once per emit and written
+straight to each idle socket's transport (`write_direct`), Node's model. Only when nothing can
+overtake it: the socket's writer is waiting on an empty queue (so nothing is queued or being
+sent), its transport is writable (a client that stopped reading pauses it, and then packets
+queue and `drop_slow` applies as before), and no extension (permessage-deflate) is in use.
+Anything else takes the queue, as before.
 """
 
 from __future__ import annotations
@@ -35,6 +45,14 @@ from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
+from websockets.protocol import State
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    DIRECT_PROTOCOLS: tuple[type, ...] = (WebSocketsSansIOProtocol,)
+except ImportError:  # another server or an older uvicorn: every packet takes the queue
+    DIRECT_PROTOCOLS = ()
 
 from hub.replay import RecentEvents
 
@@ -66,7 +84,27 @@ def put_packet(server: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
     drop_slow = getattr(server, "drop_slow", None)
     if drop_slow is not None and drop_slow(eio_sid, socket):
         return
+    if type(socket) is FastPollSocket and socket.write_direct(pkt):
+        return
     socket.queue.put_nowait(pkt)
+
+
+def text_frame(pkt: eio_packet.Packet) -> bytes:
+    """The websocket frame of a text packet as a server sends it (FIN, unmasked), built once
+    per packet and kept on it for every recipient."""
+    frame: bytes | None = getattr(pkt, "hub_frame", None)
+    if frame is None:
+        payload = pkt.encode().encode()  # type: ignore[union-attr]
+        size = len(payload)
+        if size < 126:
+            header = bytes((0x81, size))
+        elif size < 65_536:
+            header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        else:
+            header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        frame = header + payload
+        pkt.hub_frame = frame  # type: ignore[attr-defined]
+    return frame
 
 
 class FastDelivery:
@@ -172,12 +210,55 @@ class FastPollSocket(AsyncSocket):
     writer; a server-side close sends CLOSE through the queue. Long-polling keeps the stock
     `poll` (there the bound ends a GET request)."""
 
+    # set while the websocket writer waits on an empty queue: nothing of this socket is queued
+    # or being sent, so a frame written now is in order (see write_direct)
+    idle = False
+    # uvicorn's protocol of this socket's websocket, when frames may be written to it directly
+    direct: Any = None
+
+    async def _websocket_handler(self, ws: Any) -> Any:
+        protocol = getattr(getattr(ws, "asgi_send", None), "__self__", None)
+        if isinstance(protocol, DIRECT_PROTOCOLS):
+            self.direct = protocol
+        try:
+            return await super()._websocket_handler(ws)
+        finally:
+            self.direct = None
+
+    def write_direct(self, pkt: eio_packet.Packet) -> bool:
+        """Write a text packet's frame straight to the transport; False when it must queue."""
+        protocol = self.direct
+        if (
+            protocol is None
+            or not self.idle
+            or self.closed
+            or self.upgrading
+            or not self.queue.empty()
+            or pkt.binary
+            or not protocol.writable.is_set()
+            or protocol.disconnected
+            or protocol.close_sent
+            or protocol.conn.state is not State.OPEN
+            or protocol.conn.extensions
+            or protocol.transport.is_closing()
+        ):
+            return False
+        protocol.transport.write(text_frame(pkt))
+        return True
+
     async def poll(self) -> list[Any]:
         if not self.upgraded:
             return await super().poll()  # type: ignore[no-any-return]
         queue = self.queue
         try:
-            first = queue.get_nowait() if not queue.empty() else await queue.get()
+            if not queue.empty():
+                first = queue.get_nowait()
+            else:
+                self.idle = True
+                try:
+                    first = await queue.get()
+                finally:
+                    self.idle = False
             queue.task_done()
         except asyncio.CancelledError:
             raise eio_exceptions.QueueEmpty() from None
