@@ -128,14 +128,6 @@ class FastDelivery:
     ) -> bool:
         """Deliver an event to this host's participants of `room`; False when the payload
         needs python-socketio's own path (binary attachments)."""
-        if (
-            event == "incident.event"
-            and isinstance(data, dict)
-            and room == f"incident:{data.get('incident_id')}"
-        ):
-            # Recorded in the same synchronous step as the delivery below (no await between):
-            # an event is in the ring exactly when the room's sockets have it queued.
-            self.recent_events.add(data)
         namespace = namespace or "/"
         if namespace not in self.rooms:
             return True
@@ -150,6 +142,15 @@ class FastDelivery:
         ).encode()
         if isinstance(encoded, list):  # binary attachments: several packets per recipient
             return False
+        if (
+            event == "incident.event"
+            and isinstance(data, dict)
+            and room == f"incident:{data.get('incident_id')}"
+        ):
+            # Recorded in the same synchronous step as the delivery below (no await between):
+            # an event is in the ring exactly when the room's sockets have it. One not
+            # recorded (no socket here yet, binary) is a hole: its replays read the database.
+            self.recent_events.add(data, len(encoded))
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         pkt.encode()  # cached on the packet: every recipient's writer reuses the same string
         skip = skip_sid if isinstance(skip_sid, list | set | tuple) else (skip_sid,)
@@ -218,7 +219,11 @@ class FastPollSocket(AsyncSocket):
 
     async def _websocket_handler(self, ws: Any) -> Any:
         protocol = getattr(getattr(ws, "asgi_send", None), "__self__", None)
-        if isinstance(protocol, DIRECT_PROTOCOLS):
+        # uvicorn's protocol internals, checked once: another version keeps the queue
+        if isinstance(protocol, DIRECT_PROTOCOLS) and all(
+            hasattr(protocol, name)
+            for name in ("writable", "disconnected", "close_sent", "conn", "transport")
+        ):
             self.direct = protocol
         try:
             return await super()._websocket_handler(ws)

@@ -361,6 +361,32 @@ def test_replay_ring_answers_only_a_run_without_holes() -> None:
     assert [e["seq"] for e in ring.since("i1", 8, 9) or []] == [9]
 
 
+def test_replay_ring_forgets_a_rewritten_history_and_stays_within_its_bytes() -> None:
+    def ev(seq: int, text: str = "t") -> dict:
+        return {"incident_id": "i1", "seq": seq, "type": "feed.post", "data": {"text": text}}
+
+    ring = RecentEvents(per_incident=100, bytes_per_incident=1_000)
+    for seq in (1, 2, 3):
+        ring.add(ev(seq), 100)
+    assert ring.since("i1", 1, 2) is None  # the database says 2: the ring must end there
+    ring.add(ev(2), 100)  # the same event again (a recovery nudge): kept
+    assert [e["seq"] for e in ring.since("i1", 0, 3) or []] == [1, 2, 3]
+    # A fail-over lost seqs 2-3 and new commits reuse them: the ring no longer matches.
+    ring.add(ev(2, "another"), 100)
+    assert ring.since("i1", 0, 3) is None
+    ring.add(ev(3, "after"), 100)  # starts again from the next event it sees
+    assert [e["data"]["text"] for e in ring.since("i1", 2, 3) or []] == ["after"]
+    for seq in range(4, 14):  # 11 events of 100 bytes against 1,000: the oldest goes
+        ring.add(ev(seq), 100)
+    assert ring.since("i1", 2, 13) is None
+    assert [e["seq"] for e in ring.since("i1", 3, 13) or []] == list(range(4, 14))
+    ring.add(ev(14), 5_000)  # larger than the budget alone: a hole, the database answers
+    assert ring.since("i1", 13, 14) is None
+    ring.add(ev(15), 100)
+    assert ring.since("i1", 13, 15) is None
+    assert [e["seq"] for e in ring.since("i1", 14, 15) or []] == [15]
+
+
 async def test_replay_falls_back_to_the_database_past_a_hole(
     hub_server: HubProcess, seed: Seeder, clients: Clients
 ) -> None:

@@ -38,7 +38,7 @@ async def join_incident(
 
     `recent` (this instance's ring of delivered events, hub/replay.py) answers a `since` replay
     without the database when the socket is in the room and the ring holds every seq from
-    since + 1 up to at least the seq read under the role check.
+    since + 1 up to exactly the seq read under the role check.
     """
     async with hub.db.read() as session:
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
@@ -53,8 +53,6 @@ async def join_incident(
                 # was not reaches the socket live.
                 events = recent.since(incident_id, since, seq)
                 if events is not None and len(events) <= limit:
-                    seq = max(seq, events[-1]["seq"]) if events else seq
-                    public["last_seq"] = seq
                     return {"incident": public, "seq": seq, "events": events}
             # One more than the limit: events committed since the check above may have
             # taken the client past it, and then it needs the snapshot.
