@@ -163,6 +163,7 @@ class SocketHandlers:
         else:
             assert self.hub.cookies is not None
             raw = self.hub.cookies.from_header(environ.get("HTTP_COOKIE"))
+        forgotten = self._forgotten
         principal = await self._principal(raw) if raw else None
         if principal is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
@@ -170,6 +171,16 @@ class SocketHandlers:
         self.joined[sid] = set()
         await self.sio.enter_room(sid, user_room(principal.user_id))
         await self.sio.enter_room(sid, token_room(principal.token_id))
+        if self._forgotten != forgotten:
+            # A revocation was applied while this connect read its token: its disconnect
+            # sweep may have run before this socket was in the token's room. Read again.
+            assert raw is not None
+            async with self.hub.db.read() as session:
+                still = await principal_until(session, raw)
+            if still is None:
+                self.principals.pop(sid, None)
+                self.joined.pop(sid, None)
+                raise socketio.exceptions.ConnectionRefusedError("unauthorized")
 
     async def _principal(self, raw: str) -> Principal | None:
         key = token_digest(raw)
