@@ -15,6 +15,7 @@
 const WebSocket = require("ws");
 const http = require("http");
 const fs = require("fs");
+const common = require("./loadgen_common");
 
 const cfg = Object.assign({
   mode: "hub", port: 8000, watchers: 100, tokens: [], incidentId: "", keys: [],
@@ -25,21 +26,8 @@ const cfg = Object.assign({
 const HOST = "127.0.0.1";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cpuTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return parseInt(f[11], 10) + parseInt(f[12], 10);
-  } catch (e) { return NaN; }
-}
-function cpuSnap() {
-  const o = { loadgen: cpuTicks(process.pid) };
-  for (const [k, p] of Object.entries(cfg.pids)) o[k] = cpuTicks(p);
-  return o;
-}
-const cpuPct = (a, b, sec) => Object.fromEntries(
-  Object.keys(a).map((k) => [k, +(((b[k] - a[k]) / 100 / sec) * 100).toFixed(1)]));
-const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
+const cpuSnap = () => common.cpuSnap(cfg.pids);
+const { cpuPct, pct } = common;
 
 // measurement state of the current step ------------------------------------------------------
 let measuring = false;

@@ -10,6 +10,7 @@
 "use strict";
 const WebSocket = require("ws");
 const fs = require("fs");
+const common = require("./loadgen_common");
 const crypto = require("crypto");
 
 const cfg = Object.assign({
@@ -21,20 +22,8 @@ const HOST = "127.0.0.1";
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cpuTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return parseInt(f[11], 10) + parseInt(f[12], 10);
-  } catch (e) { return NaN; }
-}
-function cpuSnap() {
-  const o = { loadgen: cpuTicks(process.pid) };
-  for (const [k, p] of Object.entries(cfg.pids)) o[k] = cpuTicks(p);
-  return o;
-}
-const cpuPct = (a, b, sec) => Object.fromEntries(
-  Object.keys(a).map((k) => [k, +(((b[k] - a[k]) / 100 / sec) * 100).toFixed(1)]));
+const cpuSnap = () => common.cpuSnap(cfg.pids);
+const { cpuPct, pct } = common;
 
 let lat = [];
 let received = 0;
@@ -94,7 +83,6 @@ function connectOne(token, join) {
   });
 }
 
-const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
 
 async function main() {
   const t0 = Date.now();

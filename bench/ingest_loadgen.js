@@ -7,24 +7,14 @@
 "use strict";
 const http = require("http");
 const fs = require("fs");
+const common = require("./loadgen_common");
 
 const cfg = Object.assign(
   { port: 8000, keys: [], concurrency: 64, seconds: 4, warmSec: 1, pids: {} },
   JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
 const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.concurrency });
 
-function cpuTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return parseInt(f[11], 10) + parseInt(f[12], 10);
-  } catch (e) { return NaN; }
-}
-function cpuSnap() {
-  const o = { loadgen: cpuTicks(process.pid) };
-  for (const [k, p] of Object.entries(cfg.pids)) o[k] = cpuTicks(p);
-  return o;
-}
+const cpuSnap = () => common.cpuSnap(cfg.pids);
 
 const free = cfg.keys.map((k, i) => i);
 let n = 0;
@@ -77,9 +67,8 @@ async function main() {
   measuring = false;
   const c1 = cpuSnap();
   lat.sort((a, b) => a - b);
-  const p = (q) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((q / 100) * lat.length))] : null);
-  const cpu = Object.fromEntries(Object.keys(c0).map(
-    (k) => [k, +(((c1[k] - c0[k]) / 100 / elapsed) * 100).toFixed(1)]));
+  const p = (q) => common.pct(lat, q);
+  const cpu = common.cpuPct(c0, c1, elapsed);
   process.stdout.write(JSON.stringify({
     ok: statuses[200] || 0, seconds: elapsed, p50: p(50), p99: p(99), statuses, cpu,
   }) + "\n");
