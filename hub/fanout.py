@@ -161,6 +161,34 @@ class FastDelivery:
                 put_packet(server, eio_sid, pkt)
         return True
 
+    def local_only(self, options: dict[str, Any]) -> bool:
+        """Whether an emit (its keyword options) goes to this host's sockets alone."""
+        raise NotImplementedError
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if (
+            callback is None
+            and self.local_only(kwargs)
+            and await self.deliver_local(event, data, namespace, room, skip_sid)
+        ):
+            # Through deliver_local, so that the replay ring sees every `incident.event`
+            # delivered here (hub/replay.py).
+            return
+        await super().emit(  # type: ignore[misc]
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+        )
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         """Pub/sub managers: this host's share of an emit (ours or another instance's)."""
         callback = message.get("callback")
@@ -180,25 +208,10 @@ class FastDelivery:
 
 
 class HubManager(FastDelivery, socketio.AsyncManager):
-    """The client manager of a single hub instance (no Redis)."""
+    """The client manager of a single hub instance (no Redis): every emit is this host's."""
 
-    async def emit(
-        self,
-        event: str,
-        data: Any,
-        namespace: str,
-        room: Any = None,
-        skip_sid: Any = None,
-        callback: Any = None,
-        to: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        room = to or room
-        if callback is None and await self.deliver_local(event, data, namespace, room, skip_sid):
-            return
-        await super().emit(
-            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
-        )
+    def local_only(self, options: dict[str, Any]) -> bool:
+        return True
 
 
 class FastPollSocket(AsyncSocket):

@@ -100,29 +100,9 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down_since: float | None = None
 
-    async def emit(
-        self,
-        event: str,
-        data: Any,
-        namespace: str | None = None,
-        room: Any = None,
-        skip_sid: Any = None,
-        callback: Any = None,
-        to: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        room = to or room
-        if (
-            kwargs.get("ignore_queue")
-            and callback is None
-            and await self.deliver_local(event, data, namespace, room, skip_sid)
-        ):
-            # This host only: still through deliver_local, so that the replay ring sees every
-            # `incident.event` delivered here (hub/replay.py).
-            return
-        await super().emit(
-            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
-        )
+    def local_only(self, options: dict[str, Any]) -> bool:
+        # Other emits are published; this host delivers them when they come back (_handle_emit).
+        return bool(options.get("ignore_queue"))
 
     # publishing -----------------------------------------------------------------------------
 
