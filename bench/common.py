@@ -161,6 +161,36 @@ def prepare_peer(workdir: Path) -> Path:
     return dest
 
 
+def run_node(
+    script: str,
+    cfg: dict[str, Any],
+    work: Path,
+    name: str,
+    *,
+    timeout: float,
+    node_modules: Path | None = None,
+) -> dict[str, Any]:
+    """Run a Node load generator (bench/<script>) with `cfg` as its JSON configuration file;
+    its last line on stdout is its JSON result. `node_modules`: where it finds `ws` (the
+    peer's, prepared by prepare_peer)."""
+    path = work / f"{name}.json"
+    path.write_text(json.dumps(cfg))
+    env = {**os.environ}
+    if node_modules is not None:
+        env["NODE_PATH"] = str(node_modules)
+    proc = subprocess.run(
+        ["node", str(ROOT / "bench" / script), str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"loadgen {name} failed: {proc.stderr[-2000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
 class NodePeer:
     def __init__(self, peer_dir: Path, log_dir: Path) -> None:
         self.port = free_port()

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from common import (
     NodePeer,
     prepare_peer,
     py_spy,
+    run_node,
     seed,
     start_hub,
     table,
@@ -35,8 +33,6 @@ from common import (
     workdir,
     write_result,
 )
-
-LOADGEN = Path(__file__).resolve().parent / "convoys_loadgen.js"
 
 
 async def add_vehicles(url: str, incident_id: str, count: int) -> tuple[list[str], list[str]]:
@@ -88,18 +84,14 @@ async def add_vehicles(url: str, incident_id: str, count: int) -> tuple[list[str
 
 
 def run_loadgen(cfg: dict[str, Any], peer_dir: Path, work: Path, name: str) -> dict[str, Any]:
-    path = work / f"{name}.json"
-    path.write_text(json.dumps(cfg))
-    proc = subprocess.run(
-        ["node", str(LOADGEN), str(path)],
-        env={**os.environ, "NODE_PATH": str(peer_dir / "node_modules")},
-        capture_output=True,
-        text=True,
+    return run_node(
+        "convoys_loadgen.js",
+        cfg,
+        work,
+        name,
         timeout=cfg["maxSec"] + 30,
+        node_modules=peer_dir / "node_modules",
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"loadgen {name} failed: {proc.stderr[-2000:]}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def common_cfg(args: argparse.Namespace) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import threading
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     RESULTS,
     NodePeer,
+    run_node,
     seed,
     start_hub,
     table,
@@ -35,24 +34,19 @@ from common import (
 )
 from common import prepare_peer as _prepare_peer
 
-LOADGEN = Path(__file__).resolve().parent / "fanout_loadgen.js"
 # the peer's message without padding: 42["pos",{"room":"incident-1","text":"@ts=…; bench N "}]
 PEER_BASE_BYTES = 72
 
 
 def run_loadgen(cfg: dict[str, Any], peer_dir: Path, work: Path, name: str) -> dict[str, Any]:
-    path = work / f"{name}.json"
-    path.write_text(json.dumps(cfg))
-    proc = subprocess.run(
-        ["node", str(LOADGEN), str(path)],
-        env={**os.environ, "NODE_PATH": str(peer_dir / "node_modules")},
-        capture_output=True,
-        text=True,
+    return run_node(
+        "fanout_loadgen.js",
+        cfg,
+        work,
+        name,
         timeout=cfg.get("maxSec", 240) + 30,
+        node_modules=peer_dir / "node_modules",
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"loadgen {name} failed: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def profile_later(pid: int, args: argparse.Namespace, name: str) -> threading.Timer | None:

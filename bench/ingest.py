@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -31,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     percentile,
     py_spy,
+    run_node,
     seed,
     start_hub,
     table,
@@ -136,10 +135,7 @@ async def measure_batch(
     }
 
 
-LOADGEN = Path(__file__).resolve().parent / "ingest_loadgen.js"
-
-
-def run_node(hub: Any, keys: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def drive(hub: Any, keys: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
     cfg = {
         "port": int(hub.url.rsplit(":", 1)[1]),
         "keys": keys,
@@ -148,19 +144,13 @@ def run_node(hub: Any, keys: list[str], args: argparse.Namespace, work: Path) ->
         "warmSec": 1,
         "pids": {"hub": hub.process.pid} if hub.process is not None else {},
     }
-    path = work / f"ingest-loadgen-{args.concurrency}.json"
-    path.write_text(json.dumps(cfg))
-    proc = subprocess.run(
-        ["node", str(LOADGEN), str(path)],
-        capture_output=True,
-        text=True,
+    return run_node(
+        "ingest_loadgen.js",
+        cfg,
+        work,
+        f"ingest-loadgen-{args.concurrency}",
         timeout=args.seconds + 120,
-        check=False,
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"ingest loadgen failed: {proc.stderr[-2000:]}")
-    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out
 
 
 async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -175,7 +165,7 @@ async def measure(url: str, args: argparse.Namespace, work: Path) -> dict[str, A
                     f"profile-ingest-{url.split(':')[0]}",
                     int(args.seconds) + 1,
                 )
-            out = await asyncio.to_thread(run_node, hub, keys, args, work)
+            out = await asyncio.to_thread(drive, hub, keys, args, work)
         finally:
             await asyncio.to_thread(hub.stop)
         return {
