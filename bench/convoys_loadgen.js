@@ -12,7 +12,6 @@
 // Usage: node convoys_loadgen.js CONFIG.json  (needs `ws`: NODE_PATH=<peer>/node_modules)
 // Only ever connects to 127.0.0.1; every loop is bounded by count and time.
 "use strict";
-const WebSocket = require("ws");
 const http = require("http");
 const fs = require("fs");
 const common = require("./loadgen_common");
@@ -79,34 +78,11 @@ function onMessage(data) {
   if (this._onCtl) this._onCtl(s);
 }
 
-function connectOne(token, join, probe, first) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${HOST}:${cfg.port}/socket.io/?EIO=4&transport=websocket`,
-      // The server's text is trusted here (loopback, our own protocol): no UTF-8 pass.
-      { perMessageDeflate: false, skipUTF8Validation: true });
-    ws._probe = probe; ws._first = first;
-    const to = setTimeout(() => { reject(new Error("connect timeout")); ws.terminate(); }, 30000);
-    const done = () => { clearTimeout(to); ws._onCtl = null; resolve(ws); };
-    ws._onCtl = (s) => {
-      if (s[0] === "0") { ws.send(cfg.mode === "hub" ? `40${JSON.stringify({ token })}` : "40"); return; }
-      if (s.startsWith("40")) {
-        if (!join) { done(); return; }
-        ws.send(cfg.mode === "hub"
-          ? `421${JSON.stringify(["incident.join", { incident_id: cfg.incidentId }])}`
-          : `421${JSON.stringify(["join", "incident-1"])}`);
-        return;
-      }
-      if (s.startsWith("431")) {
-        if (cfg.mode === "hub" && !s.startsWith('431[{"ok":true')) {
-          clearTimeout(to); reject(new Error("join refused " + s.slice(0, 200))); return;
-        }
-        done(); return;
-      }
-      if (s.startsWith("44")) { clearTimeout(to); reject(new Error("connect_error " + s)); }
-    };
-    ws.on("message", onMessage);
-    ws.on("error", (e) => { clearTimeout(to); reject(e); });
-  });
+async function connectOne(token, join, probe, first) {
+  const ws = await common.connectClient({ port: cfg.port, hub: cfg.mode === "hub", token,
+    incidentId: cfg.incidentId, join, onMessage });
+  ws._probe = probe; ws._first = first; // measured from the message after the join on
+  return ws;
 }
 
 // reporting ------------------------------------------------------------------------------------

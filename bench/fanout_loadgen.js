@@ -8,7 +8,6 @@
 // Usage: node fanout_loadgen.js CONFIG.json  (needs `ws`: NODE_PATH=<peer>/node_modules)
 // Only ever connects to 127.0.0.1; every loop is bounded by count and time.
 "use strict";
-const WebSocket = require("ws");
 const fs = require("fs");
 const common = require("./loadgen_common");
 const crypto = require("crypto");
@@ -18,7 +17,6 @@ const cfg = Object.assign({
   rates: [5, 10], stepSec: 4, burst: 0, maxP99Ms: 1000, drainSec: 10, pids: {},
   padBytes: 0, connectConcurrency: 50, out: null,
 }, JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
-const HOST = "127.0.0.1";
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,35 +50,13 @@ function onMessage(data) {
   if (this._onCtl) this._onCtl(s);
 }
 
-function connectOne(token, join) {
-  return new Promise((resolve, reject) => {
-    const port = join && cfg.ports ? cfg.ports[(portIdx++) % cfg.ports.length] : cfg.port;
-    const ws = new WebSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`,
-      // As a browser does when `offerDeflate` is set: it offers permessage-deflate.
-      { perMessageDeflate: !!cfg.offerDeflate, skipUTF8Validation: true });
-    const to = setTimeout(() => { reject(new Error("connect timeout")); ws.terminate(); }, 30000);
-    const done = () => { clearTimeout(to); ws._onCtl = null; resolve(ws); };
-    ws._onCtl = (s) => {
-      if (s[0] === "0") { ws.send(cfg.mode === "hub" ? `40${JSON.stringify({ token })}` : "40"); return; }
-      if (s.startsWith("40")) {
-        if (!join) { done(); return; }
-        ws.send(cfg.mode === "hub"
-          ? `421${JSON.stringify(["incident.join", { incident_id: cfg.incidentId }])}`
-          : `421${JSON.stringify(["join", "incident-1"])}`);
-        return;
-      }
-      if (s.startsWith("431")) {
-        if (cfg.mode === "hub" && !s.startsWith('431[{"ok":true')) {
-          clearTimeout(to); reject(new Error("join refused " + s.slice(0, 200))); return;
-        }
-        done(); return;
-      }
-      if (s.startsWith("44")) { clearTimeout(to); reject(new Error("connect_error " + s)); }
-    };
-    ws.on("message", onMessage);
-    ws.on("error", (e) => { errors++; clearTimeout(to); reject(e); });
-    ws.on("close", () => { if (!ws._closing) closed++; });
-  });
+async function connectOne(token, join) {
+  const port = join && cfg.ports ? cfg.ports[(portIdx++) % cfg.ports.length] : cfg.port;
+  const ws = await common.connectClient({ port, hub: cfg.mode === "hub", token,
+    incidentId: cfg.incidentId, join, offerDeflate: cfg.offerDeflate, onMessage });
+  ws.on("error", () => { errors++; });
+  ws.on("close", () => { if (!ws._closing) closed++; });
+  return ws;
 }
 
 

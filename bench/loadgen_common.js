@@ -25,4 +25,39 @@ const cpuPct = (a, b, sec) => Object.fromEntries(
 // the p-th percentile of a sorted array
 const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
 
-module.exports = { cpuSnap, cpuPct, pct };
+// A raw Engine.IO client as the benchmarks use it, resolved once it is ready: CONNECT (with
+// {token} for the hub), then when `join` the incident's join (the hub's `incident.join`, the
+// peer's `join`). `onMessage` gets every frame as a Buffer; while connecting it must hand the
+// control messages to `this._onCtl`. Needs `ws` (NODE_PATH: the peer's node_modules).
+function connectClient({ port, hub, token, incidentId, join, offerDeflate, onMessage }) {
+  const WebSocket = require("ws");
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
+      // The server's text is trusted (loopback, our own protocol): no UTF-8 pass. A browser
+      // offers permessage-deflate; the generators do when asked to.
+      { perMessageDeflate: !!offerDeflate, skipUTF8Validation: true });
+    const to = setTimeout(() => { reject(new Error("connect timeout")); ws.terminate(); }, 30000);
+    const done = () => { clearTimeout(to); ws._onCtl = null; resolve(ws); };
+    ws._onCtl = (s) => {
+      if (s[0] === "0") { ws.send(hub ? `40${JSON.stringify({ token })}` : "40"); return; }
+      if (s.startsWith("40")) {
+        if (!join) { done(); return; }
+        ws.send(hub
+          ? `421${JSON.stringify(["incident.join", { incident_id: incidentId }])}`
+          : `421${JSON.stringify(["join", "incident-1"])}`);
+        return;
+      }
+      if (s.startsWith("431")) {
+        if (hub && !s.startsWith('431[{"ok":true')) {
+          clearTimeout(to); reject(new Error("join refused " + s.slice(0, 200))); return;
+        }
+        done(); return;
+      }
+      if (s.startsWith("44")) { clearTimeout(to); reject(new Error("connect_error " + s)); }
+    };
+    ws.on("message", onMessage);
+    ws.on("error", (e) => { clearTimeout(to); reject(e); });
+  });
+}
+
+module.exports = { cpuSnap, cpuPct, pct, connectClient };
