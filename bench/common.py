@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.live import HubProcess, free_port  # noqa: E402
+from tests.live import HubProcess, free_port, migrate  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PEER_SRC = (ROOT / ".." / "shared" / "peers" / "node-socketio").resolve()
@@ -34,17 +34,6 @@ PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
 # databases ----------------------------------------------------------------------------------
-
-
-def migrate(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "hub", "migrate"],
-        env={**os.environ, "DATABASE_URL": url},
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
 
 
 @contextmanager

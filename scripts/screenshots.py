@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import itertools
 import math
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from hub.actions import directory  # noqa: E402
 from models.shapes import UserIn  # noqa: E402
-from tests.live import HubProcess  # noqa: E402
+from tests.live import HubProcess, migrate  # noqa: E402
 from tests.seed import Seeder  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -362,13 +360,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/hub.db"
-        subprocess.run(
-            [sys.executable, "-m", "hub", "migrate"],
-            env={**os.environ, "DATABASE_URL": url},
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        migrate(url)
         asyncio.run(run(url, args.out, Path(tmp)))
 
 

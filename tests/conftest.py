@@ -4,8 +4,6 @@ fresh migrated database, and each test module a live hub process on it."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from hub.client import HubClient
-from tests.live import ROOT, HubProcess
+from tests.live import HubProcess, migrate
 from tests.seed import Seeder, TestUser
 
 
@@ -34,7 +32,7 @@ def database_url(
     """A throw-away, migrated database per backend, made with the real `crisishub migrate`."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
-        _migrate(url)
+        migrate(url)
         yield url
         return
     from pytest_postgresql.janitor import DatabaseJanitor
@@ -53,20 +51,10 @@ def database_url(
         url = (
             f"postgresql://{base.username or 'postgres'}@{base.hostname}:{base.port or 5432}/{name}"
         )
-        _migrate(url)
+        migrate(url)
         yield url
     finally:
         janitor.drop()
-
-
-def _migrate(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "hub", "migrate"],
-        env={**os.environ, "DATABASE_URL": url},
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def migrate(database_url: str) -> None:
+    """`python -m hub migrate` on a database, as operators run it before `serve`."""
+    subprocess.run(
+        [sys.executable, "-m", "hub", "migrate"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 class HubProcess:
     """One hub instance as operators run it: `python -m hub serve` with its environment."""
 
