@@ -10,16 +10,6 @@ from hub.errors import HubError
 from models import Incident, Membership, Role, Status
 
 
-async def member_role(session: AsyncSession, user_id: str, incident_id: str) -> Role | None:
-    role = await session.scalar(
-        select(Membership.role).where(
-            Membership.incident_id == incident_id,
-            Membership.user_id == user_id,
-        )
-    )
-    return Role(role) if role else None
-
-
 async def require_role(
     session: AsyncSession,
     principal: Principal,
@@ -42,14 +32,20 @@ async def require_role(
     if row is None:
         raise HubError("not_found", "no such incident")
     incident, role_name = row
+    return incident, check_role(role_name, incident.status, minimum, write=write)
+
+
+def check_role(role_name: str | None, status: str, minimum: Role, *, write: bool = False) -> Role:
+    """The caller's role, or the contract's refusal, given their membership and the incident's
+    status: shared by require_role and the feed's batched check (hub/actions/feed.py)."""
     if role_name is None:
         raise HubError("forbidden", "you are not a member of this incident")
     role = Role(role_name)
     if role.rank < minimum.rank:
         raise HubError("forbidden", f"this needs the {minimum.value} role in this incident")
-    if write and incident.status == Status.CLOSED.value:
+    if write and status == Status.CLOSED.value:
         raise HubError("forbidden", "this incident is closed")
-    return incident, role
+    return role
 
 
 def require_admin(principal: Principal) -> None:

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -43,18 +43,22 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"crisishub: {message}", file=sys.stderr)
     sys.exit(1)
 
 
-def settings_for_cli() -> Settings:
-    """Operator commands need no SECRET_KEY: they neither serve nor sign anything."""
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `overrides`; a bad configuration is one line."""
     try:
-        return Settings() if os.environ.get("SECRET_KEY") else Settings(environment="dev")
+        return Settings(**overrides)
     except ValidationError as error:
         _fail(f"configuration: {from_validation(error).message}")
-        raise  # unreachable: _fail exits
+
+
+def settings_for_cli() -> Settings:
+    """Operator commands need no SECRET_KEY: they neither serve nor sign anything."""
+    return _settings() if os.environ.get("SECRET_KEY") else _settings(environment="dev")
 
 
 def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -98,10 +102,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from hub.app import create_app
 
     overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value}
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        _fail(f"configuration: {from_validation(error).message}")
+    settings = _settings(**overrides)
     app = create_app(settings)
     tune_gc()
     uvicorn.run(
@@ -219,10 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for key in ("host", "port"):
         if getattr(args, key):
             overrides[key] = getattr(args, key)
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        _fail(f"configuration: {from_validation(error).message}")
+    settings = _settings(**overrides)
     upgrade(settings.database_url)
     asyncio.run(run(settings, simulate=not args.no_simulator))
 

@@ -81,8 +81,8 @@ def route(endpoint: Endpoint) -> Route:
 # health --------------------------------------------------------------------------------------
 
 
-async def healthz(request: Request) -> Any:
-    return {"status": "ok"}
+async def healthz(request: Request) -> Response:
+    return JSON({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
@@ -417,12 +417,8 @@ def routes(endpoints: list[Endpoint]) -> list[Route]:
     from web.openapi import openapi_route
 
     return [
-        Route("/healthz", healthz_route, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         openapi_route(endpoints),
         *(route(endpoint) for endpoint in endpoints),
     ]
-
-
-async def healthz_route(request: Request) -> Response:
-    return JSON(await healthz(request))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.auth import Principal, principal_for_token
+from hub.auth import SESSION_COOKIE, Principal, principal_for_token
 from hub.context import Hub
 from hub.errors import HubError, from_validation
 from models.limits import MAX_MESSAGE_BYTES
@@ -76,7 +76,7 @@ async def caller(request: Request) -> Principal:
         raw = header[7:].strip()
     else:
         assert hub.cookies is not None
-        raw = hub.cookies.load(request.cookies.get("crisishub_session"))
+        raw = hub.cookies.load(request.cookies.get(SESSION_COOKIE))
         if raw and request.method in UNSAFE_METHODS:
             # Cookies ride along on cross-site requests; the Origin check stops CSRF.
             origin = request.headers.get("origin")

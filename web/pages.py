@@ -205,13 +205,16 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
-async def page_user(request: Request) -> Principal | None:
-    """The session's user, or None when not logged in (pages redirect rather than answer 401)."""
+async def page_user(request: Request) -> Principal | Response:
+    """The session's user, or the page to show instead: the front end is not built, or the
+    login page (pages redirect rather than answer 401)."""
+    if not frontend_built():
+        return not_built(request)
     try:
         return await caller(request)
     except HubError as error:
         if error.code == "unauthorized":
-            return None
+            return to_login(request)
         raise
 
 
@@ -229,11 +232,9 @@ async def login_page(request: Request) -> Response:
 
 
 async def incidents_page(request: Request) -> Response:
-    if not frontend_built():
-        return not_built(request)
     principal = await page_user(request)
-    if principal is None:
-        return to_login(request)
+    if isinstance(principal, Response):
+        return principal
     return render(
         request,
         "incidents.html",
@@ -243,11 +244,9 @@ async def incidents_page(request: Request) -> Response:
 
 
 async def incident_page(request: Request) -> Response:
-    if not frontend_built():
-        return not_built(request)
     principal = await page_user(request)
-    if principal is None:
-        return to_login(request)
+    if isinstance(principal, Response):
+        return principal
     hub = hub_of(request)
     incident_id = request.path_params["incident_id"]
     try:

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access import require_role
+from hub.access import check_role, require_role
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
@@ -224,7 +224,8 @@ async def _write(hub: Hub, batch: list[_Post]) -> None:
 
 async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
     """The posts whose author may write to their incident: one query for the whole batch
-    (role and incident status); the others get their refusal, as require_role words it."""
+    (role and incident status); the others get their refusal from check_role, as require_role
+    would give it."""
     incident_ids = {post.payload.incident_id for post in batch}
     user_ids = {post.principal.user_id for post in batch}
     rows = await session.execute(
@@ -244,17 +245,14 @@ async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
     admitted = []
     for post in batch:
         incident_id = post.payload.incident_id
-        role = roles.get((incident_id, post.principal.user_id))
         if incident_id not in status:
             post.refused = HubError("not_found", "no such incident")
-        elif role is None:
-            post.refused = HubError("forbidden", "you are not a member of this incident")
-        elif Role(role).rank < Role.CONTRIBUTOR.rank:
-            post.refused = HubError(
-                "forbidden", f"this needs the {Role.CONTRIBUTOR.value} role in this incident"
-            )
-        elif status[incident_id] == Status.CLOSED.value:
-            post.refused = HubError("forbidden", "this incident is closed")
+            continue
+        role = roles.get((incident_id, post.principal.user_id))
+        try:
+            check_role(role, status[incident_id], Role.CONTRIBUTOR, write=True)
+        except HubError as refusal:
+            post.refused = refusal
         else:
             admitted.append(post)
     return admitted
@@ -317,15 +315,13 @@ async def _by_client_id(
 
 
 async def recent_entries(
-    session: AsyncSession, incident_id: str, limit: int
+    session: AsyncSession, incident_id: str, limit: int, before_seq: int | None = None
 ) -> list[dict[str, Any]]:
-    """The last `limit` entries, oldest first."""
-    rows = await _entries_with_authors(
-        session,
-        FeedEntry.incident_id == incident_id,
-        limit=limit,
-        newest_first=True,
-    )
+    """The last `limit` entries (before `before_seq` if given), oldest first."""
+    condition = FeedEntry.incident_id == incident_id
+    if before_seq is not None:
+        condition = condition & (FeedEntry.seq < before_seq)
+    rows = await _entries_with_authors(session, condition, limit=limit, newest_first=True)
     rows.reverse()
     return rows
 
@@ -335,12 +331,7 @@ async def list_entries(
 ) -> list[dict[str, Any]]:
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
-        condition = FeedEntry.incident_id == incident_id
-        if before_seq is not None:
-            condition = condition & (FeedEntry.seq < before_seq)
-        rows = await _entries_with_authors(session, condition, limit=limit, newest_first=True)
-    rows.reverse()
-    return rows
+        return await recent_entries(session, incident_id, limit, before_seq)
 
 
 async def _entries_with_authors(
