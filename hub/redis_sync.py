@@ -42,7 +42,7 @@ from sqlalchemy import select
 
 from hub.context import Hub
 from hub.fanout import FastDelivery
-from hub.notify import Notifier, incident_room
+from hub.notify import ControlHandler, Notifier, incident_room
 from hub.presence import LocalPresence, unique_users
 from hub.public import event_public
 from hub.settings import Settings
@@ -55,7 +55,6 @@ PRESENCE_KEY = "crisishub:presence:"
 # The bound on a lost control message: each instance re-checks its sockets' tokens and
 # memberships against the database this often (and whenever Redis comes back).
 ACCESS_RECHECK_SECONDS = 30.0
-ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redis:
@@ -296,41 +295,36 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
                 await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
 
 
-class RedisPresence:
+class RedisPresence(LocalPresence):
     """Presence as the union over instances: one hash per incident, one field per instance
     holding that instance's users and an expiry, refreshed by a heartbeat; a killed
-    instance's users vanish when its field expires. Without Redis: this instance's view."""
+    instance's users vanish when its field expires. Without Redis: this instance's view,
+    which LocalPresence keeps."""
 
     def __init__(
         self, url: str, instance_id: str, *, ttl: float, available: Callable[[], bool]
     ) -> None:
+        super().__init__()
         self.instance_id = instance_id
         self.ttl = ttl
         self.available = available
-        self.local = LocalPresence()
-        self._users: dict[str, dict[str, dict[str, Any]]] = {}  # incident -> sid -> user
         self.redis = redis_client(url, read_timeout=1.0)
         self._failing = False
 
+    # This instance's users are LocalPresence's; Redis holds every instance's, for the union.
     async def add(self, incident_id: str, sid: str, user: dict[str, Any]) -> None:
-        self._users.setdefault(incident_id, {})[sid] = user
-        await self.local.add(incident_id, sid, user)
+        await super().add(incident_id, sid, user)
         await self._write(incident_id)
 
     async def remove(self, incident_id: str, sid: str) -> None:
-        room = self._users.get(incident_id)
-        if room is not None:
-            room.pop(sid, None)
-            if not room:
-                del self._users[incident_id]
-        await self.local.remove(incident_id, sid)
+        await super().remove(incident_id, sid)
         await self._write(incident_id)
 
     def incidents(self) -> list[str]:
-        return list(self._users)
+        return list(self._rooms)
 
     async def online(self, incident_id: str) -> list[dict[str, Any]]:
-        users = list(self._users.get(incident_id, {}).values())
+        users = list(self._rooms.get(incident_id, {}).values())
         fields = await self._redis(self.redis.hgetall(PRESENCE_KEY + incident_id))
         if fields:
             now, expired = time.time(), []
@@ -353,7 +347,7 @@ class RedisPresence:
 
     async def _write(self, incident_id: str) -> None:
         key = PRESENCE_KEY + incident_id
-        users = list(self._users.get(incident_id, {}).values())
+        users = list(self._rooms.get(incident_id, {}).values())
         if users:
             entry = orjson.dumps({"expires": time.time() + self.ttl, "users": users})
             pipe = self.redis.pipeline(transaction=False)
@@ -381,8 +375,7 @@ class RedisPresence:
     async def close(self) -> None:
         for incident_id in self.incidents():
             await self._redis(self.redis.hdel(PRESENCE_KEY + incident_id, self.instance_id))
-        self._users.clear()
-        await self.local.close()
+        await super().close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
 

@@ -157,7 +157,6 @@ class SocketHandlers:
     # connection ---------------------------------------------------------------------------
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        raw = None
         if isinstance(auth, dict) and isinstance(auth.get("token"), str):
             raw = auth["token"]
         else:
@@ -245,17 +244,25 @@ class SocketHandlers:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
                 await self.sio.leave_room(sid, room)
             raise
-        if payload.incident_id not in self.joined.setdefault(sid, set()):
-            self.joined[sid].add(payload.incident_id)
+        online: list[dict[str, Any]] | None = None
+        joined = self.joined.get(sid)
+        # Not when the socket disconnected, or was removed from the incident, while the join
+        # was in flight: that cleanup has run already, and recording the socket now would leave
+        # a ghost in `joined` and in presence that nothing removes. Nor twice (concurrent joins).
+        if joined is not None and payload.incident_id not in joined and room in self.sio.rooms(sid):
+            joined.add(payload.incident_id)
             user = {
                 "user_id": principal.user_id,
                 "name": principal.name,
                 "organisation": principal.organisation,
             }
             await self.hub.presence.add(payload.incident_id, sid, user)
-            await self._send_presence(payload.incident_id)
-            if "snapshot" in result:
-                result["snapshot"]["online"] = await self.hub.presence.online(payload.incident_id)
+            online = await self._send_presence(payload.incident_id)
+        if "snapshot" in result:
+            # join_incident leaves `online` to us: only now is this socket counted in it
+            if online is None:
+                online = await self.hub.presence.online(payload.incident_id)
+            result["snapshot"]["online"] = online
         return result
 
     async def leave(self, sid: str, principal: Principal, payload: IncidentRef) -> dict[str, Any]:
@@ -269,19 +276,20 @@ class SocketHandlers:
         await self.hub.presence.remove(incident_id, sid)
         await self._send_presence(incident_id)
 
-    async def _send_presence(self, incident_id: str) -> None:
+    async def _send_presence(self, incident_id: str) -> list[dict[str, Any]] | None:
         """At most one `presence` per incident per PRESENCE_INTERVAL: a change goes at once,
         further changes within the interval go together at its end, with the latest list.
-        Otherwise a join storm of N people sends N growing lists to N sockets (O(N²))."""
+        Otherwise a join storm of N people sends N growing lists to N sockets (O(N²)).
+        Returns the list sent now, None when it is deferred (a join reuses it)."""
         if incident_id in self._presence_due:
-            return
+            return None
         wait = self._presence_sent.get(incident_id, -1e9) + PRESENCE_INTERVAL - time.monotonic()
         if wait <= 0:
-            await self._emit_presence(incident_id)
-            return
+            return await self._emit_presence(incident_id)
         self._presence_due[incident_id] = asyncio.get_running_loop().create_task(
             self._presence_later(incident_id, wait)
         )
+        return None
 
     async def _presence_later(self, incident_id: str, wait: float) -> None:
         try:
@@ -290,12 +298,13 @@ class SocketHandlers:
             self._presence_due.pop(incident_id, None)
         await self._emit_presence(incident_id)
 
-    async def _emit_presence(self, incident_id: str) -> None:
+    async def _emit_presence(self, incident_id: str) -> list[dict[str, Any]]:
         self._presence_sent[incident_id] = time.monotonic()
         online = await self.hub.presence.online(incident_id)
         await self.hub.notifier.emit(
             "presence", {"incident_id": incident_id, "online": online}, incident_room(incident_id)
         )
+        return online
 
     # writes -----------------------------------------------------------------------------
 

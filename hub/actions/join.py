@@ -39,6 +39,8 @@ async def join_incident(
     `recent` (this instance's ring of delivered events, hub/replay.py) answers a `since` replay
     without the database when the socket is in the room and the ring holds every seq from
     since + 1 up to exactly the seq read under the role check.
+
+    A snapshot comes without `online`: the caller adds it once the socket is in presence.
     """
     async with hub.db.read() as session:
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
@@ -84,5 +86,6 @@ async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> dict[st
         "anchors": feature_collection(await live_anchors(session, incident_id)),
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),
         "convoys": await convoy_snapshot(session, incident_id),
-        "online": await hub.presence.online(incident_id),
+        # no "online": read here, before the joining socket is counted, it was always read
+        # again by the socket handler (hub/sockets.py), which adds it
     }
