@@ -73,8 +73,9 @@ def evaluate(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The vehicle's next state and the alerts this (newest, accepted) fix raises."""
     state = dict(state)
-    alerts: list[dict[str, Any]] = []
-    eta = eta_seconds(route, fix, settings)
+    # (alert, extra fields): the ETA (a projection onto the route) is computed only when some
+    # alert carries it, not for every fix of the batch.
+    raised: list[tuple[str, dict[str, Any]]] = []
     state["silent"] = False
 
     # Perimeters: compare the set of zones the vehicle is in with the set it was in.
@@ -83,11 +84,11 @@ def evaluate(
     existing = {zone.anchor_id: zone for zone in zones}
     for zone in zones:
         if zone.anchor_id in inside and zone.anchor_id not in before:
-            alerts.append(_zone_alert("enter", vehicle, fix, eta, zone))
+            raised.append(("enter", _zone_fields(zone)))
     for anchor_id in sorted(before - inside):
         left = existing.get(anchor_id)
         if left is not None:  # a deleted perimeter is not "left"
-            alerts.append(_zone_alert("exit", vehicle, fix, eta, left))
+            raised.append(("exit", _zone_fields(left)))
     state["inside"] = sorted(inside)
 
     # Corridor around the planned route.
@@ -96,7 +97,7 @@ def evaluate(
         corridor = settings.off_route_corridor_m
         if offset > corridor and not state.get("off_route"):
             state["off_route"] = True
-            alerts.append(alert_data("off_route", vehicle, fix, eta, distance_m=round(offset, 1)))
+            raised.append(("off_route", {"distance_m": round(offset, 1)}))
         elif offset <= corridor * CORRIDOR_HYSTERESIS:
             state["off_route"] = False
 
@@ -110,19 +111,12 @@ def evaluate(
         still_for = (fix.ts - since).total_seconds()
         if still_for >= settings.stopped_after_s and not state.get("stopped"):
             state["stopped"] = True
-            alerts.append(alert_data("stopped", vehicle, fix, eta, stopped_s=round(still_for, 1)))
-    return state, alerts
+            raised.append(("stopped", {"stopped_s": round(still_for, 1)}))
+    if not raised:
+        return state, []
+    eta = eta_seconds(route, fix, settings)
+    return state, [alert_data(alert, vehicle, fix, eta, **extra) for alert, extra in raised]
 
 
-def _zone_alert(
-    kind: str, vehicle: Any, fix: FixPoint, eta: float | None, zone: Zone
-) -> dict[str, Any]:
-    return alert_data(
-        kind,
-        vehicle,
-        fix,
-        eta,
-        anchor_id=zone.anchor_id,
-        anchor_kind=zone.kind,
-        anchor_label=zone.label,
-    )
+def _zone_fields(zone: Zone) -> dict[str, Any]:
+    return {"anchor_id": zone.anchor_id, "anchor_kind": zone.kind, "anchor_label": zone.label}
