@@ -93,7 +93,7 @@ async def ingest_osmand(
         # First fix of this key here: an unknown key is refused at once, without taking a
         # place in the queue. Later fixes skip this look-up; their batch checks the key again
         # in its own transaction, so a removed key or a closed incident stops them at once.
-        await device_vehicle(hub, key)
+        await check_device(hub, digest)
         pipeline.remember_key(digest)
     fix = make_fix(hub, "", "", values, device_key_hash=digest)
     return (await pipeline.ingest(fix)).ack()
@@ -126,22 +126,23 @@ def osmand_fix(params: Mapping[str, str]) -> FixIn:
         raise from_validation(error) from None
 
 
-async def device_vehicle(hub: Hub, key: str) -> tuple[str, str]:
-    """The vehicle and incident of a device key; a closed incident takes no more fixes."""
+async def check_device(hub: Hub, digest: str) -> None:
+    """Refuses an unknown device key (by its digest, already computed by the caller) or one
+    whose incident is closed: a closed incident takes no more fixes."""
     async with hub.db.read() as session:
         row = (
             await session.execute(
-                select(col(Vehicle.id), col(Vehicle.incident_id), col(Incident.status))
+                # Vehicle first: it is the FROM that Incident joins.
+                select(col(Vehicle.id), col(Incident.status))
                 .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
-                .where(Vehicle.device_key_hash == token_digest(key))  # type: ignore[arg-type]
+                .where(Vehicle.device_key_hash == digest)  # type: ignore[arg-type]
             )
         ).first()
     if row is None:
         raise HubError("not_found", "unknown device")
-    vehicle_id, incident_id, status = row
+    _, status = row
     if status == Status.CLOSED.value:
         raise HubError("forbidden", "this incident is closed")
-    return vehicle_id, incident_id
 
 
 async def ingest_track(

@@ -37,7 +37,11 @@ CONVOY = INCIDENT + "/convoys/{convoy_id}"
 
 
 def pipeline_of(request: Request) -> PositionPipeline:
-    pipeline: PositionPipeline | None = getattr(request.app.state, "positions", None)
+    return _pipeline(request.app.state)
+
+
+def _pipeline(state: Any) -> PositionPipeline:
+    pipeline: PositionPipeline | None = getattr(state, "positions", None)
     if pipeline is None:
         raise HubError("unavailable", "the positions pipeline is not running")
     return pipeline
@@ -64,15 +68,23 @@ async def osmand_post(request: Request) -> Any:
 
 
 async def osmand(request: Request) -> Any:
-    params = dict(request.query_params)
-    if request.method == "POST":
-        body = await read_body(request, MAX_OSMAND_BODY)
+    body = await read_body(request, MAX_OSMAND_BODY) if request.method == "POST" else None
+    params = osmand_params(request.scope["query_string"], body)
+    return await ingest_osmand(hub_of(request), pipeline_of(request), params)
+
+
+def osmand_params(query_string: bytes, body: bytes | None) -> dict[str, str]:
+    """The query, then the form body over it: one parser for both OsmAnd paths (the Starlette
+    route and `OsmandIngest`), so they cannot drift apart. The query is read as Starlette
+    reads `request.query_params` (latin-1, blank values kept)."""
+    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    if body is not None:
         try:
             form = parse_qsl(body.decode("utf-8"), max_num_fields=50)
         except (UnicodeDecodeError, ValueError):
             raise HubError("invalid", "the body must be a URL-encoded form") from None
         params.update(form)
-    return await ingest_osmand(hub_of(request), pipeline_of(request), params)
+    return params
 
 
 class OsmandIngest:
@@ -98,22 +110,13 @@ class OsmandIngest:
             await self.app(scope, receive, send)
             return
         try:
-            params = dict(
-                parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            )
+            body = None
             if scope["method"] == "POST":
                 body = await self._body(receive)
                 if body is None:
                     return  # the client went away
-                try:
-                    form = parse_qsl(body.decode("utf-8"), max_num_fields=50)
-                except (UnicodeDecodeError, ValueError):
-                    raise HubError("invalid", "the body must be a URL-encoded form") from None
-                params.update(form)
-            pipeline: PositionPipeline | None = getattr(self.state, "positions", None)
-            if pipeline is None:
-                raise HubError("unavailable", "the positions pipeline is not running")
-            status, result = 200, await ingest_osmand(self.state.hub, pipeline, params)
+            params = osmand_params(scope["query_string"], body)
+            status, result = 200, await ingest_osmand(self.state.hub, _pipeline(self.state), params)
         except HubError as error:
             status, result = error.status, error.body()
         except (OperationalError, DBAPIError, OSError):

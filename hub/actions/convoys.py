@@ -202,9 +202,7 @@ async def create_convoy(
             )
             session.add(convoy)
             public = convoy_public(convoy, [])
-            event = log_event(
-                session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
-            )
+            event = _convoy_updated(session, principal, incident_id, seq, public)
     except IntegrityError:
         raise HubError("conflict", f"a convoy named {payload.name!r} exists") from None
     await hub.notifier.incident_event(event)
@@ -230,9 +228,7 @@ async def update_convoy(
         convoy.updated_at = utcnow()  # the route caches of every instance key on this
         session.add(convoy)
         public = convoy_public(convoy, vehicles)
-        event = log_event(
-            session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
-        )
+        event = _convoy_updated(session, principal, incident_id, seq, public)
     await hub.notifier.incident_event(event)
     return public
 
@@ -259,9 +255,7 @@ async def add_vehicle(
         )
         session.add(vehicle)
         public = convoy_public(convoy, [*vehicles, vehicle])
-        event = log_event(
-            session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public
-        )
+        event = _convoy_updated(session, principal, incident_id, seq, public)
     await hub.notifier.incident_event(event)
     return vehicle_public(vehicle), key
 
@@ -297,6 +291,18 @@ async def add_device(
         convoy_id,
         VehicleCreateIn(label=label, role=role),  # type: ignore[arg-type]
     )
+
+
+def _convoy_updated(
+    session: AsyncSession,
+    principal: Principal | None,
+    incident_id: str,
+    seq: int,
+    public: dict[str, Any],
+) -> dict[str, Any]:
+    """The sequenced `convoy.updated` event that every convoy change logs; the operator
+    (principal None) acts as the system."""
+    return log_event(session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public)
 
 
 async def _manager(session: AsyncSession, principal: Principal | None, incident_id: str) -> None:
