@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 ErrorCode = Literal[
     "unauthorized",
@@ -62,3 +64,21 @@ def from_validation(error: ValidationError) -> HubError:
         message = problem["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     return HubError(code, "; ".join(parts))
+
+
+def as_hub_error(error: Exception, log: logging.Logger, where: str) -> HubError:
+    """What a socket or HTTP handler answers for an exception out of a domain action: the
+    contract's own error as is; a value the database refuses to store (PostgreSQL's DataError,
+    e.g. a NUL character in a path) as `invalid`, the transaction having rolled back; database
+    trouble and anything unexpected as `unavailable`, logged, for the client to retry."""
+    if isinstance(error, HubError):
+        return error
+    if isinstance(error, ValidationError):
+        return from_validation(error)
+    if isinstance(error, DataError):
+        return HubError("invalid", "a value in the request cannot be stored")
+    if isinstance(error, OperationalError | DBAPIError | OSError):
+        log.error("database unavailable in %s", where, exc_info=error)
+        return HubError("unavailable", "the database is unavailable; retry")
+    log.error("unexpected error in %s", where, exc_info=error)
+    return HubError("unavailable", "internal error; retry")

@@ -13,14 +13,13 @@ from typing import Any
 
 import engineio
 import socketio
-from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pydantic import BaseModel
 
 from hub.actions import anchors, feed
 from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
-from hub.errors import HubError, from_validation
+from hub.errors import HubError, as_hub_error
 from hub.fanout import HubEngineIO, HubManager
 from hub.notify import incident_room, token_room, user_room
 from models.base import utcnow
@@ -143,16 +142,8 @@ class SocketHandlers:
                 raise HubError("invalid", "the payload must be one JSON object")
             payload = shape.model_validate(args[0])
             return {"ok": True, **await action(sid, principal, payload)}
-        except ValidationError as error:
-            return from_validation(error).ack()
-        except HubError as error:
-            return error.ack()
-        except (OperationalError, DBAPIError, OSError):
-            log.exception("database unavailable")
-            return HubError("unavailable", "the database is unavailable; retry").ack()
-        except Exception:
-            log.exception("unexpected error")
-            return HubError("unavailable", "internal error; retry").ack()
+        except Exception as error:
+            return as_hub_error(error, log, f"socket {shape.__name__}").ack()
 
     # connection ---------------------------------------------------------------------------
 

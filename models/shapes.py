@@ -6,7 +6,14 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from models.anchor import AnchorKind
@@ -62,10 +69,30 @@ Name = Annotated[
 ]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        # coordinates: thousands of numbers, skipped without a call each
+        return any(_has_nul(item) for item in value if isinstance(item, str | dict | list))
+    return False
+
+
 class Strict(BaseModel):
-    """Unknown fields are refused, so a typo is an error instead of being silently ignored."""
+    """Unknown fields are refused, so a typo is an error instead of being silently ignored.
+    A NUL character anywhere is refused too: PostgreSQL can store it neither in text nor in
+    JSON (SQLite would), so it must be `invalid` on both, before any write."""
 
     model_config = ConfigDict(extra="forbid", strict=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise PydanticCustomError("nul_character", "NUL characters are not allowed")
+        return data
 
 
 class IncidentRef(Strict):

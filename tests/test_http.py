@@ -226,3 +226,30 @@ async def test_openapi_describes_every_api_route(hub_server: HubProcess) -> None
     post_feed = spec["paths"]["/api/incidents/{incident_id}/feed"]["post"]
     schema_name = post_feed["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert schema_name.rsplit("/", 1)[1] in spec["components"]["schemas"]
+
+
+async def test_a_nul_character_in_the_url_is_invalid_on_every_backend(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    """PostgreSQL cannot compare or store NUL (SQLite can): refused before any handler, the
+    same way on both, instead of a 503 on one and a write on the other."""
+    user = await seed.user("nul")
+    incident = await seed.incident({user: "manager"})
+    headers = {"Authorization": f"Bearer {user.token}"}
+    async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
+        for path in (
+            f"/api/incidents/{incident}%00",
+            f"/api/incidents/{incident}%00/feed",
+            "/api/incidents?status=open%00",
+        ):
+            response = await http.get(path)
+            assert response.status_code == 400, (path, response.text)
+            assert response.json()["error"]["code"] == "invalid", path
+        posted = await http.post(
+            f"/api/incidents/{incident}/feed",
+            json={"client_id": str(uuid.uuid4()), "text": "fire\x00"},
+        )
+        assert posted.status_code == 400 and posted.json()["error"]["code"] == "invalid"
+        assert (await http.get(f"/api/incidents/{incident}/feed")).json()["entries"] == []
+        page = await http.get(f"/incidents/{incident}%00")
+        assert page.status_code == 404

@@ -138,6 +138,22 @@ BAD_INPUTS: list[tuple[str, str, Any, str]] = [
     ),
     ("unknown incident", "feed.post", lambda i: entry("no-such-incident"), "not_found"),
     ("negative since", "incident.join", lambda i: {"incident_id": i, "since": -1}, "invalid"),
+    # PostgreSQL cannot store a NUL character, in text or in JSON
+    ("NUL in text", "feed.post", lambda i: entry(i, text="fire\x00"), "invalid"),
+    (
+        "NUL in properties",
+        "anchor.create",
+        lambda i: {
+            "incident_id": i,
+            "client_id": str(uuid.uuid4()),
+            "kind": "command_post",
+            "label": "CP",
+            "geometry": {"type": "Point", "coordinates": [4.35, 50.85]},
+            "properties": {"note": "\x00"},
+        },
+        "invalid",
+    ),
+    ("NUL in an id", "incident.join", lambda i: {"incident_id": i + "\x00"}, "invalid"),
 ]
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,7 +17,7 @@ from starlette.routing import Route
 from hub.access import require_role
 from hub.actions import anchors, directory, feed, incidents
 from hub.auth import SESSION_COOKIE, SESSION_LIFETIME, Principal, principal_for_token
-from hub.errors import HubError
+from hub.errors import HubError, as_hub_error
 from hub.eventlog import events_since
 from hub.public import feature_collection
 from models import Role
@@ -35,7 +34,7 @@ from models.shapes import (
     OrganisationIn,
     UserIn,
 )
-from web.http import JSON, caller, error_response, hub_of, query_int, read_json
+from web.http import JSON, caller, error_response, hub_of, nul_in_url, query_int, read_json
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +58,14 @@ class Endpoint:
 def route(endpoint: Endpoint) -> Route:
     async def run(request: Request) -> Response:
         try:
+            if nul_in_url(request):
+                raise HubError("invalid", "NUL characters are not allowed in the URL")
             if endpoint.public:
                 result = await endpoint.handler(request)
             else:
                 result = await endpoint.handler(request, await caller(request))
-        except HubError as error:
-            return error_response(error)
-        except (OperationalError, DBAPIError, OSError):
-            log.exception("database unavailable")
-            return error_response(HubError("unavailable", "the database is unavailable; retry"))
-        except Exception:
-            log.exception("unexpected error in %s %s", endpoint.method, endpoint.path)
-            return error_response(HubError("unavailable", "internal error; retry"))
+        except Exception as error:
+            return error_response(as_hub_error(error, log, f"{endpoint.method} {endpoint.path}"))
         if isinstance(result, Response):
             return result
         return JSON(result, status_code=endpoint.status)

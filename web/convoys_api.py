@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hub.access import require_role
 from hub.actions import convoys
 from hub.auth import Principal
-from hub.errors import HubError, from_validation
+from hub.errors import HubError, as_hub_error, from_validation
 from hub.positions import PositionPipeline, parse_timestamp
 from hub.tracking import ingest_osmand, ingest_track
 from hub.tracks import Trail, parse_xml, read_points, route_geometry, to_gpx, to_kml
@@ -117,16 +116,9 @@ class OsmandIngest:
                     return  # the client went away
             params = osmand_params(scope["query_string"], body)
             status, result = 200, await ingest_osmand(self.state.hub, _pipeline(self.state), params)
-        except HubError as error:
-            status, result = error.status, error.body()
-        except (OperationalError, DBAPIError, OSError):
-            log.exception("database unavailable")
-            down = HubError("unavailable", "the database is unavailable; retry")
-            status, result = down.status, down.body()
-        except Exception:
-            log.exception("unexpected error in %s %s", scope["method"], self.PATH)
-            failed = HubError("unavailable", "internal error; retry")
-            status, result = failed.status, failed.body()
+        except Exception as error:
+            refusal = as_hub_error(error, log, f"{scope['method']} {self.PATH}")
+            status, result = refusal.status, refusal.body()
         content = orjson.dumps(result)
         await send(
             {

@@ -54,6 +54,17 @@ async def read_json(request: Request, shape: type[Shape], **extra: Any) -> Shape
         raise from_validation(error) from None
 
 
+def nul_in_url(request: Request) -> bool:
+    """A NUL character in the path or the query (%00): refused before any handler runs, as the
+    input shapes refuse it in bodies (models/shapes.py), since PostgreSQL cannot compare or
+    store it and SQLite would."""
+    return any(
+        "\x00" in value
+        for value in (*request.path_params.values(), *request.query_params.values())
+        if isinstance(value, str)
+    )
+
+
 def query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":

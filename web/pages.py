@@ -25,7 +25,7 @@ from hub.actions import incidents
 from hub.auth import Principal
 from hub.errors import HubError
 from hub.settings import Settings
-from web.http import caller, hub_of
+from web.http import caller, hub_of, nul_in_url
 
 WEB = Path(__file__).resolve().parent
 TEMPLATES = WEB / "templates"
@@ -272,6 +272,8 @@ def guarded(endpoint: Any) -> Any:
     """A page endpoint whose database trouble shows the 503 page, not a stack trace."""
 
     async def run(request: Request) -> Response:
+        if nul_in_url(request):
+            return error_page(request, 404)  # no such page: nothing can be named with a NUL
         try:
             response: Response = await endpoint(request)
         except HubError as error:
