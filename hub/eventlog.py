@@ -8,24 +8,32 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Principal
+from hub.errors import HubError
 from hub.public import event_public
-from models import Event, Incident
+from models import Event, Incident, Status
 from models.base import iso
 
 
-async def take_seq(session: AsyncSession, incident_id: str) -> int:
+async def take_seq(session: AsyncSession, incident_id: str, *, open_only: bool = False) -> int:
     """Reserve the incident's next seq inside the caller's transaction.
 
     On PostgreSQL the UPDATE locks the incident row until commit, so writers of one incident
     are ordered and seq has no holes: a rolled-back change gives its number back.
+
+    `open_only` (the writes a closed incident refuses): the status is checked by the same
+    UPDATE, under its lock, so an incident closed after the caller's role check still refuses,
+    as the feed's batched UPDATE does (hub/actions/feed.py).
     """
+    statement = update(Incident).where(Incident.id == incident_id)
+    if open_only:
+        statement = statement.where(Incident.status != Status.CLOSED.value)
     result = await session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id)
-        .values(last_seq=Incident.last_seq + 1)
-        .returning(Incident.last_seq)
+        statement.values(last_seq=Incident.last_seq + 1).returning(Incident.last_seq)
     )
-    return int(result.scalar_one())
+    seq = result.scalar_one_or_none()
+    if seq is None:
+        raise HubError("forbidden", "this incident is closed")
+    return int(seq)
 
 
 def log_event(

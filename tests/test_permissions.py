@@ -211,3 +211,29 @@ async def test_revoked_token_is_disconnected_and_refused(
             await again.connect(timeout=3)
     finally:
         await again.close()
+
+
+async def test_a_write_whose_incident_closed_after_its_role_check_still_refuses(
+    seed: Seeder,
+) -> None:
+    """The role check reads the status before the seq UPDATE locks the incident row; an
+    incident closed in between must still refuse: take_seq checks the status under the lock.
+    The interleaving cannot be provoked from outside, so it is set up inside one transaction."""
+    from sqlalchemy import update
+
+    from hub.errors import HubError
+    from hub.eventlog import take_seq
+    from models import Incident
+
+    manager = await seed.user("closer")
+    incident = await seed.incident({manager: "manager"})
+    async with seed.hub.db.write() as session:
+        before = await take_seq(session, incident, open_only=True)  # open: a seq
+        await session.execute(
+            update(Incident).where(Incident.id == incident).values(status="closed")
+        )
+        with pytest.raises(HubError) as refused:
+            await take_seq(session, incident, open_only=True)
+        assert refused.value.code == "forbidden" and "closed" in refused.value.message
+        assert await take_seq(session, incident) == before + 1  # reopening, members: allowed
+        await session.rollback()

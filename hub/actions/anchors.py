@@ -28,7 +28,7 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
             earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
             if earlier is not None:
                 return anchor_public(earlier)
-            seq = await take_seq(session, payload.incident_id)
+            seq = await take_seq(session, payload.incident_id, open_only=True)
             anchor = Anchor(
                 incident_id=payload.incident_id,
                 client_id=payload.client_id,
@@ -97,7 +97,7 @@ async def _change(
         await require_role(session, principal, incident_id, Role.CONTRIBUTOR, write=True)
         # take_seq first: its row lock orders concurrent edits of this incident, so the version
         # read below is the committed one and exactly one of two racing edits wins.
-        seq = await take_seq(session, incident_id)
+        seq = await take_seq(session, incident_id, open_only=True)
         anchor = await session.scalar(
             select(Anchor)
             .where(Anchor.id == anchor_id, Anchor.incident_id == incident_id)

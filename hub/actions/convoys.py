@@ -192,7 +192,7 @@ async def create_convoy(
     try:
         async with hub.db.write() as session:
             await _manager(session, principal, incident_id)
-            seq = await take_seq(session, incident_id)
+            seq = await take_seq(session, incident_id, open_only=True)
             convoy = Convoy(
                 incident_id=incident_id,
                 name=payload.name,
@@ -221,7 +221,7 @@ async def update_convoy(
         raise HubError("invalid", "nothing to change: give route, destination or status")
     async with hub.db.write() as session:
         await _manager(session, principal, incident_id)
-        seq = await take_seq(session, incident_id)
+        seq = await take_seq(session, incident_id, open_only=True)
         convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
         for key, value in changes.items():
             setattr(convoy, key, value)
@@ -244,7 +244,7 @@ async def add_vehicle(
     key = new_device_key()
     async with hub.db.write() as session:
         await _manager(session, principal, incident_id)
-        seq = await take_seq(session, incident_id)
+        seq = await take_seq(session, incident_id, open_only=True)
         convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
         vehicle = Vehicle(
             convoy_id=convoy.id,
