@@ -18,7 +18,7 @@ from hub.notify import Notifier
 from hub.settings import Settings
 from hub.sockets import HubServer, SocketHandlers
 from hub.tracking import start_tracking
-from models.limits import MAX_MESSAGE_BYTES
+from models.limits import MAX_WIRE_BYTES
 from web.api import ENDPOINTS, routes
 from web.convoys_api import CONVOY_ENDPOINTS, OsmandIngest
 from web.pages import page_routes
@@ -51,8 +51,7 @@ def create_app(settings: Settings) -> ASGIApp:
         # None: Engine.IO's same-origin rule (the Host header, or X-Forwarded-* behind a proxy),
         # which is "the hub's own origin" wherever it is deployed.
         cors_allowed_origins=settings.allowed_origins or None,
-        max_http_buffer_size=MAX_MESSAGE_BYTES
-        + 65_536,  # so that 1 MB gets "too_large", not a drop
+        max_http_buffer_size=MAX_WIRE_BYTES,  # long-polling bodies; websockets: hub/serving.py
         max_queue=settings.max_client_queue,
         fast_fanout=settings.fanout == "fast",
         json=_OrjsonPackets,

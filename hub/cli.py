@@ -100,22 +100,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from hub.app import create_app
+    from hub.serving import uvicorn_config
 
     overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value}
     settings = _settings(**overrides)
     app = create_app(settings)
     tune_gc()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws=settings.websocket_impl,
-        ws_per_message_deflate=settings.websocket_compression,
-        log_level="info",
-        proxy_headers=True,
-        timeout_graceful_shutdown=5,
-        log_config=_uvicorn_log_config(),
-    )
+    uvicorn.Server(uvicorn_config(settings, app)).run()
 
 
 def tune_gc() -> None:
@@ -128,23 +119,6 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-
-
-def _uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration, with the secret-masking filter on every handler."""
-    from copy import deepcopy
-
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = deepcopy(LOGGING_CONFIG)
-    config["filters"] = {
-        "redact": {"()": "hub.logs.RedactSecrets"},
-        "quiet_fixes": {"()": "hub.logs.QuietTrackerFixes"},
-    }
-    for handler in config["handlers"].values():
-        handler["filters"] = ["redact"]
-    config["handlers"]["access"]["filters"] = ["quiet_fixes", "redact"]
-    return config
 
 
 def cmd_org_add(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ from hub.auth import SessionCookies
 from hub.db import Database
 from hub.notify import Notifier
 from hub.presence import LocalPresence, Presence
-from hub.ratelimit import RateLimiter
+from hub.ratelimit import LoginThrottle, RateLimiter
 from hub.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ class Hub:
     presence: Presence = field(default_factory=LocalPresence)
     limiter: RateLimiter | None = None
     cookies: SessionCookies | None = None
-    # Password guesses: 10 in a burst, then one every 6 s, per username and per client address.
-    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 6, 10))
+    # Failed password guesses, per username and address and per address (hub/ratelimit.py).
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
     # Group commit of feed posts, made by the first post (hub/actions/feed.py).
     feed_commits: FeedCommits | None = None
 

@@ -23,7 +23,7 @@ from hub.errors import HubError
 from hub.notify import Notifier
 from hub.settings import Settings
 from hub.simulator import SimVehicle, drive
-from models import Incident, Vehicle
+from models import Incident, IncidentKind, Vehicle
 from models.convoy_shapes import ConvoyCreateIn, VehicleCreateIn
 from models.shapes import AnchorCreateIn, IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 
@@ -150,7 +150,7 @@ async def _create_incident(hub: Hub) -> str:
     created = await incidents.create_incident(
         hub,
         None,
-        IncidentCreateIn(title=TITLE, kind="event"),
+        IncidentCreateIn(title=TITLE, kind=IncidentKind.EVENT),
         members,  # type: ignore[arg-type]
     )
     incident_id = str(created["id"])
@@ -220,6 +220,7 @@ async def run(settings: Settings, *, simulate: bool = True) -> None:
     import uvicorn
 
     from hub.app import create_app
+    from hub.serving import uvicorn_config
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per fix drowns the log
     db = Database(settings.database_url)
@@ -234,15 +235,7 @@ async def run(settings: Settings, *, simulate: bool = True) -> None:
         print(f"  {username:8} / {password}  ({role})", flush=True)
     print(f"Open {url}", flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            ws=settings.websocket_impl,
-            ws_per_message_deflate=settings.websocket_compression,
-            log_level="warning",
-            timeout_graceful_shutdown=3,
-        )
+        uvicorn_config(settings, create_app(settings), log_level="warning", graceful_s=3)
     )
     serving = asyncio.get_running_loop().create_task(server.serve())
     driving: asyncio.Task[int] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 SECRET_PARAMS = re.compile(r"(?i)\b(id|deviceid|token|key|password|access_token)=([^&\s\"]+)")
 
@@ -36,3 +37,26 @@ class QuietTrackerFixes(logging.Filter):
             path = args[2]
             return not (isinstance(path, str) and path.startswith("/ingest/osmand"))
         return True
+
+
+class ThrottledLog:
+    """At most one line per kind of refusal per `interval` seconds, saying how many were
+    refused meanwhile: a client that floods malformed packets must not flood the log (nor
+    fill the disk), yet the operator still sees that it happens. One line, no traceback:
+    bad input is the client's fault, not the hub's."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 1.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self._last: dict[str, tuple[float, int]] = {}  # kind -> (when logged, refused since)
+
+    def warning(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        logged, count = self._last.get(kind, (-1e18, 0))
+        if now - logged < self.interval:
+            self._last[kind] = (logged, count + 1)
+            return
+        if count:
+            message += f" ({count} more since the last line)"
+        self._last[kind] = (now, 0)
+        self.logger.warning(message, *args)

@@ -1,7 +1,8 @@
-"""Per-user token buckets: a burst is allowed, a sustained flood is refused with rate_limited."""
+"""Token buckets: a burst is allowed, a sustained flood is refused with rate_limited."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from hub.errors import HubError
@@ -14,18 +15,61 @@ class RateLimiter:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def check(self, key: str, cost: float = 1.0) -> None:
+    def wait(self, key: str, cost: float = 1.0) -> float:
+        """Seconds until `key` may spend `cost` (0: now), spending nothing."""
         now = time.monotonic()
         tokens, stamp = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
-        if tokens < cost:
-            retry = (cost - tokens) / self.rate if self.rate > 0 else 60.0
-            raise HubError(
-                "rate_limited",
-                f"too many writes: at most {self.rate:g}/s with bursts of {self.burst:g}; "
-                f"retry in {retry:.1f}s",
-            )
+        if tokens >= cost:
+            return 0.0
+        return (cost - tokens) / self.rate if self.rate > 0 else 60.0
+
+    def spend(self, key: str, cost: float = 1.0) -> None:
+        """Spend `cost` of `key` (down to empty, never below)."""
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
         if len(self._buckets) >= self.max_keys and key not in self._buckets:
             # Bounded memory: full buckets carry no information, so they go first.
             self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst}
-        self._buckets[key] = (tokens - cost, now)
+        self._buckets[key] = (max(0.0, tokens - cost), now)
+
+    def check(self, key: str, cost: float = 1.0) -> None:
+        """Spend `cost` of `key`, or refuse with rate_limited and when to retry."""
+        retry = self.wait(key, cost)
+        if retry > 0:
+            raise refused(
+                f"too many writes: at most {self.rate:g}/s with bursts of {self.burst:g}",
+                retry,
+            )
+        self.spend(key, cost)
+
+
+def refused(message: str, retry: float) -> HubError:
+    """rate_limited, with the seconds to wait in the message and as `retry_after` (which HTTP
+    answers also carry as a Retry-After header)."""
+    seconds = max(1, math.ceil(retry))
+    return HubError("rate_limited", f"{message}; retry in {seconds} s", retry_after=seconds)
+
+
+class LoginThrottle:
+    """Password guesses. Only failures count, so a user who types the password right is never
+    slowed by earlier successes; they count per username and address (10 in a burst, then one
+    every 6 s) and per address (30, then one every 2 s: a crisis room's NAT may try several
+    accounts). There is no lock per username alone: a guesser elsewhere must not be able to
+    lock the real user out. Behind a proxy the address is the client's only when the proxy is
+    trusted (TRUSTED_PROXIES); otherwise it is the proxy's, and all share its bucket."""
+
+    def __init__(self) -> None:
+        self.pairs = RateLimiter(1 / 6, 10)
+        self.clients = RateLimiter(1 / 2, 30)
+
+    def check(self, username: str, client: str) -> None:
+        pair = f"{username.lower()}|{client}"
+        retry = max(self.pairs.wait(pair), self.clients.wait(client))
+        if retry > 0:
+            raise refused("too many failed logins from this address", retry)
+
+    def failed(self, username: str, client: str) -> None:
+        self.pairs.spend(f"{username.lower()}|{client}")
+        self.clients.spend(client)

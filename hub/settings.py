@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Annotated, Literal
 
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, comma list):
+    # none by default, so a client cannot pick its own address for the login throttle.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tile_url: str | None = None
 
     # Per-user write rate (README "Limits"); the size and shape limits live in models/limits.py
@@ -76,6 +80,25 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {item!r} is not an address or network ('*' is refused)"
+                ) from None
         return value
 
     @field_validator("allowed_origins")

@@ -14,6 +14,7 @@ from typing import Any
 import engineio
 import socketio
 from pydantic import BaseModel
+from socketio import packet as sio_packet
 
 from hub.actions import anchors, feed
 from hub.actions.join import join_incident
@@ -21,6 +22,7 @@ from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
 from hub.fanout import HubEngineIO, HubManager
+from hub.logs import ThrottledLog
 from hub.notify import incident_room, token_room, user_room
 from models.base import utcnow
 from models.shapes import (
@@ -48,6 +50,21 @@ PRINCIPAL_TTL = 30.0
 PRINCIPALS_KEPT = 10_000
 
 
+def packet_ack_id(data: str) -> int | None:
+    """The ack id of a Socket.IO packet whose JSON does not decode, read from its header as
+    python-socketio reads it: type digit, then optional `N-` attachments and `/namespace,`,
+    then the id's digits."""
+    rest = data[1:]
+    dash = rest.find("-")
+    if 0 < dash <= 10 and rest[:dash].isdigit():
+        rest = rest[dash + 1 :]
+    if rest.startswith("/"):
+        comma = rest.find(",")
+        rest = "" if comma == -1 else rest[comma + 1 :]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return int(rest[:digits]) if 0 < digits <= 18 else None
+
+
 class HubServer(socketio.AsyncServer):
     """An AsyncServer that will not let one slow client grow memory without bound: past
     `max_queue` unsent packets the client is disconnected, and recovers by seq on reconnect."""
@@ -60,6 +77,7 @@ class HubServer(socketio.AsyncServer):
         super().__init__(*args, **kwargs)
         self.max_queue = max_queue
         self._dropping: set[str] = set()
+        self.refusals = ThrottledLog(log)
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return HubEngineIO if self.fast_fanout else engineio.AsyncServer
@@ -84,6 +102,52 @@ class HubServer(socketio.AsyncServer):
         if self.drop_slow(eio_sid, socket):
             return
         await self.eio.send_packet(eio_sid, eio_pkt)
+
+    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        """Engine.IO messages, decoded here rather than by python-socketio (whose method this
+        replaces, same dispatch), so that hostile input is answered instead of raising in the
+        Engine.IO task (a traceback logged, no ack, and after a placeholder a connection that
+        waits for attachments for ever):
+        - binary frames are never accepted: the protocol is JSON, so attachments could only
+          pile up in memory (and `_placeholder` objects stand in for typed fields);
+        - a packet that does not decode (NaN, Infinity, 1e400, a lone surrogate, nesting past
+          orjson's limit) or an event that is not ["name", ...] gets `invalid` on its ack id;
+        - each kind of refusal is logged at most once a second, without a traceback."""
+        if not isinstance(data, str):
+            self.refusals.warning("binary", "binary frame from %s ignored", eio_sid)
+            return
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception as error:  # whatever the decoder raises, the packet is malformed
+            await self.refuse(eio_sid, packet_ack_id(data), f"malformed packet: {error}")
+            return
+        kind = pkt.packet_type
+        if kind == sio_packet.EVENT:
+            if not (isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)):
+                await self.refuse(eio_sid, pkt.id, "an event is a JSON array: [name, payload]")
+                return
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == sio_packet.ACK:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == sio_packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == sio_packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+            await self.refuse(eio_sid, pkt.id, "binary attachments are not accepted")
+        else:
+            await self.refuse(eio_sid, pkt.id, f"unexpected packet type {kind!r}")
+
+    async def refuse(self, eio_sid: str, ack_id: int | None, message: str) -> None:
+        """Answer a packet the hub will not handle with `invalid`, when it asked for an ack
+        and its socket is connected; log it, throttled."""
+        self.refusals.warning(message.split(":")[0], "refused from %s: %s", eio_sid, message)
+        if ack_id is None or self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            return
+        ack = HubError("invalid", message[:200]).ack()
+        await self._send_packet(
+            eio_sid, self.packet_class(sio_packet.ACK, namespace="/", data=[ack], id=ack_id)
+        )
 
     async def _drop(self, eio_sid: str) -> None:
         # abort, no wait: its writer is stuck on a full TCP buffer and would never drain the
@@ -110,6 +174,7 @@ class SocketHandlers:
         self._forgotten = 0  # times the cache was cleared (a read in flight must not refill it)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
+        sio.on("*", self.unknown_event)
         self.register("incident.join", JoinIn, self.join)
         self.register("incident.leave", IncidentRef, self.leave)
         self.register("feed.post", FeedPostIn, self._returning("entry", feed.post_entry))
@@ -143,7 +208,15 @@ class SocketHandlers:
             payload = shape.model_validate(args[0])
             return {"ok": True, **await action(sid, principal, payload)}
         except Exception as error:
+            if sid not in self.principals and principal is not None:
+                # The socket went away while its action ran (python-socketio then refuses to
+                # enter or leave rooms): nobody is left to read the answer, nothing to log.
+                return HubError("unauthorized", "the socket disconnected").ack()
             return as_hub_error(error, log, f"socket {shape.__name__}").ack()
+
+    async def unknown_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        """Any event the contract does not name gets `invalid` (only asked-for acks are sent)."""
+        return HubError("invalid", f"unknown event {event[:100]!r}").ack()
 
     # connection ---------------------------------------------------------------------------
 

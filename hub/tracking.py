@@ -19,6 +19,7 @@ from sqlmodel import col
 from starlette.applications import Starlette
 
 from hub.access import require_role
+from hub.actions.convoys import managed_vehicle
 from hub.auth import Principal, token_digest
 from hub.context import Hub
 from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, alert_data
@@ -121,7 +122,8 @@ def osmand_fix(params: Mapping[str, str]) -> FixIn:
         except ValueError:
             raise HubError("invalid", "speed must be a number of knots") from None
     try:
-        return FixIn.model_validate(raw)
+        # form fields are text: "50.85" is a latitude here, as the OsmAnd protocol says
+        return FixIn.model_validate(raw, strict=False)
     except ValidationError as error:
         raise from_validation(error) from None
 
@@ -153,11 +155,7 @@ async def ingest_track(
     points: list[FixIn],
 ) -> dict[str, Any]:
     """A recorded track (GPX) replayed through the same pipeline, e.g. after an exercise."""
-    async with hub.db.read() as session:
-        vehicle = await session.get(Vehicle, vehicle_id)
-        if vehicle is None:
-            raise HubError("not_found", "no such vehicle")
-        await require_role(session, principal, vehicle.incident_id, Role.MANAGER, write=True)
+    vehicle = await managed_vehicle(hub, principal, vehicle_id)
     now = utcnow()
     fixes: list[Fix] = []
     for number, point in enumerate(points, 1):

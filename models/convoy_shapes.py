@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from models.convoy import ConvoyStatus, VehicleRole
 from models.limits import MAX_LABEL_CHARS
-from models.shapes import Geometry, Id, Label, Strict
+from models.shapes import Geometry, Id, Label, Lax, Strict
 
 # Beyond these a value is a broken device or a forgery, not a fast car.
 MAX_REPORTED_SPEED_MPS = 150.0  # 540 km/h
@@ -53,20 +53,20 @@ class ConvoyCreateIn(Strict):
     name: Label
     route: Route | None = None
     destination: Destination | None = None
-    status: ConvoyStatus = ConvoyStatus.PLANNED
+    status: Annotated[ConvoyStatus, Lax] = ConvoyStatus.PLANNED
 
 
 class ConvoyUpdateIn(Strict):
     route: Route | None = None
     destination: Destination | None = None
-    status: ConvoyStatus | None = None
+    status: Annotated[ConvoyStatus, Lax] | None = None
 
 
 class VehicleCreateIn(Strict):
     label: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
     ]
-    role: VehicleRole = VehicleRole.ESCORT
+    role: Annotated[VehicleRole, Lax] = VehicleRole.ESCORT
 
 
 class FixIn(Strict):

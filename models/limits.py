@@ -9,3 +9,10 @@ MAX_PROPERTIES_BYTES = 16_384
 MAX_VERTICES = 10_000
 MAX_PARTS = 500
 MAX_MESSAGE_BYTES = 1_000_000
+# Objects and arrays nested deeper than this anywhere in a payload (the payload itself is
+# level 1) are refused: orjson cannot encode more than 255 levels, so a deeper value that was
+# stored could never be sent or read back again. GeoJSON needs 5 at most.
+MAX_JSON_DEPTH = 32
+# One websocket frame or long-polling body: a message of MAX_MESSAGE_BYTES and its framing,
+# so that 1 MB gets "too_large" from the shapes rather than a closed connection.
+MAX_WIRE_BYTES = MAX_MESSAGE_BYTES + 65_536

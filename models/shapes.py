@@ -12,8 +12,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
+from pydantic import Strict as StrictMode
 from pydantic_core import PydanticCustomError
 
 from models.anchor import AnchorKind
@@ -22,6 +24,7 @@ from models.feed import EntryKind, Priority
 from models.geojson import GeometryError, validate_geometry
 from models.incident import IncidentKind, Phase, Role, Status
 from models.limits import (
+    MAX_JSON_DEPTH,
     MAX_LABEL_CHARS,
     MAX_NAME_CHARS,
     MAX_PROPERTIES_BYTES,
@@ -56,7 +59,14 @@ def _client_id(value: str) -> str:
 
 Geometry = Annotated[dict[str, Any], AfterValidator(_geometry)]
 Properties = Annotated[dict[str, Any], AfterValidator(_properties)]
-ClientId = Annotated[str, StringConstraints(max_length=36), AfterValidator(_client_id)]
+ClientId = Annotated[
+    str,
+    StringConstraints(max_length=36),
+    AfterValidator(_client_id),
+    WithJsonSchema({"type": "string", "format": "uuid"}),
+]
+# Enumerations take their string values: in strict mode they would take Python members only.
+Lax = StrictMode(False)
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)
@@ -69,29 +79,58 @@ Name = Annotated[
 ]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        # coordinates: thousands of numbers, skipped without a call each
-        return any(_has_nul(item) for item in value if isinstance(item, str | dict | list))
-    return False
+def check_json(value: Any) -> None:
+    """Refuses, without recursion, a value nested deeper than MAX_JSON_DEPTH or holding a NUL
+    character in any string or key. Iterative so that a 1,000-deep payload is `invalid`, not a
+    RecursionError; one pass so that the hot paths (feed posts, coordinates) pay little."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_JSON_DEPTH:
+                raise PydanticCustomError("too_deep", DEPTH_MESSAGE)
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    raise PydanticCustomError("nul_character", NUL_MESSAGE)
+                if isinstance(child, str):
+                    if "\x00" in child:
+                        raise PydanticCustomError("nul_character", NUL_MESSAGE)
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_JSON_DEPTH:
+                raise PydanticCustomError("too_deep", DEPTH_MESSAGE)
+            for child in item:
+                # coordinates: thousands of numbers, skipped without a push each
+                if isinstance(child, str):
+                    if "\x00" in child:
+                        raise PydanticCustomError("nul_character", NUL_MESSAGE)
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+        elif isinstance(item, str) and "\x00" in item:
+            raise PydanticCustomError("nul_character", NUL_MESSAGE)
+
+
+DEPTH_MESSAGE = f"objects and arrays may not be nested deeper than {MAX_JSON_DEPTH} levels"
+NUL_MESSAGE = "NUL characters are not allowed"
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused, so a typo is an error instead of being silently ignored.
-    A NUL character anywhere is refused too: PostgreSQL can store it neither in text nor in
-    JSON (SQLite would), so it must be `invalid` on both, before any write."""
+    """What every client-sent shape refuses:
+    - unknown fields, so that a typo is an error instead of being silently ignored;
+    - wrong types, with no coercion (`true` is no version, `"1"` no integer, bytes no text);
+      enumerations still take their string values (see `Lax`);
+    - a NUL character anywhere: PostgreSQL can store it neither in text nor in JSON (SQLite
+      would), so it must be `invalid` on both, before any write;
+    - nesting beyond MAX_JSON_DEPTH, which could be stored but never encoded again.
+    Shapes filled from form fields (the OsmAnd query) validate with `strict=False`."""
 
-    model_config = ConfigDict(extra="forbid", strict=False)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise PydanticCustomError("nul_character", "NUL characters are not allowed")
+    def _no_nul_no_depth(cls, data: Any) -> Any:
+        check_json(data)
         return data
 
 
@@ -106,8 +145,8 @@ class JoinIn(IncidentRef):
 class FeedPostIn(IncidentRef):
     client_id: ClientId
     text: Text
-    kind: EntryKind = EntryKind.INFO
-    priority: Priority = Priority.NORMAL
+    kind: Annotated[EntryKind, Lax] = EntryKind.INFO
+    priority: Annotated[Priority, Lax] = Priority.NORMAL
     location: Geometry | None = None
 
 
@@ -122,7 +161,7 @@ class FeedCorrectIn(IncidentRef):
 
 class AnchorCreateIn(IncidentRef):
     client_id: ClientId
-    kind: AnchorKind
+    kind: Annotated[AnchorKind, Lax]
     label: Label
     geometry: Geometry
     properties: Properties = Field(default_factory=dict)
@@ -145,8 +184,8 @@ class IncidentCreateIn(Strict):
     title: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_CHARS)
     ]
-    kind: IncidentKind
-    phase: Phase = Phase.MONITORING
+    kind: Annotated[IncidentKind, Lax]
+    phase: Annotated[Phase, Lax] = Phase.MONITORING
 
 
 class IncidentUpdateIn(Strict):
@@ -157,13 +196,13 @@ class IncidentUpdateIn(Strict):
         ]
         | None
     ) = None
-    phase: Phase | None = None
-    status: Status | None = None
+    phase: Annotated[Phase, Lax] | None = None
+    status: Annotated[Status, Lax] | None = None
 
 
 class MemberIn(Strict):
     username: Name
-    role: Role
+    role: Annotated[Role, Lax]
 
 
 class OrganisationIn(Strict):
@@ -174,7 +213,7 @@ class OrganisationIn(Strict):
 class UserIn(Strict):
     username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{2,100}$", max_length=100)]
     organisation: Name
-    discipline: Discipline
+    discipline: Annotated[Discipline, Lax]
     display_name: Name | None = None
     is_admin: bool = False
     password: Annotated[str, StringConstraints(min_length=8, max_length=1_000)] | None = None

@@ -27,7 +27,10 @@ class JSON(Response):
 
 
 def error_response(error: HubError) -> JSON:
-    return JSON(error.body(), status_code=error.status)
+    headers = None
+    if "retry_after" in error.extra:  # rate_limited: RFC 9110's header beside the body's field
+        headers = {"retry-after": str(error.extra["retry_after"])}
+    return JSON(error.body(), status_code=error.status, headers=headers)
 
 
 def hub_of(request: Request) -> Hub:

@@ -140,6 +140,23 @@ async def readable_vehicle(hub: Hub, principal: Principal, vehicle_id: str) -> V
         return vehicle
 
 
+async def managed_vehicle(hub: Hub, principal: Principal, vehicle_id: str) -> Vehicle:
+    """The vehicle, if the caller manages its open incident (uploads of its track)."""
+    async with hub.db.read() as session:
+        vehicle = await session.get(Vehicle, vehicle_id)
+        if vehicle is None:
+            raise HubError("not_found", "no such vehicle")
+        await require_role(session, principal, vehicle.incident_id, Role.MANAGER, write=True)
+        return vehicle
+
+
+async def check_manager(hub: Hub, principal: Principal, incident_id: str) -> None:
+    """Refuses anyone who may not change the incident's convoys: what an upload checks before
+    it reads its body, so that a stranger's megabytes are never read nor parsed."""
+    async with hub.db.read() as session:
+        await _manager(session, principal, incident_id)
+
+
 async def track(
     session: AsyncSession,
     vehicle_ids: list[str],

@@ -101,16 +101,16 @@ async def revoke_token(hub: Hub, principal: Principal | None, token_id: str) -> 
 async def login(hub: Hub, username: str, password: str, *, client: str = "") -> str:
     """Check a password and open a browser session; returns the raw session token.
 
-    Guesses are rate-limited per username and per client address, and the argon2 check runs
-    off the event loop so a flood of logins does not stall everyone's sockets.
+    Failed guesses are throttled per username and address and per address (LoginThrottle),
+    and the argon2 check runs off the event loop so a flood of logins does not stall
+    everyone's sockets.
     """
-    hub.login_limiter.check(f"user:{username.lower()}")
-    if client:
-        hub.login_limiter.check(f"client:{client}")
+    hub.logins.check(username, client)
     async with hub.db.read() as session:
         user = await session.scalar(select(User).where(User.username == username))
     password_hash = user.password_hash if user else None
     if not await asyncio.to_thread(verify_password, password_hash, password) or user is None:
+        hub.logins.failed(username, client)
         raise HubError("unauthorized", "wrong username or password")
     if not user.active:
         raise HubError("unauthorized", "this account is disabled")
