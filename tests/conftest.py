@@ -4,15 +4,13 @@ fresh migrated database, and each test module a live hub process on it."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from hub.client import HubClient
-from tests.live import HubProcess, migrate
+from tests.live import HubProcess, migrate, throwaway_database
 from tests.seed import Seeder, TestUser
 
 
@@ -30,31 +28,10 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A throw-away, migrated database per backend, made with the real `crisishub migrate`."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
+    backend = "sqlite://" if request.param == "sqlite" else "postgresql://"
+    with throwaway_database(backend, tmp_path_factory.mktemp("db")) as url:
         migrate(url)
         yield url
-        return
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    base = urlsplit(os.environ["TEST_DATABASE_URL"])
-    name = f"crisishub_test_{uuid.uuid4().hex[:8]}"
-    janitor = DatabaseJanitor(
-        user=base.username or "postgres",
-        host=base.hostname or "127.0.0.1",
-        port=base.port or 5432,
-        dbname=name,
-        password=base.password,
-    )
-    janitor.init()
-    try:
-        url = (
-            f"postgresql://{base.username or 'postgres'}@{base.hostname}:{base.port or 5432}/{name}"
-        )
-        migrate(url)
-        yield url
-    finally:
-        janitor.drop()
 
 
 @pytest.fixture(scope="session")

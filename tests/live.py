@@ -8,8 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,6 +36,32 @@ def migrate(database_url: str) -> None:
         capture_output=True,
         timeout=120,
     )
+
+
+@contextmanager
+def throwaway_database(backend_of: str, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on the backend of the URL `backend_of` (SQLite: a file in
+    `tmp_path`; PostgreSQL: a database on TEST_DATABASE_URL's server), dropped afterwards."""
+    if backend_of.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / f'hub-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    base = urlsplit(os.environ["TEST_DATABASE_URL"])
+    name = f"crisishub_test_{uuid.uuid4().hex[:8]}"
+    janitor = DatabaseJanitor(
+        user=base.username or "postgres",
+        host=base.hostname or "127.0.0.1",
+        port=base.port or 5432,
+        dbname=name,
+        password=base.password,
+    )
+    janitor.init()
+    try:
+        user, port = base.username or "postgres", base.port or 5432
+        yield f"postgresql://{user}@{base.hostname}:{port}/{name}"
+    finally:
+        janitor.drop()
 
 
 class HubProcess:
