@@ -156,14 +156,8 @@ async def ingest_track(
 ) -> dict[str, Any]:
     """A recorded track (GPX) replayed through the same pipeline, e.g. after an exercise."""
     vehicle = await managed_vehicle(hub, principal, vehicle_id)
-    now = utcnow()
-    fixes: list[Fix] = []
-    for number, point in enumerate(points, 1):
-        try:
-            fixes.append(make_fix(hub, vehicle.id, vehicle.incident_id, point, now))
-        except HubError as error:
-            raise HubError(error.code, f"point {number}: {error.message}") from None
-    fixes.sort(key=lambda fix: fix.ts)  # replay in device time, as it was driven
+    # tens of thousands of timestamps to parse: off the event loop, as the upload's parsing
+    fixes = await asyncio.to_thread(track_fixes, hub, vehicle, points)
     outcomes = []
     # In slices, so one upload never fills the queue that live trackers need.
     step = max(1, hub.settings.position_batch_max)
@@ -175,6 +169,19 @@ async def ingest_track(
         "duplicates": sum(1 for o in outcomes if o.duplicate),
         "flagged": sum(1 for o in outcomes if o.flagged),
     }
+
+
+def track_fixes(hub: Hub, vehicle: Vehicle, points: list[FixIn]) -> list[Fix]:
+    """A track's points as fixes of `vehicle`, in device time, as it was driven."""
+    now = utcnow()
+    fixes: list[Fix] = []
+    for number, point in enumerate(points, 1):
+        try:
+            fixes.append(make_fix(hub, vehicle.id, vehicle.incident_id, point, now))
+        except HubError as error:
+            raise HubError(error.code, f"point {number}: {error.message}") from None
+    fixes.sort(key=lambda fix: fix.ts)
+    return fixes
 
 
 # silence -----------------------------------------------------------------------------------------

@@ -219,6 +219,10 @@ class UserIn(Strict):
     password: Annotated[str, StringConstraints(min_length=8, max_length=1_000)] | None = None
 
 
+class TokenIn(Strict):
+    username: Name | None = None  # default: the caller
+
+
 class LoginIn(Strict):
     username: Annotated[str, StringConstraints(max_length=100)]
     password: Annotated[str, StringConstraints(max_length=1_000)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import socketio
@@ -11,6 +12,7 @@ from tests.conftest import Clients
 from tests.live import HubProcess
 from tests.seed import Seeder
 from web.api import ENDPOINTS
+from web.convoys_api import CONVOY_ENDPOINTS
 
 POINT = {"type": "Point", "coordinates": [4.36, 50.84]}
 
@@ -218,14 +220,88 @@ async def test_incidents_are_created_listed_and_filtered(
 
 
 async def test_openapi_describes_every_api_route(hub_server: HubProcess) -> None:
+    """Every route with its success answer; tests/test_openapi_fuzz.py checks that the
+    answers are what the document says."""
     async with httpx.AsyncClient(base_url=hub_server.url) as http:
         spec = (await http.get("/api/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
-    for endpoint in ENDPOINTS:
-        assert endpoint.method.lower() in spec["paths"][endpoint.path], endpoint.path
+    schemas = spec["components"]["schemas"]
+
+    def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return resolved
+
+    for endpoint in [*ENDPOINTS, *CONVOY_ENDPOINTS]:
+        operation = spec["paths"][endpoint.path][endpoint.method.lower()]
+        success = operation["responses"][str(endpoint.status)]
+        (media, content), *_ = success["content"].items()
+        assert media == endpoint.media, endpoint.path
+        if media == "application/json":
+            assert resolve(content["schema"])["type"] == "object", endpoint.path
     post_feed = spec["paths"]["/api/incidents/{incident_id}/feed"]["post"]
-    schema_name = post_feed["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert schema_name.rsplit("/", 1)[1] in spec["components"]["schemas"]
+    body = resolve(post_feed["requestBody"]["content"]["application/json"]["schema"])
+    assert body["properties"]["client_id"]["format"] == "uuid"
+    assert "incident_id" not in body["properties"]  # it is the path's
+    entry = resolve(post_feed["responses"]["201"]["content"]["application/json"]["schema"])
+    assert resolve(entry["properties"]["entry"])["properties"]["corrects"]["anyOf"] == [
+        {"type": "string"},
+        {"type": "null"},
+    ]
+    events = spec["paths"]["/api/incidents/{incident_id}/events"]["get"]["parameters"]
+    since = next(p for p in events if p["name"] == "since")["schema"]
+    assert since == {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0}
+    listing = spec["paths"]["/api/incidents"]["get"]["parameters"]
+    assert {p["name"]: p["schema"]["enum"] for p in listing}["status"] == ["open", "closed"]
+    convoy = "/api/incidents/{incident_id}/convoys/{convoy_id}"
+    gpx = spec["paths"][convoy + "/tracks.gpx"]["get"]["responses"]["200"]
+    assert list(gpx["content"]) == ["application/gpx+xml"]
+    route = spec["paths"][convoy + "/route"]["put"]["requestBody"]["content"]
+    assert list(route) == ["application/gpx+xml", "application/vnd.google-earth.kml+xml"]
+    track = spec["paths"]["/api/vehicles/{vehicle_id}/track"]["post"]["requestBody"]["content"]
+    assert list(track) == ["application/gpx+xml"]
+    osmand = spec["paths"]["/ingest/osmand"]["post"]["requestBody"]["content"]
+    assert list(osmand) == ["application/x-www-form-urlencoded"]
+
+
+async def test_options_and_wrong_methods_name_every_method_of_the_path(
+    hub_server: HubProcess, seed: Seeder
+) -> None:
+    user = await seed.user("allow")
+    incident = await seed.incident({user: "manager"})
+    anchors = f"/api/incidents/{incident}/anchors"
+    async with httpx.AsyncClient(base_url=hub_server.url) as http:
+        # OPTIONS needs no credentials: it says what the path takes, nothing of its data.
+        options = await http.options(anchors)
+        assert options.status_code == 204 and options.content == b""
+        assert options.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+        headers = {"Authorization": f"Bearer {user.token}"}
+        for method in ("PUT", "DELETE", "PATCH", "TRACE"):
+            refused = await http.request(method, anchors, headers=headers)
+            assert refused.status_code == 405, method
+            assert refused.headers["allow"] == "GET, HEAD, POST, OPTIONS", method
+            assert refused.json() == {
+                "error": {"code": "invalid", "message": "method not allowed; see Allow"}
+            }
+        # Methods of one path come from both tables and from every endpoint of the path.
+        one = await http.options(f"/api/incidents/{incident}")
+        assert one.headers["allow"] == "GET, HEAD, PATCH, OPTIONS"
+        anchor = await http.put(f"{anchors}/x", headers=headers)
+        assert anchor.status_code == 405 and anchor.headers["allow"] == "PATCH, DELETE, OPTIONS"
+        osmand = await http.put("/ingest/osmand")
+        assert osmand.status_code == 405
+        # no HEAD for the tracker path: its GET stores a fix, and HEAD must change nothing
+        assert osmand.headers["allow"] == "GET, POST, OPTIONS"
+        assert (await http.head("/ingest/osmand?id=x&lat=50&lon=4")).status_code == 405
+        # filters are checked, not silently matching nothing
+        for name in ("status", "kind", "phase"):
+            bad = await http.get("/api/incidents", params={name: "AAA"}, headers=headers)
+            assert bad.status_code == 400 and name in bad.json()["error"]["message"], name
+        # HEAD answers as GET, without a body.
+        head = await http.head(anchors, headers=headers)
+        assert head.status_code == 200 and head.content == b""
+        # The methods a path does take still work and still authenticate.
+        assert (await http.get(anchors)).status_code == 401
+        assert (await http.get(anchors, headers=headers)).status_code == 200
 
 
 async def test_a_nul_character_in_the_url_is_invalid_on_every_backend(

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from hub.access import require_role
 from hub.actions import anchors, directory, feed, incidents
@@ -20,7 +21,25 @@ from hub.auth import SESSION_COOKIE, SESSION_LIFETIME, Principal, principal_for_
 from hub.errors import HubError, as_hub_error
 from hub.eventlog import events_since
 from hub.public import feature_collection
-from models import Role
+from models import IncidentKind, Phase, Role, Status
+from models.responses import (
+    AnchorCollection,
+    AnchorOut,
+    CallerOut,
+    Empty,
+    EventsPage,
+    FeedEntryOut,
+    FeedPage,
+    IncidentOut,
+    IncidentsOut,
+    IncidentWithRoleOut,
+    MemberAddedOut,
+    MemberRemovedOut,
+    MembersOut,
+    OrganisationOut,
+    TokenPublic,
+    UserOut,
+)
 from models.shapes import (
     AnchorCreateIn,
     AnchorDeleteIn,
@@ -32,9 +51,11 @@ from models.shapes import (
     LoginIn,
     MemberIn,
     OrganisationIn,
+    TokenIn,
     UserIn,
 )
 from web.http import JSON, caller, error_response, hub_of, nul_in_url, query_int, read_json
+from web.openapi import enum_of, integer
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +71,54 @@ class Endpoint:
     summary: str
     handler: Callable[..., Awaitable[Any]]
     body: type[BaseModel] | None = None
-    query: dict[str, str] = field(default_factory=dict)
+    # The success answer's shape (models/responses.py); None only for the files (`media`).
+    response: type[BaseModel] | None = None
+    # name -> (description, JSON schema) of each query parameter
+    query: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     public: bool = False
     status: int = 200
+    # A body that is no JSON shape (GPX, KML, a tracker's form), by its media types.
+    raw_body: tuple[str, ...] = ()
+    # The success answer's media type: JSON but for the GPX and KML exports.
+    media: str = "application/json"
 
 
-def route(endpoint: Endpoint) -> Route:
-    async def run(request: Request) -> Response:
+def _allowed(endpoints: list[Endpoint]) -> str:
+    methods: list[str] = []
+    for endpoint in endpoints:
+        methods.append(endpoint.method)
+        if endpoint.method == "GET" and not endpoint.public:
+            methods.append("HEAD")
+    return ", ".join([*methods, "OPTIONS"])
+
+
+class PathRoute:
+    """The ASGI app of one API path, for every method: each to its endpoint (HEAD to GET's),
+    OPTIONS answered with the path's Allow list, any other method refused with 405 and that
+    same list. One Starlette Route per method would name only its own method in Allow."""
+
+    def __init__(self, endpoints: list[Endpoint]) -> None:
+        self.by_method = {endpoint.method: endpoint for endpoint in endpoints}
+        get = self.by_method.get("GET")
+        if get is not None and not get.public:
+            # HEAD runs GET's handler: only for reads (a tracker's GET stores a fix)
+            self.by_method.setdefault("HEAD", get)
+        self.allow = _allowed(endpoints)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request) -> Response:
+        endpoint = self.by_method.get(request.method)
+        if endpoint is None:
+            if request.method == "OPTIONS":  # no authentication: it tells nothing of the data
+                return Response(status_code=204, headers={"Allow": self.allow})
+            return JSON(
+                {"error": {"code": "invalid", "message": "method not allowed; see Allow"}},
+                status_code=405,
+                headers={"Allow": self.allow},
+            )
         try:
             if nul_in_url(request):
                 raise HubError("invalid", "NUL characters are not allowed in the URL")
@@ -70,7 +132,10 @@ def route(endpoint: Endpoint) -> Route:
             return result
         return JSON(result, status_code=endpoint.status)
 
-    return Route(endpoint.path, run, methods=[endpoint.method])
+
+def route(path: str, endpoints: list[Endpoint]) -> Route:
+    # An ASGI app, not a function: Starlette then routes every method here (methods=None).
+    return Route(path, PathRoute(endpoints))
 
 
 # health --------------------------------------------------------------------------------------
@@ -116,8 +181,11 @@ async def login(request: Request) -> Response:
         hub.cookies.dump(raw),
         httponly=True,
         samesite="lax",
-        secure=hub.settings.environment == "production"
-        and not hub.settings.host.startswith("127."),
+        # https as the browser sees it: uvicorn takes the scheme from X-Forwarded-Proto when
+        # the proxy is trusted (TRUSTED_PROXIES); a production hub listening on a public
+        # address is assumed to be reached over TLS too.
+        secure=request.url.scheme == "https"
+        or (hub.settings.environment == "production" and not hub.settings.host.startswith("127.")),
         max_age=int(SESSION_LIFETIME.total_seconds()),
     )
     return response
@@ -276,10 +344,6 @@ async def add_user(request: Request, principal: Principal) -> Any:
     return {"user": await directory.add_user(hub_of(request), principal, payload)}
 
 
-class TokenIn(BaseModel):
-    username: str | None = None
-
-
 async def create_token(request: Request, principal: Principal) -> Any:
     payload = await read_json(request, TokenIn)
     token_id, raw = await directory.create_token(
@@ -297,19 +361,26 @@ INCIDENT = "/api/incidents/{incident_id}"
 
 ENDPOINTS: list[Endpoint] = [
     Endpoint(
-        "POST", "/api/session", "Log in: sets the session cookie", login, LoginIn, public=True
+        "POST",
+        "/api/session",
+        "Log in: sets the session cookie",
+        login,
+        LoginIn,
+        CallerOut,
+        public=True,
     ),
-    Endpoint("DELETE", "/api/session", "Log out: revokes the session", logout),
-    Endpoint("GET", "/api/me", "The calling user", me),
+    Endpoint("DELETE", "/api/session", "Log out: revokes the session", logout, response=Empty),
+    Endpoint("GET", "/api/me", "The calling user", me, response=CallerOut),
     Endpoint(
         "GET",
         "/api/incidents",
         "Incidents the caller is a member of",
         list_incidents,
+        response=IncidentsOut,
         query={
-            "status": "open|closed",
-            "kind": "emergency|event|exercise",
-            "phase": "monitoring|municipal|provincial|federal",
+            "status": ("only incidents in this status", enum_of(Status)),
+            "kind": ("only incidents of this kind", enum_of(IncidentKind)),
+            "phase": ("only incidents in this phase", enum_of(Phase)),
         },
     ),
     Endpoint(
@@ -318,40 +389,67 @@ ENDPOINTS: list[Endpoint] = [
         "Open an incident (the caller becomes its manager)",
         create_incident,
         IncidentCreateIn,
+        IncidentOut,
         status=201,
     ),
-    Endpoint("GET", INCIDENT, "One incident, with the caller's role", get_incident),
+    Endpoint(
+        "GET",
+        INCIDENT,
+        "One incident, with the caller's role",
+        get_incident,
+        response=IncidentWithRoleOut,
+    ),
     Endpoint(
         "PATCH",
         INCIDENT,
         "Change title, phase or status (manager)",
         update_incident,
         IncidentUpdateIn,
+        IncidentOut,
     ),
-    Endpoint("GET", INCIDENT + "/members", "Members and their roles", list_members),
+    Endpoint(
+        "GET",
+        INCIDENT + "/members",
+        "Members and their roles",
+        list_members,
+        response=MembersOut,
+    ),
     Endpoint(
         "POST",
         INCIDENT + "/members",
         "Add a member or change a role (manager)",
         set_member,
         MemberIn,
+        MemberAddedOut,
     ),
     Endpoint(
-        "DELETE", INCIDENT + "/members/{username}", "Remove a member (manager)", remove_member
+        "DELETE",
+        INCIDENT + "/members/{username}",
+        "Remove a member (manager)",
+        remove_member,
+        response=MemberRemovedOut,
     ),
     Endpoint(
         "GET",
         INCIDENT + "/events",
         "The durable event log in seq order",
         list_events,
-        query={"since": "last seq held (default 0)", "limit": "1..1000 (default 1000)"},
+        response=EventsPage,
+        query={
+            "since": ("the last seq held: events after it", integer(0, 2**62, 0)),
+            "limit": ("at most this many events", integer(1, 1000, 1000)),
+        },
     ),
     Endpoint(
         "GET",
         INCIDENT + "/feed",
         "Feed entries, oldest first",
         list_feed,
-        query={"limit": "1..1000 (default 100)", "before_seq": "page backwards"},
+        response=FeedPage,
+        query={
+            "limit": ("the last this many entries", integer(1, 1000, 100)),
+            "before_seq": ("page backwards: entries before this seq", integer(1, 2**62)),
+        },
     ),
     Endpoint(
         "POST",
@@ -359,6 +457,7 @@ ENDPOINTS: list[Endpoint] = [
         "Post a feed entry (same rules as feed.post)",
         post_feed,
         FeedPostIn,
+        FeedEntryOut,
         status=201,
     ),
     Endpoint(
@@ -367,11 +466,24 @@ ENDPOINTS: list[Endpoint] = [
         "Correct an entry: a new entry pointing at it",
         correct_feed,
         FeedCorrectIn,
+        FeedEntryOut,
         status=201,
     ),
-    Endpoint("GET", INCIDENT + "/anchors", "Anchors as a GeoJSON FeatureCollection", list_anchors),
     Endpoint(
-        "POST", INCIDENT + "/anchors", "Create an anchor", create_anchor, AnchorCreateIn, status=201
+        "GET",
+        INCIDENT + "/anchors",
+        "Anchors as a GeoJSON FeatureCollection",
+        list_anchors,
+        response=AnchorCollection,
+    ),
+    Endpoint(
+        "POST",
+        INCIDENT + "/anchors",
+        "Create an anchor",
+        create_anchor,
+        AnchorCreateIn,
+        AnchorOut,
+        status=201,
     ),
     Endpoint(
         "PATCH",
@@ -379,13 +491,15 @@ ENDPOINTS: list[Endpoint] = [
         "Move, reshape or relabel an anchor",
         update_anchor,
         AnchorUpdateIn,
+        AnchorOut,
     ),
     Endpoint(
         "DELETE",
         INCIDENT + "/anchors/{anchor_id}",
-        "Delete an anchor (body: version)",
+        "Delete an anchor (body: version); answers its last state, deleted: true",
         delete_anchor,
         AnchorDeleteIn,
+        AnchorOut,
     ),
     Endpoint(
         "POST",
@@ -393,27 +507,32 @@ ENDPOINTS: list[Endpoint] = [
         "Add an organisation (admin)",
         add_organisation,
         OrganisationIn,
+        OrganisationOut,
         status=201,
     ),
-    Endpoint("POST", "/api/users", "Add a user (admin)", add_user, UserIn, status=201),
+    Endpoint("POST", "/api/users", "Add a user (admin)", add_user, UserIn, UserOut, status=201),
     Endpoint(
         "POST",
         "/api/tokens",
         "Create an API token (for yourself; admins for anyone)",
         create_token,
         TokenIn,
+        TokenPublic,
         status=201,
     ),
-    Endpoint("DELETE", "/api/tokens/{token_id}", "Revoke a token", revoke_token),
+    Endpoint("DELETE", "/api/tokens/{token_id}", "Revoke a token", revoke_token, response=Empty),
 ]
 
 
 def routes(endpoints: list[Endpoint]) -> list[Route]:
     from web.openapi import openapi_route
 
+    by_path: dict[str, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.path, []).append(endpoint)
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         openapi_route(endpoints),
-        *(route(endpoint) for endpoint in endpoints),
+        *(route(path, group) for path, group in by_path.items()),
     ]

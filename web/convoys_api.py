@@ -3,6 +3,7 @@ imports, and the OsmAnd ingestion endpoint that real trackers call."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -25,8 +26,9 @@ from models import Role
 from models.base import utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
 from models.limits import MAX_VERTICES
+from models.responses import ConvoyOut, ConvoysOut, FixAck, TrackFeature, TrackUpload, VehicleOut
 from web.api import INCIDENT, Endpoint
-from web.http import hub_of, read_json
+from web.http import hub_of, read_body, read_json
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +46,6 @@ def _pipeline(state: Any) -> PositionPipeline:
     if pipeline is None:
         raise HubError("unavailable", "the positions pipeline is not running")
     return pipeline
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise HubError("too_large", f"the body exceeds {limit} bytes")
-    return bytes(body)
 
 
 # ingestion ----------------------------------------------------------------------------------
@@ -148,10 +141,20 @@ class OsmandIngest:
 
 async def upload_track(request: Request, principal: Principal) -> Any:
     hub = hub_of(request)
-    root = parse_xml(
-        await read_body(request, hub.settings.max_upload_bytes), hub.settings.max_upload_bytes
+    vehicle_id = request.path_params["vehicle_id"]
+    # The role first: a stranger's upload is refused before a byte of it is read.
+    await convoys.managed_vehicle(hub, principal, vehicle_id)
+    body = await read_body(request, hub.settings.max_upload_bytes)
+    # Parsing 50,000 points takes a good part of a second: off the event loop.
+    fixes = await asyncio.to_thread(
+        gpx_fixes, body, hub.settings.max_upload_bytes, hub.settings.max_track_points
     )
-    points = read_points(root, hub.settings.max_track_points, prefer_route=False)
+    return await ingest_track(hub, pipeline_of(request), principal, vehicle_id, fixes)
+
+
+def gpx_fixes(body: bytes, max_bytes: int, max_points: int) -> list[FixIn]:
+    """The timed points of a recorded GPX track, validated as fixes."""
+    points = read_points(parse_xml(body, max_bytes), max_points, prefer_route=False)
     fixes = []
     for number, point in enumerate(points, 1):
         if point.time is None:
@@ -161,9 +164,7 @@ async def upload_track(request: Request, principal: Principal) -> Any:
         except ValidationError as error:
             problem = from_validation(error)
             raise HubError(problem.code, f"point {number}: {problem.message}") from None
-    return await ingest_track(
-        hub, pipeline_of(request), principal, request.path_params["vehicle_id"], fixes
-    )
+    return fixes
 
 
 # convoys and devices ------------------------------------------------------------------------
@@ -203,20 +204,24 @@ async def import_route(request: Request, principal: Principal) -> Any:
     """A GPX (rte or trk) or KML (LineString) file becomes the planned route; its last point
     the destination unless one is set."""
     hub = hub_of(request)
-    root = parse_xml(
-        await read_body(request, hub.settings.max_upload_bytes), hub.settings.max_upload_bytes
-    )
-    points = read_points(root, MAX_VERTICES, prefer_route=True)
-    try:
-        payload = ConvoyUpdateIn(route=route_geometry(points))
-    except ValidationError as error:
-        raise from_validation(error) from None
     params = request.path_params
+    # The role first, as for track uploads: nothing of a non-manager's body is read.
+    await convoys.check_manager(hub, principal, params["incident_id"])
+    body = await read_body(request, hub.settings.max_upload_bytes)
+    payload = await asyncio.to_thread(route_update, body, hub.settings.max_upload_bytes)
     return {
         "convoy": await convoys.update_convoy(
             hub, principal, params["incident_id"], params["convoy_id"], payload
         )
     }
+
+
+def route_update(body: bytes, max_bytes: int) -> ConvoyUpdateIn:
+    points = read_points(parse_xml(body, max_bytes), MAX_VERTICES, prefer_route=True)
+    try:
+        return ConvoyUpdateIn(route=route_geometry(points))
+    except ValidationError as error:
+        raise from_validation(error) from None
 
 
 # trails ---------------------------------------------------------------------------------------
@@ -278,18 +283,21 @@ async def export_kml(request: Request, principal: Principal) -> Response:
 
 
 TIME_RANGE = {
-    "from": "fix time lower bound (Unix s/ms or ISO 8601)",
-    "to": "fix time upper bound (Unix s/ms or ISO 8601)",
+    "from": ("fix time lower bound (Unix s/ms or ISO 8601)", {"type": "string"}),
+    "to": ("fix time upper bound (Unix s/ms or ISO 8601)", {"type": "string"}),
 }
-OSMAND_QUERY = {
-    "id": "device key (alias: deviceid)",
-    "lat": "latitude",
-    "lon": "longitude",
-    "timestamp": "fix time: Unix s, ms or ISO 8601",
-    "speed": "knots",
-    "bearing": "degrees (alias: heading)",
-    "altitude": "metres",
-    "accuracy": "metres",
+# Form fields as much as query parameters: text on the wire, numbers once parsed.
+OSMAND_QUERY: dict[str, tuple[str, dict[str, Any]]] = {
+    "id": ("device key (alias: deviceid); required", {"type": "string"}),
+    "lat": ("latitude; required", {"type": "number", "minimum": -90, "maximum": 90}),
+    "lon": ("longitude; required", {"type": "number", "minimum": -180, "maximum": 180}),
+    "timestamp": ("fix time: Unix s, ms or ISO 8601 (default: now)", {"type": "string"}),
+    # FixIn refuses over 150 m/s (MAX_REPORTED_SPEED_MPS), 291.58 knots
+    "speed": ("knots", {"type": "number", "minimum": 0, "maximum": 291.57}),
+    "bearing": ("degrees (alias: heading)", {"type": "number", "minimum": 0, "maximum": 360}),
+    # OsmAnd sends it; the hub stores no altitude, so any value goes (osmand_fix skips it)
+    "altitude": ("metres; accepted, not stored", {"type": "string"}),
+    "accuracy": ("metres", {"type": "number", "minimum": 0, "maximum": 100_000}),
 }
 
 CONVOY_ENDPOINTS: list[Endpoint] = [
@@ -298,6 +306,7 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "/ingest/osmand",
         "A tracker fix (OsmAnd / Traccar Client protocol); 200 once stored",
         osmand_get,
+        response=FixAck,
         query=OSMAND_QUERY,
         public=True,
     ),
@@ -306,11 +315,17 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "/ingest/osmand",
         "A tracker fix as a form body (OsmAnd protocol); 200 once stored",
         osmand_post,
+        response=FixAck,
         query=OSMAND_QUERY,
         public=True,
+        raw_body=("application/x-www-form-urlencoded",),
     ),
     Endpoint(
-        "GET", INCIDENT + "/convoys", "Convoys with vehicles and last positions", list_convoys
+        "GET",
+        INCIDENT + "/convoys",
+        "Convoys with vehicles and last positions",
+        list_convoys,
+        response=ConvoysOut,
     ),
     Endpoint(
         "POST",
@@ -318,6 +333,7 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "Create a convoy (manager)",
         create_convoy,
         ConvoyCreateIn,
+        ConvoyOut,
         status=201,
     ),
     Endpoint(
@@ -326,6 +342,7 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "Change a convoy's route, destination or status (manager)",
         update_convoy,
         ConvoyUpdateIn,
+        ConvoyOut,
     ),
     Endpoint(
         "POST",
@@ -333,6 +350,7 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "Register a vehicle's tracker (manager); the device key is shown once",
         add_vehicle,
         VehicleCreateIn,
+        VehicleOut,
         status=201,
     ),
     Endpoint(
@@ -340,18 +358,31 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         CONVOY + "/route",
         "Import the planned route from a GPX or KML body (manager)",
         import_route,
+        response=ConvoyOut,
+        raw_body=("application/gpx+xml", "application/vnd.google-earth.kml+xml"),
     ),
     Endpoint(
-        "GET", CONVOY + "/tracks.gpx", "The convoy's trails as GPX", export_gpx, query=TIME_RANGE
+        "GET",
+        CONVOY + "/tracks.gpx",
+        "The convoy's trails as GPX",
+        export_gpx,
+        query=TIME_RANGE,
+        media="application/gpx+xml",
     ),
     Endpoint(
-        "GET", CONVOY + "/tracks.kml", "The convoy's trails as KML", export_kml, query=TIME_RANGE
+        "GET",
+        CONVOY + "/tracks.kml",
+        "The convoy's trails as KML",
+        export_kml,
+        query=TIME_RANGE,
+        media="application/vnd.google-earth.kml+xml",
     ),
     Endpoint(
         "GET",
         "/api/vehicles/{vehicle_id}/track",
         "A vehicle's trail: GeoJSON LineString, fix times in properties",
         vehicle_track,
+        response=TrackFeature,
         query=TIME_RANGE,
     ),
     Endpoint(
@@ -359,5 +390,7 @@ CONVOY_ENDPOINTS: list[Endpoint] = [
         "/api/vehicles/{vehicle_id}/track",
         "Upload a recorded GPX track through the positions pipeline (manager)",
         upload_track,
+        response=TrackUpload,
+        raw_body=("application/gpx+xml",),
     ),
 ]

@@ -38,13 +38,19 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-async def read_json(request: Request, shape: type[Shape], **extra: Any) -> Shape:
-    """Parse a bounded JSON body into `shape`; `extra` fields come from the path."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it grows past `limit` (never buffered beyond it)."""
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
-        if len(body) > MAX_MESSAGE_BYTES:
-            raise HubError("too_large", f"the body exceeds {MAX_MESSAGE_BYTES} bytes")
+        if len(body) > limit:
+            raise HubError("too_large", f"the body exceeds {limit} bytes")
+    return bytes(body)
+
+
+async def read_json(request: Request, shape: type[Shape], **extra: Any) -> Shape:
+    """Parse a bounded JSON body into `shape`; `extra` fields come from the path."""
+    body = await read_body(request, MAX_MESSAGE_BYTES)
     try:
         data = orjson.loads(body) if body else {}
     except orjson.JSONDecodeError:

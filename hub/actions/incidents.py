@@ -13,7 +13,7 @@ from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.public import incident_public
-from models import Incident, Membership, Organisation, Role, Status, User
+from models import Incident, IncidentKind, Membership, Organisation, Phase, Role, Status, User
 from models.base import utcnow
 from models.shapes import IncidentCreateIn, IncidentUpdateIn, MemberIn
 
@@ -98,12 +98,15 @@ async def list_incidents(
         .order_by(Incident.created_at.desc())
         .limit(500)
     )
-    for column, value in (
-        (Incident.status, status),
-        (Incident.kind, kind),
-        (Incident.phase, phase),
+    for name, column, value, values in (
+        ("status", Incident.status, status, Status),
+        ("kind", Incident.kind, kind, IncidentKind),
+        ("phase", Incident.phase, phase, Phase),
     ):
-        if value:
+        if value is not None:
+            if value not in {member.value for member in values}:
+                choices = ", ".join(member.value for member in values)
+                raise HubError("invalid", f"{name} must be one of {choices}")
             query = query.where(column == value)
     async with hub.db.read() as session:
         rows = await session.execute(query)
