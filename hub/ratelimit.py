@@ -30,9 +30,28 @@ class RateLimiter:
         tokens, stamp = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
         if len(self._buckets) >= self.max_keys and key not in self._buckets:
-            # Bounded memory: full buckets carry no information, so they go first.
-            self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst}
+            self._forget(now)
         self._buckets[key] = (max(0.0, tokens - cost), now)
+
+    def refund(self, key: str, cost: float = 1.0) -> None:
+        """Give back what `spend` took (up to the burst): a reservation that was not used."""
+        if key in self._buckets:
+            tokens, stamp = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + cost), stamp)
+
+    def _forget(self, now: float) -> None:
+        """Bounded memory: buckets that have refilled by now carry no information and go
+        first; if a flood of new keys leaves too many, the oldest half goes too (those keys
+        start again from a full bucket: the bound on memory wins over their history)."""
+        refilled = self.burst - 1e-9
+        self._buckets = {
+            key: (tokens, stamp)
+            for key, (tokens, stamp) in self._buckets.items()
+            if tokens + (now - stamp) * self.rate < refilled
+        }
+        if len(self._buckets) >= self.max_keys:
+            by_age = sorted(self._buckets.items(), key=lambda item: item[1][1])
+            self._buckets = dict(by_age[len(by_age) // 2 :])
 
     def check(self, key: str, cost: float = 1.0) -> None:
         """Spend `cost` of `key`, or refuse with rate_limited and when to retry."""
@@ -53,10 +72,10 @@ def refused(message: str, retry: float) -> HubError:
 
 
 class LoginThrottle:
-    """Password guesses. Only failures count, so a user who types the password right is never
-    slowed by earlier successes; they count per username and address (10 in a burst, then one
-    every 6 s) and per address (30, then one every 2 s: a crisis room's NAT may try several
-    accounts). There is no lock per username alone: a guesser elsewhere must not be able to
+    """Password guesses. Only failures count (each attempt reserves one, given back on
+    success), so a user who types the password right is never slowed by earlier successes;
+    they count per username and address (10 in a burst, then one every 6 s) and per address
+    (30, then one every 2 s: a crisis room's NAT may try several accounts). There is no lock per username alone: a guesser elsewhere must not be able to
     lock the real user out. Behind a proxy the address is the client's only when the proxy is
     trusted (TRUSTED_PROXIES); otherwise it is the proxy's, and all share its bucket."""
 
@@ -65,11 +84,16 @@ class LoginThrottle:
         self.clients = RateLimiter(1 / 2, 30)
 
     def check(self, username: str, client: str) -> None:
+        """Refuse when the budget is spent; otherwise reserve one failure at once, so that
+        guesses sent in parallel cannot all pass before the first of them has failed."""
         pair = f"{username.lower()}|{client}"
         retry = max(self.pairs.wait(pair), self.clients.wait(client))
         if retry > 0:
             raise refused("too many failed logins from this address", retry)
-
-    def failed(self, username: str, client: str) -> None:
-        self.pairs.spend(f"{username.lower()}|{client}")
+        self.pairs.spend(pair)
         self.clients.spend(client)
+
+    def succeeded(self, username: str, client: str) -> None:
+        """The reservation of `check` is given back: a success costs nothing."""
+        self.pairs.refund(f"{username.lower()}|{client}")
+        self.clients.refund(client)

@@ -97,3 +97,31 @@ def test_trusted_proxies_must_be_addresses() -> None:
     ]
     with pytest.raises(ValidationError, match="TRUSTED_PROXIES"):
         Settings(environment="test", trusted_proxies="*")
+
+
+def test_parallel_guesses_cannot_pass_the_throttle_together() -> None:
+    from hub.errors import HubError
+    from hub.ratelimit import LoginThrottle
+
+    throttle = LoginThrottle()
+    # Eleven guesses checked before any of them has failed: the eleventh is refused.
+    for _ in range(10):
+        throttle.check("amina", "192.0.2.1")
+    with pytest.raises(HubError) as refused:
+        throttle.check("amina", "192.0.2.1")
+    assert refused.value.code == "rate_limited" and refused.value.extra["retry_after"] >= 1
+    # A success gives its reservation back.
+    other = LoginThrottle()
+    for _ in range(20):
+        other.check("amina", "192.0.2.2")
+        other.succeeded("amina", "192.0.2.2")
+
+
+def test_rate_limiter_memory_stays_bounded_under_a_flood_of_keys() -> None:
+    from hub.ratelimit import RateLimiter
+
+    limiter = RateLimiter(1 / 6, 10, max_keys=1_000)
+    for number in range(10_000):  # every key spent once: none has refilled yet
+        limiter.spend(f"user-{number}")
+    assert len(limiter._buckets) <= 1_000
+    assert "user-9999" in limiter._buckets  # the newest are kept

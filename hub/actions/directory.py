@@ -110,8 +110,8 @@ async def login(hub: Hub, username: str, password: str, *, client: str = "") -> 
         user = await session.scalar(select(User).where(User.username == username))
     password_hash = user.password_hash if user else None
     if not await asyncio.to_thread(verify_password, password_hash, password) or user is None:
-        hub.logins.failed(username, client)
         raise HubError("unauthorized", "wrong username or password")
+    hub.logins.succeeded(username, client)
     if not user.active:
         raise HubError("unauthorized", "this account is disabled")
     _, raw = await create_token(hub, None, username, kind="session")
