@@ -75,9 +75,10 @@ class LoginThrottle:
     """Password guesses. Only failures count (each attempt reserves one, given back on
     success), so a user who types the password right is never slowed by earlier successes;
     they count per username and address (10 in a burst, then one every 6 s) and per address
-    (30, then one every 2 s: a crisis room's NAT may try several accounts). There is no lock per username alone: a guesser elsewhere must not be able to
-    lock the real user out. Behind a proxy the address is the client's only when the proxy is
-    trusted (TRUSTED_PROXIES); otherwise it is the proxy's, and all share its bucket."""
+    (30, then one every 2 s: a crisis room's NAT may try several accounts). There is no lock
+    per username alone: a guesser elsewhere must not be able to lock the real user out.
+    Behind a proxy the address is the client's only when the proxy is trusted
+    (TRUSTED_PROXIES); otherwise it is the proxy's, and all share its bucket."""
 
     def __init__(self) -> None:
         self.pairs = RateLimiter(1 / 6, 10)
