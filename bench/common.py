@@ -79,7 +79,7 @@ async def seed(
     from hub.actions import directory, incidents
     from hub.context import Hub
     from hub.db import Database
-    from hub.notify import Notifier
+    from hub.realtime.notify import Notifier
     from hub.settings import Settings
     from models.shapes import IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 

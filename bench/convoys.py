@@ -45,7 +45,7 @@ async def add_vehicles(url: str, incident_id: str, count: int) -> tuple[list[str
     from hub.auth import token_digest
     from hub.context import Hub
     from hub.db import Database
-    from hub.notify import Notifier
+    from hub.realtime.notify import Notifier
     from hub.settings import Settings
     from models import Vehicle
     from models.base import new_id

@@ -43,7 +43,7 @@ async def add_devices(url: str, incident_id: str, count: int) -> list[str]:
     from hub.actions.convoys import add_device
     from hub.context import Hub
     from hub.db import Database
-    from hub.notify import Notifier
+    from hub.realtime.notify import Notifier
     from hub.settings import Settings
 
     hub = Hub(
@@ -74,9 +74,9 @@ async def measure_batch(
 
     from hub.cli import tune_gc
     from hub.context import Hub
+    from hub.convoys.pipeline import Fix, PositionPipeline
     from hub.db import Database
-    from hub.notify import Notifier
-    from hub.positions import Fix, PositionPipeline
+    from hub.realtime.notify import Notifier
     from hub.settings import Settings
     from models import Vehicle
     from models.base import utcnow

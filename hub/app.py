@@ -13,14 +13,14 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from hub.context import Hub
+from hub.convoys.ingest import start_tracking
 from hub.db import Database
-from hub.notify import Notifier
+from hub.realtime.handlers import HubServer, SocketHandlers
+from hub.realtime.notify import Notifier
 from hub.settings import Settings
-from hub.sockets import HubServer, SocketHandlers
-from hub.tracking import start_tracking
 from models.limits import MAX_WIRE_BYTES
 from web.api import ENDPOINTS, routes
-from web.convoys_api import CONVOY_ENDPOINTS, OsmandIngest
+from web.api.ingest import OsmandIngest
 from web.pages import page_routes
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> ASGIApp:
     db = Database(settings.database_url)
     sync = None
     if settings.redis_url:
-        from hub.redis_sync import install
+        from hub.realtime.redis_manager import install
 
         sync, start_sync = install(settings, json=_OrjsonPackets)
     sio = HubServer(
@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> ASGIApp:
     # The convoy pipeline first, so that it closes last (after Redis stops feeding it).
     extensions: list[Callable[[Hub, SocketHandlers, Starlette], Awaitable[Any]]] = [start_tracking]
     if sync is not None:
-        from hub.redis_sync import presence_for
+        from hub.realtime.redis_manager import presence_for
 
         hub.presence = presence_for(settings, sync)
         extensions.append(start_sync)
@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> ASGIApp:
             await hub.presence.close()
             await db.dispose()
 
-    web = Starlette(routes=routes([*ENDPOINTS, *CONVOY_ENDPOINTS]), lifespan=lifespan)
+    web = Starlette(routes=routes(ENDPOINTS), lifespan=lifespan)
     web.state.hub = hub
     web.state.sio = sio
     web.state.handlers = handlers

@@ -65,14 +65,14 @@ def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run one domain action with a hub built for the command line (no socket server)."""
     from hub.context import Hub
     from hub.db import Database
-    from hub.notify import Notifier
+    from hub.realtime.notify import Notifier
 
     async def go() -> Any:
         settings = settings_for_cli()
         db = Database(settings.database_url)
         notifier, close_notifier = Notifier(None), None
         if settings.redis_url:  # so running instances hear of operator actions
-            from hub.redis_sync import cli_notifier
+            from hub.realtime.redis_manager import cli_notifier
 
             notifier, close_notifier = cli_notifier(settings.redis_url)
         hub = Hub(settings=settings, db=db, notifier=notifier)

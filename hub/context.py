@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from hub.auth import SessionCookies
 from hub.db import Database
-from hub.notify import Notifier
-from hub.presence import LocalPresence, Presence
 from hub.ratelimit import LoginThrottle, RateLimiter
+from hub.realtime.notify import Notifier
+from hub.realtime.presence import LocalPresence, Presence
 from hub.settings import Settings
 
 if TYPE_CHECKING:

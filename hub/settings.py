@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # A client whose outgoing queue grows past this is disconnected; it recovers by seq.
     max_client_queue: int = 1_000
     # "stock": python-socketio's own delivery (a task per recipient), kept so that
-    # bench/fanout.py can measure both in one run; "fast" is hub/fanout.py.
+    # bench/fanout.py can measure both in one run; "fast" is hub/realtime/fanout.py.
     fanout: Literal["fast", "stock"] = "fast"
     # uvicorn's websocket protocol: the sans-I/O one costs less per frame sent (same wire).
     websocket_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"

@@ -41,7 +41,7 @@ Lon = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
 Speed = Annotated[float, Field(ge=0, le=MAX_REPORTED_SPEED_MPS), AfterValidator(_finite)]
 Heading = Annotated[float, Field(ge=0, le=360), AfterValidator(_finite)]
 Accuracy = Annotated[float, Field(ge=0, le=MAX_ACCURACY_M), AfterValidator(_finite)]
-# A fix time: Unix seconds or milliseconds, or ISO 8601 (parsed by hub.positions).
+# A fix time: Unix seconds or milliseconds, or ISO 8601 (parsed by hub.convoys.pipeline).
 Timestamp = (
     Annotated[str, StringConstraints(max_length=64)]
     | Annotated[float, AfterValidator(_finite)]

@@ -20,10 +20,10 @@ from sqlalchemy.dialects import sqlite
 
 from hub.client import HubClient
 from hub.context import Hub
+from hub.convoys.geo import line_length_m, point_along
+from hub.convoys.pipeline import Fix, PositionPipeline, _sqlite_time
 from hub.db import Database
-from hub.geo import line_length_m, point_along
-from hub.notify import Notifier
-from hub.positions import Fix, PositionPipeline, _sqlite_time
+from hub.realtime.notify import Notifier
 from hub.settings import Settings
 from models.base import UTCDateTime
 from tests.conftest import Clients

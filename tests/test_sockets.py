@@ -13,7 +13,7 @@ from hub.actions import feed
 from hub.auth import principal_for_token
 from hub.client import AckError
 from hub.eventlog import events_since
-from hub.replay import RecentEvents
+from hub.realtime.replay import RecentEvents
 from models.shapes import FeedPostIn
 from tests.conftest import Clients
 from tests.live import HubProcess

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from hub.auth import SESSION_COOKIE, Principal, principal_for_token
 from hub.context import Hub
+from hub.convoys.pipeline import PositionPipeline
 from hub.errors import HubError, from_validation
 from models.limits import MAX_MESSAGE_BYTES
 
@@ -112,3 +113,14 @@ async def caller(request: Request) -> Principal:
     if principal is None:
         raise HubError("unauthorized", "the token or session is not valid")
     return principal
+
+
+def positions_of(request: Request) -> PositionPipeline:
+    return positions_in(request.app.state)
+
+
+def positions_in(state: Any) -> PositionPipeline:
+    pipeline: PositionPipeline | None = getattr(state, "positions", None)
+    if pipeline is None:
+        raise HubError("unavailable", "the positions pipeline is not running")
+    return pipeline

@@ -1,6 +1,6 @@
 """Post and correct feed entries (append-only), with group commit.
 
-Concurrent posts share one transaction (as fixes do in hub/positions.py): each still takes
+Concurrent posts share one transaction (as fixes do in hub/convoys/pipeline.py): each still takes
 its own seq and writes its entry and its event log row in that transaction, and is acked and
 emitted only after the commit (design principle 1). Refusals (not a member, closed incident)
 are decided per post inside the transaction and fail only that post. A unique-constraint

@@ -15,7 +15,7 @@ from hub.auth import Principal
 from hub.context import Hub
 from hub.eventlog import events_since
 from hub.public import feature_collection, incident_public
-from hub.replay import RecentEvents
+from hub.realtime.replay import RecentEvents
 from models import Role
 
 
@@ -36,9 +36,9 @@ async def join_incident(
     events whose seq it already holds). It returns True when a member was removed meanwhile,
     and the role is checked again.
 
-    `recent` (this instance's ring of delivered events, hub/replay.py) answers a `since` replay
-    without the database when the socket is in the room and the ring holds every seq from
-    since + 1 up to exactly the seq read under the role check.
+    `recent` (this instance's ring of delivered events, hub/realtime/replay.py) answers a
+    `since` replay without the database when the socket is in the room and the ring holds
+    every seq from since + 1 up to exactly the seq read under the role check.
 
     A snapshot comes without `online`: the caller adds it once the socket is in presence.
     """
@@ -87,5 +87,5 @@ async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> dict[st
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),
         "convoys": await convoy_snapshot(session, incident_id),
         # no "online": read here, before the joining socket is counted, it was always read
-        # again by the socket handler (hub/sockets.py), which adds it
+        # again by the socket handler (hub/realtime/handlers.py), which adds it
     }

@@ -7,136 +7,29 @@ import asyncio
 import logging
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
-import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.access import require_role
 from hub.actions import convoys
 from hub.auth import Principal
-from hub.errors import HubError, as_hub_error, from_validation
-from hub.positions import PositionPipeline, parse_timestamp
-from hub.tracking import ingest_osmand, ingest_track
-from hub.tracks import Trail, parse_xml, read_points, route_geometry, to_gpx, to_kml
+from hub.convoys.files import Trail, parse_xml, read_points, route_geometry, to_gpx, to_kml
+from hub.convoys.ingest import ingest_track
+from hub.convoys.pipeline import parse_timestamp
+from hub.errors import HubError, from_validation
 from models import Role
 from models.base import utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
 from models.limits import MAX_VERTICES
-from models.responses import ConvoyOut, ConvoysOut, FixAck, TrackFeature, TrackUpload, VehicleOut
-from web.api import INCIDENT, Endpoint
-from web.http import hub_of, read_body, read_json
+from models.responses import ConvoyOut, ConvoysOut, TrackFeature, TrackUpload, VehicleOut
+from web.api.endpoint import INCIDENT, Endpoint
+from web.http import hub_of, positions_of, read_body, read_json
 
 log = logging.getLogger(__name__)
 
-# A tracker's form body is a few hundred bytes; anything near this is not a tracker.
-MAX_OSMAND_BODY = 16_384
 CONVOY = INCIDENT + "/convoys/{convoy_id}"
-
-
-def pipeline_of(request: Request) -> PositionPipeline:
-    return _pipeline(request.app.state)
-
-
-def _pipeline(state: Any) -> PositionPipeline:
-    pipeline: PositionPipeline | None = getattr(state, "positions", None)
-    if pipeline is None:
-        raise HubError("unavailable", "the positions pipeline is not running")
-    return pipeline
-
-
-# ingestion ----------------------------------------------------------------------------------
-
-
-async def osmand_get(request: Request) -> Any:
-    return await osmand(request)
-
-
-async def osmand_post(request: Request) -> Any:
-    return await osmand(request)
-
-
-async def osmand(request: Request) -> Any:
-    body = await read_body(request, MAX_OSMAND_BODY) if request.method == "POST" else None
-    params = osmand_params(request.scope["query_string"], body)
-    return await ingest_osmand(hub_of(request), pipeline_of(request), params)
-
-
-def osmand_params(query_string: bytes, body: bytes | None) -> dict[str, str]:
-    """The query, then the form body over it: one parser for both OsmAnd paths (the Starlette
-    route and `OsmandIngest`), so they cannot drift apart. The query is read as Starlette
-    reads `request.query_params` (latin-1, blank values kept)."""
-    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    if body is not None:
-        try:
-            form = parse_qsl(body.decode("utf-8"), max_num_fields=50)
-        except (UnicodeDecodeError, ValueError):
-            raise HubError("invalid", "the body must be a URL-encoded form") from None
-        params.update(form)
-    return params
-
-
-class OsmandIngest:
-    """`GET`/`POST /ingest/osmand` answered below Starlette and Engine.IO: the one path that
-    trackers call thousands of times a second. The same parsing as `osmand` above (query,
-    then the form body over it), the same `ingest_osmand`, the same status codes and JSON
-    bodies as the Starlette route; everything else (other paths, other methods, lifespan,
-    websockets) goes to `app`. `web` is the Starlette application whose state holds the
-    hub and, once started, the positions pipeline."""
-
-    PATH = "/ingest/osmand"
-
-    def __init__(self, app: ASGIApp, web: Any) -> None:
-        self.app = app
-        self.state = web.state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != self.PATH
-            or scope["method"] not in ("GET", "POST")
-        ):
-            await self.app(scope, receive, send)
-            return
-        try:
-            body = None
-            if scope["method"] == "POST":
-                body = await self._body(receive)
-                if body is None:
-                    return  # the client went away
-            params = osmand_params(scope["query_string"], body)
-            status, result = 200, await ingest_osmand(self.state.hub, _pipeline(self.state), params)
-        except Exception as error:
-            refusal = as_hub_error(error, log, f"{scope['method']} {self.PATH}")
-            status, result = refusal.status, refusal.body()
-        content = orjson.dumps(result)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-length", str(len(content)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
-
-    @staticmethod
-    async def _body(receive: Receive) -> bytes | None:
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body.extend(message.get("body", b""))
-            if len(body) > MAX_OSMAND_BODY:
-                raise HubError("too_large", f"the body exceeds {MAX_OSMAND_BODY} bytes")
-            if not message.get("more_body", False):
-                return bytes(body)
 
 
 async def upload_track(request: Request, principal: Principal) -> Any:
@@ -149,7 +42,7 @@ async def upload_track(request: Request, principal: Principal) -> Any:
     fixes = await asyncio.to_thread(
         gpx_fixes, body, hub.settings.max_upload_bytes, hub.settings.max_track_points
     )
-    return await ingest_track(hub, pipeline_of(request), principal, vehicle_id, fixes)
+    return await ingest_track(hub, positions_of(request), principal, vehicle_id, fixes)
 
 
 def gpx_fixes(body: bytes, max_bytes: int, max_points: int) -> list[FixIn]:
@@ -286,40 +179,7 @@ TIME_RANGE = {
     "from": ("fix time lower bound (Unix s/ms or ISO 8601)", {"type": "string"}),
     "to": ("fix time upper bound (Unix s/ms or ISO 8601)", {"type": "string"}),
 }
-# Form fields as much as query parameters: text on the wire, numbers once parsed.
-OSMAND_QUERY: dict[str, tuple[str, dict[str, Any]]] = {
-    "id": ("device key (alias: deviceid); required", {"type": "string"}),
-    "lat": ("latitude; required", {"type": "number", "minimum": -90, "maximum": 90}),
-    "lon": ("longitude; required", {"type": "number", "minimum": -180, "maximum": 180}),
-    "timestamp": ("fix time: Unix s, ms or ISO 8601 (default: now)", {"type": "string"}),
-    # FixIn refuses over 150 m/s (MAX_REPORTED_SPEED_MPS), 291.58 knots
-    "speed": ("knots", {"type": "number", "minimum": 0, "maximum": 291.57}),
-    "bearing": ("degrees (alias: heading)", {"type": "number", "minimum": 0, "maximum": 360}),
-    # OsmAnd sends it; the hub stores no altitude, so any value goes (osmand_fix skips it)
-    "altitude": ("metres; accepted, not stored", {"type": "string"}),
-    "accuracy": ("metres", {"type": "number", "minimum": 0, "maximum": 100_000}),
-}
-
-CONVOY_ENDPOINTS: list[Endpoint] = [
-    Endpoint(
-        "GET",
-        "/ingest/osmand",
-        "A tracker fix (OsmAnd / Traccar Client protocol); 200 once stored",
-        osmand_get,
-        response=FixAck,
-        query=OSMAND_QUERY,
-        public=True,
-    ),
-    Endpoint(
-        "POST",
-        "/ingest/osmand",
-        "A tracker fix as a form body (OsmAnd protocol); 200 once stored",
-        osmand_post,
-        response=FixAck,
-        query=OSMAND_QUERY,
-        public=True,
-        raw_body=("application/x-www-form-urlencoded",),
-    ),
+ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "GET",
         INCIDENT + "/convoys",

@@ -19,10 +19,10 @@ from hub.actions import anchors, convoys, directory, incidents
 from hub.auth import principal_for_token, token_digest
 from hub.context import Hub
 from hub.db import Database
+from hub.demo.simulator import SimVehicle, drive
 from hub.errors import HubError
-from hub.notify import Notifier
+from hub.realtime.notify import Notifier
 from hub.settings import Settings
-from hub.simulator import SimVehicle, drive
 from models import Incident, IncidentKind, Vehicle
 from models.convoy_shapes import ConvoyCreateIn, VehicleCreateIn
 from models.shapes import AnchorCreateIn, IncidentCreateIn, MemberIn, OrganisationIn, UserIn

@@ -54,7 +54,7 @@ try:
 except ImportError:  # another server or an older uvicorn: every packet takes the queue
     DIRECT_PROTOCOLS = ()
 
-from hub.replay import RecentEvents
+from hub.realtime.replay import RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class FastDelivery:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Every `incident.event` delivered here, for `since` replays (hub/replay.py).
+        # Every `incident.event` delivered here, for `since` replays (hub/realtime/replay.py).
         self.recent_events = RecentEvents()
 
     async def deliver_local(
@@ -183,7 +183,7 @@ class FastDelivery:
             and await self.deliver_local(event, data, namespace, room, skip_sid)
         ):
             # Through deliver_local, so that the replay ring sees every `incident.event`
-            # delivered here (hub/replay.py).
+            # delivered here (hub/realtime/replay.py).
             return
         await super().emit(  # type: ignore[misc]
             event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from hub.geo import line_length_m, move, point_along
+from hub.convoys.geo import line_length_m, move, point_along
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Who is online in each incident. One process keeps it in memory; see hub/redis_sync.py
+"""Who is online in each incident. One process keeps it in memory; see hub/realtime/redis_manager.py
 for the union over instances."""
 
 from __future__ import annotations

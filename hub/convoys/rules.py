@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.geo import ProjectedRoute, Zone, distance_m
+from hub.convoys.geo import ProjectedRoute, Zone, distance_m
 from hub.settings import Settings
 from models.base import iso
 

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from hub.notify import Notifier, incident_room
+from hub.realtime.notify import Notifier, incident_room
 
 log = logging.getLogger(__name__)
 

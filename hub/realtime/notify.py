@@ -1,7 +1,7 @@
 """After commit: tell the incident's room, and carry control messages to every socket.
 
 Control messages (a member removed, a token revoked) must reach the sockets of every hub
-instance. On one instance they are applied here; hub/redis_sync.py carries them across
+instance. On one instance they are applied here; hub/realtime/redis_manager.py carries them across
 instances when REDIS_URL is set.
 """
 
@@ -37,7 +37,7 @@ class Notifier:
     def __init__(self, sio: socketio.AsyncServer | None = None) -> None:
         self.sio = sio
         self.control_handler: ControlHandler | None = None
-        # Carries control messages to the other instances (hub/redis_sync.py sets it).
+        # Carries control messages to the other instances (hub/realtime/redis_manager.py sets it).
         self.relay: ControlHandler | None = None
 
     async def incident_event(self, event: dict[str, Any]) -> None:

@@ -41,10 +41,10 @@ from redis.backoff import NoBackoff
 from sqlalchemy import select
 
 from hub.context import Hub
-from hub.fanout import FastDelivery
-from hub.notify import ControlHandler, Notifier, incident_room
-from hub.presence import LocalPresence, unique_users
 from hub.public import event_public
+from hub.realtime.fanout import FastDelivery
+from hub.realtime.notify import ControlHandler, Notifier, incident_room
+from hub.realtime.presence import LocalPresence, unique_users
 from hub.settings import Settings
 from models import ApiToken, Event, Membership, User
 
@@ -480,7 +480,7 @@ async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
 async def recheck_access(hub: Hub, handlers: Any) -> None:
     """Apply what a lost control message would have: sockets whose token was revoked (or
     whose user was deactivated) are disconnected, memberships that ended are left."""
-    # Principals kept for connects (hub/sockets.py) are read again: this bounds how long a
+    # Principals kept for connects (hub/realtime/handlers.py) are read again: this bounds how long a
     # lost token.revoked can let a revoked token connect here.
     handlers.forget_principals()
     principals = dict(handlers.principals)

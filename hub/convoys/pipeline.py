@@ -26,12 +26,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actions.convoys import position_public
-from hub.coalesce import PositionCoalescer
 from hub.context import Hub
-from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, evaluate
+from hub.convoys.coalesce import PositionCoalescer
+from hub.convoys.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
+from hub.convoys.rules import GEOTOOL_ACTOR, FixPoint, evaluate
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
-from hub.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
 from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Status, Vehicle
 from models.base import utcnow
 from models.convoy_shapes import FixIn

@@ -22,11 +22,11 @@ from hub.access import require_role
 from hub.actions.convoys import managed_vehicle
 from hub.auth import Principal, token_digest
 from hub.context import Hub
-from hub.convoy_alerts import GEOTOOL_ACTOR, FixPoint, alert_data
+from hub.convoys.pipeline import Fix, PositionPipeline, make_fix
+from hub.convoys.rules import GEOTOOL_ACTOR, FixPoint, alert_data
 from hub.errors import HubError, from_validation
 from hub.eventlog import log_event, take_seq
-from hub.positions import Fix, PositionPipeline, make_fix
-from hub.sockets import SocketHandlers
+from hub.realtime.handlers import SocketHandlers
 from models import Convoy, Incident, Role, Status, Vehicle
 from models.base import utcnow
 from models.convoy import WATCHED_STATUSES

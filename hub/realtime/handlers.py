@@ -21,9 +21,9 @@ from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
-from hub.fanout import HubEngineIO, HubManager
 from hub.logs import ThrottledLog
-from hub.notify import incident_room, token_room, user_room
+from hub.realtime.fanout import HubEngineIO, HubManager
+from hub.realtime.notify import incident_room, token_room, user_room
 from models.base import utcnow
 from models.shapes import (
     AnchorCreateIn,
@@ -44,8 +44,9 @@ PRESENCE_INTERVAL = 0.25
 # How long a token's principal, read at connect, answers further connects of that token
 # without the database (a reconnect storm), and how many are kept. A revocation clears them
 # at once on the instance that applies its control message; a control message lost between
-# instances is covered by the access re-check (ACCESS_RECHECK_SECONDS, hub/redis_sync.py),
-# which clears them too. A session token is never kept past its lifetime.
+# instances is covered by the access re-check (ACCESS_RECHECK_SECONDS,
+# hub/realtime/redis_manager.py), which clears them too. A session token is never kept past
+# its lifetime.
 PRINCIPAL_TTL = 30.0
 PRINCIPALS_KEPT = 10_000
 
@@ -71,7 +72,7 @@ class HubServer(socketio.AsyncServer):
 
     def __init__(self, *args: Any, max_queue: int, fast_fanout: bool = True, **kwargs: Any) -> None:
         if fast_fanout and kwargs.get("client_manager") is None:
-            # encode once, queue for every recipient without a task each (hub/fanout.py)
+            # encode once, queue for every recipient without a task each (hub/realtime/fanout.py)
             kwargs["client_manager"] = HubManager()
         self.fast_fanout = fast_fanout
         super().__init__(*args, **kwargs)

@@ -1,0 +1,37 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.http import JSON, hub_of
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    hub = hub_of(request)
+    checks: dict[str, Any] = {}
+    try:
+        async with hub.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # any failure means "not ready"; say which
+        checks["database"] = f"unavailable: {type(error).__name__}"
+    probe = getattr(request.app.state, "readiness", None)
+    if probe is not None:
+        checks.update(await probe())
+    ready = all(value == "ok" for value in checks.values())
+    return JSON(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
