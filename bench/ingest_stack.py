@@ -44,8 +44,6 @@ async def measure(requests: int) -> float:
         app: Any = create_app(
             Settings(environment="test", database_url=f"sqlite+aiosqlite:///{tmp}/stack.db")
         )
-        # The Starlette app's state, wherever the wrapper puts it; refused before it is used.
-        getattr(app, "app", app).other_asgi_app.state.positions = object()
         statuses: list[int] = []
 
         async def receive() -> dict[str, Any]:

@@ -14,8 +14,10 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.public import actor_public, author_public
 from models import ApiToken, Organisation, User
 from models.base import utcnow
+from models.events import ActorPublic, AuthorPublic
 
 SESSION_COOKIE = "crisishub_session"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -39,11 +41,11 @@ class Principal:
     is_admin: bool
     token_id: str
 
-    def actor(self) -> dict[str, str]:
-        return {"id": self.user_id, "name": self.name, "organisation": self.organisation}
+    def actor(self) -> ActorPublic:
+        return actor_public(self.user_id, self.name, self.organisation)
 
-    def author(self) -> dict[str, str]:
-        return {**self.actor(), "discipline": self.discipline}
+    def author(self) -> AuthorPublic:
+        return author_public(self.user_id, self.name, self.organisation, self.discipline)
 
     def public(self) -> dict[str, str | bool]:
         """The calling user as /api/me and the pages show them."""

@@ -62,7 +62,9 @@ def settings_for_cli() -> Settings:
 
 
 def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run one domain action with a hub built for the command line (no socket server)."""
+    """Run one domain action with a hub built for the command line: the hub context alone,
+    without a serving instance's socket server, handlers or pipelines (hub/instance.py)."""
+    from hub.actions.feed import FeedCommits
     from hub.context import Hub
     from hub.db import Database
     from hub.realtime.notify import Notifier
@@ -75,7 +77,7 @@ def run_action(action: Callable[[Any], Awaitable[Any]]) -> Any:
             from hub.realtime.redis_manager import cli_notifier
 
             notifier, close_notifier = cli_notifier(settings.redis_url)
-        hub = Hub(settings=settings, db=db, notifier=notifier)
+        hub = Hub(settings=settings, db=db, notifier=notifier, feed_commits_for=FeedCommits)
         try:
             return await action(hub)
         finally:

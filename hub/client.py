@@ -84,14 +84,20 @@ class HubClient:
     # connection ---------------------------------------------------------------------------
 
     async def connect(self, timeout: float = 10) -> None:
-        await self.sio.connect(
-            self._pick_url,
-            auth={"token": self.token},
-            transports=self.transports,
-            wait_timeout=timeout,
-            retry=True,
-        )
-        await asyncio.wait_for(self.connected.wait(), timeout)
+        try:
+            await self.sio.connect(
+                self._pick_url,
+                auth={"token": self.token},
+                transports=self.transports,
+                wait_timeout=timeout,
+                retry=True,
+            )
+            await asyncio.wait_for(self.connected.wait(), timeout)
+        except BaseException:
+            # A failed attempt leaves engineio's aiohttp session open (and maybe a reconnection
+            # loop running): a caller that gets an exception has no client to close.
+            await self.close()
+            raise
 
     def _pick_url(self) -> str:
         self.url = self.urls[self._next_url % len(self.urls)]
@@ -99,10 +105,22 @@ class HubClient:
         return self.url
 
     async def close(self) -> None:
+        """Disconnect, stop reconnecting and release the HTTP session; safe to call twice."""
         for state in self.incidents.values():
             if state.catching_up is not None:
                 state.catching_up.cancel()
-        await self.sio.disconnect()
+        # shutdown(), not disconnect(): when the hub is gone the client is in its reconnection
+        # loop, which disconnect() leaves running (a new aiohttp session at every attempt).
+        # Yield once first, so that a reconnection task scheduled by a disconnect just noticed
+        # has started: python-socketio makes the event shutdown() sets only then (before, it
+        # fails on None, and the task, starting later, would clear the event and carry on).
+        await asyncio.sleep(0)
+        await self.sio.shutdown()
+        if self.sio.connected:  # an attempt under way when shutdown() stopped the loop succeeded
+            await self.sio.disconnect()
+        # engineio closes its aiohttp session on a disconnect but not after a failed connection
+        # attempt; disconnecting engineio once more (a no-op otherwise) closes it.
+        await self.sio.eio.disconnect()
 
     async def _on_connect(self) -> None:
         self.connected.set()

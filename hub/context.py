@@ -1,9 +1,15 @@
-"""The hub's parts, built once by create_app (or the CLI) and passed down: no globals."""
+"""The hub's parts, built once by create_app (or the CLI) and passed down: no globals.
+
+A serving instance holds more (its socket server and handlers, the positions pipeline, the
+Redis sync: hub/instance.py), around this context; the CLI and the tests' seeder build this
+context alone.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
+from typing import Any, Protocol
 
 from hub.auth import SessionCookies
 from hub.db import Database
@@ -12,8 +18,12 @@ from hub.realtime.notify import Notifier
 from hub.realtime.presence import LocalPresence, Presence
 from hub.settings import Settings
 
-if TYPE_CHECKING:
-    from hub.actions.feed import FeedCommits
+
+class FeedCommitter(Protocol):
+    """The group commit of feed posts, hub/actions/feed.py's FeedCommits, by its shape: that
+    module imports this one, so this one does not import it."""
+
+    async def submit(self, post: Any, /) -> Any: ...
 
 
 @dataclass
@@ -26,10 +36,13 @@ class Hub:
     cookies: SessionCookies | None = None
     # Failed password guesses, per username and address and per address (hub/ratelimit.py).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
-    # Group commit of feed posts, made by the first post (hub/actions/feed.py).
-    feed_commits: FeedCommits | None = None
+    # Makes the group commit of feed posts from this hub, which it writes through: pass
+    # hub.actions.feed.FeedCommits to build a hub that posts to feeds (create_app, the CLI,
+    # the tests' seeder). Without it `feed_commits` is None and feed posts are refused.
+    feed_commits_for: InitVar[Callable[[Hub], FeedCommitter] | None] = None
+    feed_commits: FeedCommitter | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, feed_commits_for: Callable[[Hub], FeedCommitter] | None) -> None:
         if self.limiter is None:
             self.limiter = RateLimiter(
                 self.settings.post_rate_per_second, self.settings.post_rate_burst
@@ -37,6 +50,8 @@ class Hub:
         if self.cookies is None:
             assert self.settings.secret_key is not None
             self.cookies = SessionCookies(self.settings.secret_key)
+        if feed_commits_for is not None:
+            self.feed_commits = feed_commits_for(self)
 
     def check_rate(self, user_id: str) -> None:
         assert self.limiter is not None

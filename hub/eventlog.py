@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -9,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Principal
 from hub.errors import HubError
-from hub.public import event_public
+from hub.public import envelope, event_public
 from models import Event, Incident, Status
-from models.base import iso
+from models.events import ActorPublic, EventPublic, EventType
 
 
 async def take_seq(session: AsyncSession, incident_id: str, *, open_only: bool = False) -> int:
@@ -40,11 +41,13 @@ def log_event(
     session: AsyncSession,
     incident_id: str,
     seq: int,
-    kind: str,
-    actor: Principal | dict[str, Any],
-    data: dict[str, Any],
-) -> dict[str, Any]:
-    """Add the log row for a change; returns the `incident.event` payload to emit on commit."""
+    kind: EventType,
+    actor: Principal | ActorPublic,
+    data: Mapping[str, Any],
+) -> EventPublic:
+    """Add the log row for a change; returns the `incident.event` payload to emit on commit.
+
+    `data` is the model of EVENT_DATA[kind] (models/events.py), built by its one builder."""
     event = Event(
         incident_id=incident_id,
         seq=seq,
@@ -58,7 +61,7 @@ def log_event(
 
 async def events_since(
     session: AsyncSession, incident_id: str, since: int, limit: int
-) -> list[dict[str, Any]]:
+) -> list[EventPublic]:
     # Columns, not ORM objects: a reconnect storm runs this once per client.
     rows = await session.execute(
         select(Event.incident_id, Event.seq, Event.type, Event.at, Event.actor, Event.data)
@@ -66,14 +69,4 @@ async def events_since(
         .order_by(Event.seq)
         .limit(limit)
     )
-    return [
-        {
-            "incident_id": incident,
-            "seq": seq,
-            "type": kind,
-            "at": iso(at),
-            "actor": actor,
-            "data": data,
-        }
-        for incident, seq, kind, at, actor, data in rows
-    ]
+    return [envelope(*row) for row in rows]

@@ -1,14 +1,41 @@
-"""The public shapes of the wire contract, built from rows (protocol.md, "Shapes")."""
+"""The public shapes of the wire contract, built from rows (protocol.md, "Shapes").
+
+Each shape is built in one function, here (the convoys' in hub/actions/convoys.py, the convoy
+alerts' in hub/convoys/rules.py), as a dict literal of its model in models/events.py: mypy
+checks every key and value, and nothing is validated or copied at run time.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
 
-from models import Anchor, Event, FeedEntry, Incident
+from models import Anchor, Event, Incident
 from models.base import iso
+from models.events import (
+    ActorPublic,
+    AnchorCollection,
+    AnchorFeature,
+    AnchorFeatureProperties,
+    AnchorPublic,
+    AuthorPublic,
+    EventPublic,
+    FeedEntryPublic,
+    IncidentPublic,
+    IncidentWithRole,
+)
 
 
-def incident_public(incident: Incident) -> dict[str, Any]:
+def actor_public(user_id: str, name: str, organisation: str) -> ActorPublic:
+    return {"id": user_id, "name": name, "organisation": organisation}
+
+
+def author_public(user_id: str, name: str, organisation: str, discipline: str) -> AuthorPublic:
+    return {"id": user_id, "name": name, "organisation": organisation, "discipline": discipline}
+
+
+def incident_public(incident: Incident) -> IncidentPublic:
     return {
         "id": incident.id,
         "title": incident.title,
@@ -21,25 +48,31 @@ def incident_public(incident: Incident) -> dict[str, Any]:
     }
 
 
-def entry_public(entry: FeedEntry, author: dict[str, Any]) -> dict[str, Any]:
+def incident_with_role(incident: Incident, role: str) -> IncidentWithRole:
+    return {**incident_public(incident), "role": role}
+
+
+def entry_public(entry: Mapping[str, Any], author: AuthorPublic) -> FeedEntryPublic:
+    """A feed entry from its row: a FeedEntry's columns, as read (hub/actions/feed.py) or
+    about to be inserted (a new post)."""
     return {
-        "id": entry.id,
-        "incident_id": entry.incident_id,
-        "seq": entry.seq,
-        "client_id": entry.client_id,
+        "id": entry["id"],
+        "incident_id": entry["incident_id"],
+        "seq": entry["seq"],
+        "client_id": entry["client_id"],
         "author": author,
-        "kind": entry.kind,
-        "priority": entry.priority,
-        "text": entry.text,
-        "location": entry.location,
-        "corrects": entry.corrects,
-        "reason": entry.reason,
-        "created_at": iso(entry.created_at),
+        "kind": entry["kind"],
+        "priority": entry["priority"],
+        "text": entry["text"],
+        "location": entry["location"],
+        "corrects": entry["corrects"],
+        "reason": entry["reason"],
+        "created_at": iso(entry["created_at"]),
     }
 
 
-def anchor_public(anchor: Anchor) -> dict[str, Any]:
-    public = {
+def anchor_public(anchor: Anchor) -> AnchorPublic:
+    public: AnchorPublic = {
         "id": anchor.id,
         "incident_id": anchor.incident_id,
         "client_id": anchor.client_id,
@@ -56,32 +89,48 @@ def anchor_public(anchor: Anchor) -> dict[str, Any]:
     return public
 
 
-def anchor_feature(anchor: dict[str, Any]) -> dict[str, Any]:
+def anchor_feature(anchor: AnchorPublic) -> AnchorFeature:
+    # The anchor's own properties under ours: a shape with extra keys, which mypy cannot check.
+    properties = {
+        **anchor["properties"],
+        "kind": anchor["kind"],
+        "label": anchor["label"],
+        "version": anchor["version"],
+        "updated_at": anchor["updated_at"],
+        "updated_by": anchor["updated_by"],
+    }
     return {
         "type": "Feature",
         "id": anchor["id"],
         "geometry": anchor["geometry"],
-        "properties": {
-            **anchor["properties"],
-            "kind": anchor["kind"],
-            "label": anchor["label"],
-            "version": anchor["version"],
-            "updated_at": anchor["updated_at"],
-            "updated_by": anchor["updated_by"],
-        },
+        "properties": cast(AnchorFeatureProperties, properties),
     }
 
 
-def feature_collection(anchors: list[dict[str, Any]]) -> dict[str, Any]:
+def feature_collection(anchors: list[AnchorPublic]) -> AnchorCollection:
     return {"type": "FeatureCollection", "features": [anchor_feature(a) for a in anchors]}
 
 
-def event_public(event: Event) -> dict[str, Any]:
+def envelope(
+    incident_id: str,
+    seq: int,
+    kind: str,
+    at: datetime,
+    actor: ActorPublic,
+    data: Mapping[str, Any],
+) -> EventPublic:
+    """An `incident.event`, live (hub/eventlog.py, the feed's batches) or from the log."""
     return {
-        "incident_id": event.incident_id,
-        "seq": event.seq,
-        "type": event.type,
-        "at": iso(event.at),
-        "actor": event.actor,
-        "data": event.data,
+        "incident_id": incident_id,
+        "seq": seq,
+        "type": kind,
+        "at": iso(at),
+        "actor": actor,
+        "data": data,
     }
+
+
+def event_public(event: Event) -> EventPublic:
+    # The log holds what the producers wrote: its actor column is an ActorPublic.
+    actor = cast(ActorPublic, event.actor)
+    return envelope(event.incident_id, event.seq, event.type, event.at, actor, event.data)

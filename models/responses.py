@@ -1,46 +1,54 @@
-"""What the HTTP API answers, for /api/openapi.json: the public shapes of the wire contract
-(protocol.md, "Shapes"). The handlers build plain dicts (hub/public.py, hub/actions/); these
-models only describe them, so every field here is one that those dicts always carry, and a
-field is nullable exactly when its source can be None. Unknown fields are refused, so the
-fuzzing test (tests/test_openapi_fuzz.py) notices when an answer and its description drift.
+"""What the HTTP API answers, for /api/openapi.json. The shapes of the wire contract are the
+TypedDicts of models/events.py (one model per shape, which the producers build and the tests
+check events against); the answers here wrap them, and the few shapes only HTTP answers
+carry (the caller, users, tokens, tracks) are models of their own. The handlers build plain
+dicts (hub/public.py, hub/actions/); these models only describe them, so every field here is
+one that those dicts always carry, and a field is nullable exactly when its source can be None.
+Unknown fields are refused, so the fuzzing test (tests/test_openapi_fuzz.py) notices when an
+answer and its description drift.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from models.anchor import AnchorKind
-from models.convoy import ConvoyStatus, VehicleRole
+from models import events
+from models.convoy import VehicleRole
 from models.directory import Discipline
-from models.feed import EntryKind, Priority
-from models.incident import IncidentKind, Phase, Role, Status
-
-# GeoJSON geometries and free properties are validated on the way in (models/geojson.py);
-# on the way out they are whatever was stored.
-Geometry = dict[str, Any]
+from models.events import (
+    AnchorPublic,
+    ConvoyPublic,
+    EventPublic,
+    FeedEntryPublic,
+    IncidentPublic,
+    IncidentWithRole,
+    MemberAdded,
+    MemberPublic,
+    MemberRemoved,
+    VehiclePublic,
+)
 
 
 class Public(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def answer(shape: Any) -> type[Public]:
+    """A shape of models/events.py as the model class an endpoint answers with bare (its
+    `response`, web/api/endpoint.py): same name, fields and description, so the same schema."""
+    hints = get_type_hints(shape, include_extras=True)
+    assert set(hints) == set(shape.__annotations__), "required fields only"
+    fields: dict[str, Any] = {name: (hint, ...) for name, hint in hints.items()}
+    return create_model(
+        shape.__name__, __base__=Public, __doc__=shape.__doc__, __module__=__name__, **fields
+    )
+
+
 # people ----------------------------------------------------------------------------------------
-
-
-class ActorPublic(Public):
-    """Who made a change: a user, the operator (`system`) or the GeoTool rules (`geotool`)."""
-
-    id: str
-    name: str
-    organisation: str
-
-
-class AuthorPublic(ActorPublic):
-    discipline: Discipline
 
 
 class CallerPublic(Public):
@@ -80,141 +88,7 @@ class Empty(Public):
     pass
 
 
-# incidents and members --------------------------------------------------------------------------
-
-
-class IncidentPublic(Public):
-    id: str
-    title: str
-    kind: IncidentKind
-    phase: Phase
-    status: Status
-    created_at: datetime
-    closed_at: datetime | None
-    last_seq: int
-
-
-class IncidentWithRole(IncidentPublic):
-    role: Role = Field(description="the caller's role in this incident")
-
-
-class MemberBase(Public):
-    user_id: str
-    username: str
-    name: str
-
-
-class MemberPublic(MemberBase):
-    organisation: str
-    discipline: Discipline
-    role: Role
-
-
-class MemberAdded(MemberBase):
-    organisation: str | None
-    role: Role
-
-
-class MemberRemoved(MemberBase):
-    pass
-
-
-class EventPublic(Public):
-    incident_id: str
-    seq: int
-    type: str = Field(description="feed.posted, anchor.updated, convoy.alert…")
-    at: datetime
-    actor: ActorPublic
-    data: dict[str, Any]
-
-
-# feed and anchors ---------------------------------------------------------------------------------
-
-
-class FeedEntryPublic(Public):
-    id: str
-    incident_id: str
-    seq: int
-    client_id: str
-    author: AuthorPublic
-    kind: EntryKind
-    priority: Priority
-    text: str
-    location: Geometry | None
-    corrects: str | None = Field(description="the id of the entry this one corrects")
-    reason: str | None
-    created_at: datetime
-
-
-class AnchorPublic(Public):
-    id: str
-    incident_id: str
-    client_id: str
-    kind: AnchorKind
-    label: str
-    geometry: Geometry
-    properties: dict[str, Any]
-    version: int
-    updated_at: datetime
-    updated_by: str
-    # Only a deleted anchor carries it (true): absent, not null, on the others.
-    deleted: bool | SkipJsonSchema[None] = None
-
-
-class AnchorFeatureProperties(BaseModel):
-    """The anchor's own properties, with these over them."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: AnchorKind
-    label: str
-    version: int
-    updated_at: datetime
-    updated_by: str
-
-
-class AnchorFeature(Public):
-    type: Literal["Feature"]
-    id: str
-    geometry: Geometry
-    properties: AnchorFeatureProperties
-
-
-class AnchorCollection(Public):
-    type: Literal["FeatureCollection"]
-    features: list[AnchorFeature]
-
-
-# convoys ------------------------------------------------------------------------------------------
-
-
-class PositionPublic(Public):
-    vehicle_id: str
-    convoy_id: str
-    lat: float
-    lon: float
-    ts: datetime
-    speed: float | None = Field(description="m/s")
-    heading: float | None
-    accuracy: float | None
-
-
-class VehiclePublic(Public):
-    id: str
-    convoy_id: str
-    label: str
-    role: VehicleRole
-    last_position: PositionPublic | None
-
-
-class ConvoyPublic(Public):
-    id: str
-    incident_id: str
-    name: str
-    route: Geometry | None = Field(description="a GeoJSON LineString")
-    destination: Geometry | None = Field(description="a GeoJSON Point")
-    status: ConvoyStatus
-    vehicles: list[VehiclePublic]
+# tracks ------------------------------------------------------------------------------------------
 
 
 class TrackLine(Public):
@@ -255,6 +129,9 @@ class TrackUpload(Public):
 
 
 # the answers, as the routes wrap them -----------------------------------------------------------
+
+# GET …/anchors answers the FeatureCollection itself.
+AnchorCollection = answer(events.AnchorCollection)
 
 
 class CallerOut(Public):

@@ -3,13 +3,18 @@ fresh migrated database, and each test module a live hub process on it."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from hub.client import HubClient
+from models import events
+from tests import hygiene
 from tests.live import HubProcess, migrate, throwaway_database
 from tests.seed import Seeder, TestUser
 
@@ -49,19 +54,64 @@ def hub_server(database_url: str, logs: Path) -> Iterator[HubProcess]:
 
 
 class Clients:
-    """Connected HubClients, all closed at the end of the test."""
+    """Connected HubClients, all closed at the end of the test. Then everything they received
+    is checked against its model (models/events.py): every `incident.event` any of them
+    applied (live or replayed, through `on_event`), and the snapshot, `presence`,
+    `convoy.positions` and `incident.left` messages each holds."""
 
     def __init__(self) -> None:
         self.open: list[HubClient] = []
+        self.events: list[dict[str, Any]] = []
 
     async def __call__(
-        self, server: HubProcess | str, user: TestUser, **kwargs: object
+        self,
+        server: HubProcess | str,
+        user: TestUser,
+        *,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        **kwargs: object,
     ) -> HubClient:
         url = server if isinstance(server, str) else server.url
-        client = HubClient(url, user.token, **kwargs)  # type: ignore[arg-type]
+
+        def applied(event: dict[str, Any]) -> None:
+            self.events.append(event)
+            if on_event is not None:
+                on_event(event)
+
+        client = HubClient(url, user.token, on_event=applied, **kwargs)  # type: ignore[arg-type]
         await client.connect()
         self.open.append(client)
         return client
+
+    def misshapen(self) -> list[str]:
+        """What these clients received that does not match its model."""
+        received: list[tuple[str, Any, Any]] = [  # (what, model, message)
+            ("incident.event", events.EventPublic, event) for event in self.events
+        ]
+        for client in self.open:
+            received += [
+                ("snapshot", events.Snapshot, state.snapshot)
+                for state in client.incidents.values()
+                if state.snapshot is not None
+            ]
+            received += [
+                ("presence", events.PresencePayload, {"incident_id": key, "online": online})
+                for key, online in client.presence.items()
+            ]
+            received += [("convoy.positions", events.ConvoyPositions, m) for m in client.positions]
+            received += [("incident.left", events.IncidentLeft, m) for m in client.left]
+        found: list[str] = []
+        for what, model, message in received:
+            try:
+                if model is events.EventPublic:
+                    events.check_event(message)  # the envelope, then its data by type
+                else:
+                    events.check(model, message)
+                if model is events.Snapshot and "online" not in message:
+                    raise ValueError("no `online`")
+            except (ValidationError, ValueError) as error:
+                found.append(f"{what} {json.dumps(message)[:300]}: {error}")
+        return found
 
 
 @pytest.fixture
@@ -73,3 +123,33 @@ async def clients() -> AsyncIterator[Clients]:
             await client.close()
         except Exception:
             pass
+    found = made.misshapen()
+    if found:
+        pytest.fail(
+            f"{len(found)} received message(s) do not match models/events.py:\n"
+            + "\n".join(found[:10])
+        )
+
+
+# Connection hygiene (tests/hygiene.py) ---------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def closes_its_connections(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that leaves a Socket.IO client connected or reconnecting, or (for a test
+    that ran on the event loop: the heap scan costs some 30 ms) an aiohttp session open. Being
+    autouse, it is torn down after the test's other fixtures, `clients` included."""
+    yield
+    found = hygiene.leaks(sessions=request.node.get_closest_marker("asyncio") is not None)
+    if found:
+        pytest.fail("left open by this test or its fixtures: " + "; ".join(found))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def closes_all_connections() -> Iterator[None]:
+    """The same at the end of the run, with the heap scan, for what module and session
+    fixtures and synchronous tests left open."""
+    yield
+    found = hygiene.leaks(sessions=True)
+    if found:
+        pytest.fail("left open at the end of the run: " + "; ".join(found))

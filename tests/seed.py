@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.actions import directory, incidents
+from hub.actions.feed import FeedCommits
 from hub.context import Hub
 from hub.db import Database
 from hub.realtime.notify import Notifier
@@ -33,7 +34,12 @@ class Seeder:
             post_rate_per_second=1e6,
             post_rate_burst=10**6,
         )
-        self.hub = Hub(settings=settings, db=Database(database_url), notifier=Notifier(None))
+        self.hub = Hub(
+            settings=settings,
+            db=Database(database_url),
+            notifier=Notifier(None),
+            feed_commits_for=FeedCommits,
+        )
         self._organisations: set[str] = set()
 
     async def close(self) -> None:

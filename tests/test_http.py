@@ -98,6 +98,8 @@ async def test_foreign_browser_origins_cannot_open_sockets(
         connected = True
     except socketio.exceptions.ConnectionError:
         connected = False
+    finally:
+        await client.disconnect()  # a refused handshake leaves engineio's aiohttp session open
     assert not connected
     allowed = socketio.AsyncClient(reconnection=False)
     await allowed.connect(

@@ -515,6 +515,9 @@ class DeafeningProxy:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.subscribers: list[dict[str, bool]] = []
         self.server: asyncio.Server | None = None
+        # Closed by close(): the server's own close() leaves accepted connections open.
+        self.writers: list[asyncio.StreamWriter] = []
+        self.serving: list[asyncio.Task[Any]] = []  # asyncio itself holds them only weakly
 
     async def start(self) -> DeafeningProxy:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -526,11 +529,16 @@ class DeafeningProxy:
         return len(self.subscribers)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        serving = asyncio.current_task()
+        assert serving is not None
+        self.serving.append(serving)
+        self.writers.append(writer)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
         except OSError:
             writer.close()
             return
+        self.writers.append(up_writer)
         connection = {"deaf": False, "subscriber": False}
 
         async def to_redis() -> None:
@@ -554,6 +562,13 @@ class DeafeningProxy:
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
+        # Both ends of every connection, so that each _serve sees EOF on both and returns (a
+        # subscriber's Redis side never ends by itself: destroyed pending, with open sockets).
+        for writer in self.writers:
+            writer.close()
+        await asyncio.gather(*self.serving, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
 
 
 async def test_a_deaf_subscription_is_detected_and_resynced(

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +14,7 @@ from hub.auth import SESSION_COOKIE, Principal, principal_for_token
 from hub.context import Hub
 from hub.convoys.pipeline import PositionPipeline
 from hub.errors import HubError, from_validation
+from hub.instance import Instance
 from models.limits import MAX_MESSAGE_BYTES
 
 Shape = TypeVar("Shape", bound=BaseModel)
@@ -34,9 +36,25 @@ def error_response(error: HubError) -> JSON:
     return JSON(error.body(), status_code=error.status, headers=headers)
 
 
+class HubWeb(Starlette):
+    """The hub's Starlette application: its routes find the instance they serve here."""
+
+    def __init__(self, instance: Instance, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.instance = instance
+
+
+def instance_of(request: Request) -> Instance:
+    web: HubWeb = request.app
+    return web.instance
+
+
 def hub_of(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
+    return instance_of(request).hub
+
+
+def positions_of(request: Request) -> PositionPipeline:
+    return instance_of(request).positions
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -113,14 +131,3 @@ async def caller(request: Request) -> Principal:
     if principal is None:
         raise HubError("unauthorized", "the token or session is not valid")
     return principal
-
-
-def positions_of(request: Request) -> PositionPipeline:
-    return positions_in(request.app.state)
-
-
-def positions_in(state: Any) -> PositionPipeline:
-    pipeline: PositionPipeline | None = getattr(state, "positions", None)
-    if pipeline is None:
-        raise HubError("unavailable", "the positions pipeline is not running")
-    return pipeline

@@ -15,10 +15,11 @@ from hub.eventlog import log_event, take_seq
 from hub.public import anchor_public
 from models import Anchor, Role
 from models.base import utcnow
+from models.events import AnchorPublic
 from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn
 
 
-async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn) -> dict[str, Any]:
+async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn) -> AnchorPublic:
     hub.check_rate(principal.user_id)
     try:
         async with hub.db.write() as session:
@@ -60,7 +61,7 @@ async def _by_client_id(session: Any, incident_id: str, client_id: str) -> Ancho
     return anchor
 
 
-async def update_anchor(hub: Hub, principal: Principal, payload: AnchorUpdateIn) -> dict[str, Any]:
+async def update_anchor(hub: Hub, principal: Principal, payload: AnchorUpdateIn) -> AnchorPublic:
     changes = payload.model_dump(include={"label", "geometry", "properties"}, exclude_unset=True)
     changes = {key: value for key, value in changes.items() if value is not None}
     if not changes:
@@ -76,7 +77,7 @@ async def update_anchor(hub: Hub, principal: Principal, payload: AnchorUpdateIn)
     )
 
 
-async def delete_anchor(hub: Hub, principal: Principal, payload: AnchorDeleteIn) -> dict[str, Any]:
+async def delete_anchor(hub: Hub, principal: Principal, payload: AnchorDeleteIn) -> AnchorPublic:
     return await _change(
         hub, principal, payload.incident_id, payload.anchor_id, payload.version, {}, deleted=True
     )
@@ -91,7 +92,7 @@ async def _change(
     changes: dict[str, Any],
     *,
     deleted: bool,
-) -> dict[str, Any]:
+) -> AnchorPublic:
     hub.check_rate(principal.user_id)
     async with hub.db.write() as session:
         await require_role(session, principal, incident_id, Role.CONTRIBUTOR, write=True)
@@ -134,13 +135,13 @@ async def _change(
     return public
 
 
-async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list[AnchorPublic]:
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
         return await live_anchors(session, incident_id)
 
 
-async def live_anchors(session: Any, incident_id: str) -> list[dict[str, Any]]:
+async def live_anchors(session: Any, incident_id: str) -> list[AnchorPublic]:
     rows = await session.scalars(
         select(Anchor)
         .where(Anchor.incident_id == incident_id, Anchor.deleted_at.is_(None))

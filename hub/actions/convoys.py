@@ -23,6 +23,7 @@ from hub.eventlog import log_event, take_seq
 from models import Convoy, Incident, Position, Role, Status, Vehicle
 from models.base import iso, utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn
+from models.events import ConvoyPublic, EventPublic, PositionPublic, VehiclePublic
 
 DEVICE_KEY_BYTES = 18  # 24 URL-safe characters: 144 random bits
 
@@ -34,9 +35,10 @@ def new_device_key() -> str:
 # public shapes --------------------------------------------------------------------------------
 
 
-def position_public(vehicle: Vehicle) -> dict[str, Any] | None:
+def position_public(vehicle: Vehicle) -> PositionPublic | None:
     """The vehicle's last known position, as `convoy.positions` carries it."""
-    if vehicle.last_ts is None:
+    # (All three are set together, by the vehicle's newest accepted fix.)
+    if vehicle.last_ts is None or vehicle.last_lat is None or vehicle.last_lon is None:
         return None
     return {
         "vehicle_id": vehicle.id,
@@ -50,7 +52,7 @@ def position_public(vehicle: Vehicle) -> dict[str, Any] | None:
     }
 
 
-def vehicle_public(vehicle: Vehicle) -> dict[str, Any]:
+def vehicle_public(vehicle: Vehicle) -> VehiclePublic:
     return {
         "id": vehicle.id,
         "convoy_id": vehicle.convoy_id,
@@ -60,7 +62,7 @@ def vehicle_public(vehicle: Vehicle) -> dict[str, Any]:
     }
 
 
-def convoy_public(convoy: Convoy, vehicles: list[Vehicle]) -> dict[str, Any]:
+def convoy_public(convoy: Convoy, vehicles: list[Vehicle]) -> ConvoyPublic:
     return {
         "id": convoy.id,
         "incident_id": convoy.incident_id,
@@ -83,7 +85,7 @@ def destination_of(convoy: Convoy) -> dict[str, Any] | None:
 # reads ------------------------------------------------------------------------------------------
 
 
-async def convoy_snapshot(session: AsyncSession, incident_id: str) -> list[dict[str, Any]]:
+async def convoy_snapshot(session: AsyncSession, incident_id: str) -> list[ConvoyPublic]:
     """Every convoy with its route and the last known position of each vehicle."""
     convoys = list(
         await session.scalars(
@@ -105,7 +107,7 @@ async def convoy_snapshot(session: AsyncSession, incident_id: str) -> list[dict[
     return [convoy_public(c, by_convoy.get(c.id, [])) for c in convoys]
 
 
-async def list_convoys(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+async def list_convoys(hub: Hub, principal: Principal, incident_id: str) -> list[ConvoyPublic]:
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
         return await convoy_snapshot(session, incident_id)
@@ -205,7 +207,7 @@ def track_feature(vehicle: Vehicle, fixes: list[Position]) -> dict[str, Any]:
 
 async def create_convoy(
     hub: Hub, principal: Principal | None, incident_id: str, payload: ConvoyCreateIn
-) -> dict[str, Any]:
+) -> ConvoyPublic:
     try:
         async with hub.db.write() as session:
             await _manager(session, principal, incident_id)
@@ -232,7 +234,7 @@ async def update_convoy(
     incident_id: str,
     convoy_id: str,
     payload: ConvoyUpdateIn,
-) -> dict[str, Any]:
+) -> ConvoyPublic:
     changes = payload.model_dump(exclude_unset=True, exclude_none=True, mode="json")
     if not changes:
         raise HubError("invalid", "nothing to change: give route, destination or status")
@@ -256,7 +258,7 @@ async def add_vehicle(
     incident_id: str,
     convoy_id: str,
     payload: VehicleCreateIn,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[VehiclePublic, str]:
     """Register a tracker; returns the vehicle and its device key, shown this once only."""
     key = new_device_key()
     async with hub.db.write() as session:
@@ -289,7 +291,7 @@ async def convoy_by_name(session: AsyncSession, incident_id: str, name: str) -> 
 
 async def add_device(
     hub: Hub, incident_id: str, label: str, convoy_name: str, role: str
-) -> tuple[dict[str, Any], str]:
+) -> tuple[VehiclePublic, str]:
     """The operator's `crisishub device add`: the convoy is made on first use."""
     async with hub.db.read() as session:
         if await session.get(Incident, incident_id) is None:
@@ -315,8 +317,8 @@ def _convoy_updated(
     principal: Principal | None,
     incident_id: str,
     seq: int,
-    public: dict[str, Any],
-) -> dict[str, Any]:
+    public: ConvoyPublic,
+) -> EventPublic:
     """The sequenced `convoy.updated` event that every convoy change logs; the operator
     (principal None) acts as the system."""
     return log_event(session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public)

@@ -22,7 +22,7 @@ from hub.access import check_role, require_role
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
-from hub.public import entry_public
+from hub.public import author_public, entry_public, envelope
 from models import (
     EntryKind,
     Event,
@@ -35,18 +35,20 @@ from models import (
     Status,
     User,
 )
-from models.base import iso, new_id, utcnow
+from models.base import new_id, utcnow
+from models.events import EventPublic, EventType, FeedEntryPublic
 from models.shapes import FeedCorrectIn, FeedPostIn
 
 # Posts in one transaction at most; more wait for the next one.
 BATCH_MAX = 256
+FEED_ENTRY = FeedEntry.__table__  # type: ignore[attr-defined]
 
 
-async def post_entry(hub: Hub, principal: Principal, payload: FeedPostIn) -> dict[str, Any]:
+async def post_entry(hub: Hub, principal: Principal, payload: FeedPostIn) -> FeedEntryPublic:
     return await _append(hub, principal, payload, corrects=None, reason=None)
 
 
-async def correct_entry(hub: Hub, principal: Principal, payload: FeedCorrectIn) -> dict[str, Any]:
+async def correct_entry(hub: Hub, principal: Principal, payload: FeedCorrectIn) -> FeedEntryPublic:
     """A correction is a new entry pointing at the original, which stays as it was.
 
     It keeps the original's kind, priority and location, so a corrected flash stays a flash.
@@ -74,11 +76,14 @@ async def _append(
     *,
     corrects: str | None,
     reason: str | None,
-) -> dict[str, Any]:
+) -> FeedEntryPublic:
     hub.check_rate(principal.user_id)
-    if hub.feed_commits is None:
-        hub.feed_commits = FeedCommits(hub)
-    return await hub.feed_commits.submit(_Post(principal, payload, corrects, reason))
+    if hub.feed_commits is None:  # a hub built without FeedCommits (hub/context.py)
+        raise HubError("unavailable", "this hub does not post feed entries")
+    entry: FeedEntryPublic = await hub.feed_commits.submit(
+        _Post(principal, payload, corrects, reason)
+    )
+    return entry
 
 
 @dataclass(slots=True)
@@ -87,10 +92,10 @@ class _Post:
     payload: FeedPostIn
     corrects: str | None
     reason: str | None
-    future: asyncio.Future[dict[str, Any]] | None = None
+    future: asyncio.Future[FeedEntryPublic] | None = None
     # filled in by the transaction that stores it
-    entry: dict[str, Any] | None = None
-    event: dict[str, Any] | None = None
+    entry: FeedEntryPublic | None = None
+    event: EventPublic | None = None
     refused: HubError | None = None
 
 
@@ -104,7 +109,7 @@ class FeedCommits:
         self._queue: list[_Post] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def submit(self, post: _Post) -> dict[str, Any]:
+    async def submit(self, post: _Post) -> FeedEntryPublic:
         loop = asyncio.get_running_loop()
         post.future = loop.create_future()
         self._queue.append(post)
@@ -194,7 +199,7 @@ async def _write(hub: Hub, batch: list[_Post]) -> None:
             by_incident.setdefault(post.payload.incident_id, []).append(post)
         entries: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
-        stored: list[tuple[_Post, dict[str, Any], dict[str, Any]]] = []
+        stored: list[tuple[_Post, FeedEntryPublic, EventPublic]] = []
         for incident_id in sorted(by_incident):  # one lock order for every writer
             posts = by_incident[incident_id]
             # Take len(posts) seqs at once. The status condition closes the gap between
@@ -210,10 +215,10 @@ async def _write(hub: Hub, batch: list[_Post]) -> None:
                     post.refused = HubError("forbidden", "this incident is closed")
                 continue
             for seq, post in enumerate(posts, start=int(last) - len(posts) + 1):
-                entry, event, public = _rows(post, seq)
+                entry, event, public, emitted = _rows(post, seq)
                 entries.append(entry)
                 events.append(event)
-                stored.append((post, public, {**event, "at": iso(event["at"])}))
+                stored.append((post, public, emitted))
         if entries:
             await session.execute(insert(FeedEntry), entries)
             await session.execute(insert(Event), events)
@@ -258,8 +263,11 @@ async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
     return admitted
 
 
-def _rows(post: _Post, seq: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The entry and event rows of a post (Core inserts), and its public shapes."""
+def _rows(
+    post: _Post, seq: int
+) -> tuple[dict[str, Any], dict[str, Any], FeedEntryPublic, EventPublic]:
+    """The entry and event rows of a post (Core inserts), the entry as acked and the event as
+    emitted, each built by its one builder (hub/public.py)."""
     payload, principal = post.payload, post.principal
     now = utcnow()
     entry = {
@@ -276,21 +284,8 @@ def _rows(post: _Post, seq: int) -> tuple[dict[str, Any], dict[str, Any], dict[s
         "reason": post.reason,
         "created_at": now,
     }
-    public = {
-        "id": entry["id"],
-        "incident_id": payload.incident_id,
-        "seq": seq,
-        "client_id": payload.client_id,
-        "author": principal.author(),
-        "kind": entry["kind"],
-        "priority": entry["priority"],
-        "text": payload.text,
-        "location": payload.location,
-        "corrects": post.corrects,
-        "reason": post.reason,
-        "created_at": iso(now),
-    }
-    kind = "feed.corrected" if post.corrects else "feed.posted"
+    public = entry_public(entry, principal.author())
+    kind: EventType = "feed.corrected" if post.corrects else "feed.posted"
     actor = principal.actor()
     event = {
         "incident_id": payload.incident_id,
@@ -300,12 +295,12 @@ def _rows(post: _Post, seq: int) -> tuple[dict[str, Any], dict[str, Any], dict[s
         "actor": actor,
         "data": public,
     }
-    return entry, event, public
+    return entry, event, public, envelope(payload.incident_id, seq, kind, now, actor, public)
 
 
 async def _by_client_id(
     session: AsyncSession, incident_id: str, client_id: str
-) -> dict[str, Any] | None:
+) -> FeedEntryPublic | None:
     rows = await _entries_with_authors(
         session,
         (FeedEntry.incident_id == incident_id) & (FeedEntry.client_id == client_id),
@@ -316,7 +311,7 @@ async def _by_client_id(
 
 async def recent_entries(
     session: AsyncSession, incident_id: str, limit: int, before_seq: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[FeedEntryPublic]:
     """The last `limit` entries (before `before_seq` if given), oldest first."""
     condition = FeedEntry.incident_id == incident_id
     if before_seq is not None:
@@ -328,7 +323,7 @@ async def recent_entries(
 
 async def list_entries(
     hub: Hub, principal: Principal, incident_id: str, *, limit: int, before_seq: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[FeedEntryPublic]:
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
         return await recent_entries(session, incident_id, limit, before_seq)
@@ -336,10 +331,16 @@ async def list_entries(
 
 async def _entries_with_authors(
     session: AsyncSession, condition: Any, *, limit: int, newest_first: bool = False
-) -> list[dict[str, Any]]:
+) -> list[FeedEntryPublic]:
+    # Columns, not ORM objects: every snapshot reads a hundred entries.
     order = FeedEntry.seq.desc() if newest_first else FeedEntry.seq
     result = await session.execute(
-        select(FeedEntry, User, Organisation.name)
+        select(
+            *FEED_ENTRY.c,
+            User.display_name.label("author_name"),
+            User.discipline.label("author_discipline"),
+            Organisation.name.label("author_organisation"),
+        )
         .join(User, User.id == FeedEntry.author_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .where(condition)
@@ -348,13 +349,13 @@ async def _entries_with_authors(
     )
     return [
         entry_public(
-            entry,
-            {
-                "id": user.id,
-                "name": user.display_name,
-                "organisation": organisation,
-                "discipline": user.discipline,
-            },
+            row,
+            author_public(
+                row["author_id"],
+                row["author_name"],
+                row["author_organisation"],
+                row["author_discipline"],
+            ),
         )
-        for entry, user, organisation in result
+        for row in result.mappings()
     ]

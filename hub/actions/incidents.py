@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,13 +10,20 @@ from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
-from hub.public import incident_public
+from hub.public import actor_public, incident_public, incident_with_role
 from models import Incident, IncidentKind, Membership, Organisation, Phase, Role, Status, User
 from models.base import utcnow
+from models.events import (
+    IncidentPublic,
+    IncidentWithRole,
+    MemberAdded,
+    MemberPublic,
+    MemberRemoved,
+)
 from models.shapes import IncidentCreateIn, IncidentUpdateIn, MemberIn
 
 # Who acts when the operator runs the CLI: recorded in the log as such.
-SYSTEM_ACTOR = {"id": "system", "name": "CrisisHub operator", "organisation": "system"}
+SYSTEM_ACTOR = actor_public("system", "CrisisHub operator", "system")
 
 
 async def create_incident(
@@ -26,7 +31,7 @@ async def create_incident(
     principal: Principal | None,
     payload: IncidentCreateIn,
     members: list[MemberIn] | None = None,
-) -> dict[str, Any]:
+) -> IncidentPublic:
     """Any user may open an incident and becomes its manager (the CLI passes no principal)."""
     async with hub.db.write() as session:
         incident = Incident(
@@ -51,7 +56,7 @@ async def create_incident(
 
 async def update_incident(
     hub: Hub, principal: Principal, incident_id: str, payload: IncidentUpdateIn
-) -> dict[str, Any]:
+) -> IncidentPublic:
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise HubError("invalid", "nothing to change: give title, phase or status")
@@ -76,10 +81,10 @@ async def update_incident(
     return public
 
 
-async def get_incident(hub: Hub, principal: Principal, incident_id: str) -> dict[str, Any]:
+async def get_incident(hub: Hub, principal: Principal, incident_id: str) -> IncidentWithRole:
     async with hub.db.read() as session:
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
-        return {**incident_public(incident), "role": role.value}
+        return incident_with_role(incident, role.value)
 
 
 async def list_incidents(
@@ -89,7 +94,7 @@ async def list_incidents(
     status: str | None = None,
     kind: str | None = None,
     phase: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[IncidentWithRole]:
     """The incidents the caller is a member of, newest first."""
     query = (
         select(Incident, Membership.role)
@@ -110,12 +115,12 @@ async def list_incidents(
             query = query.where(column == value)
     async with hub.db.read() as session:
         rows = await session.execute(query)
-        return [{**incident_public(incident), "role": role} for incident, role in rows]
+        return [incident_with_role(incident, role) for incident, role in rows]
 
 
 async def set_member(
     hub: Hub, principal: Principal | None, incident_id: str, payload: MemberIn
-) -> dict[str, Any]:
+) -> MemberAdded:
     """Add a member or change their role (manager only; the CLI passes no principal)."""
     async with hub.db.write() as session:
         await _manager_or_operator(session, principal, incident_id)
@@ -128,7 +133,7 @@ async def set_member(
         session.add(membership)
         seq = await take_seq(session, incident_id)
         organisation = await session.get(Organisation, user.organisation_id)
-        data = {
+        data: MemberAdded = {
             "user_id": user.id,
             "username": user.username,
             "name": user.display_name,
@@ -144,7 +149,7 @@ async def set_member(
 
 async def remove_member(
     hub: Hub, principal: Principal | None, incident_id: str, username: str
-) -> dict[str, Any]:
+) -> MemberRemoved:
     async with hub.db.write() as session:
         await _manager_or_operator(session, principal, incident_id)
         user = await _user_by_name(session, username)
@@ -153,7 +158,11 @@ async def remove_member(
             raise HubError("not_found", f"{username} is not a member of this incident")
         await session.delete(membership)
         seq = await take_seq(session, incident_id)
-        data = {"user_id": user.id, "username": user.username, "name": user.display_name}
+        data: MemberRemoved = {
+            "user_id": user.id,
+            "username": user.username,
+            "name": user.display_name,
+        }
         event = log_event(
             session, incident_id, seq, "member.removed", principal or SYSTEM_ACTOR, data
         )
@@ -165,7 +174,7 @@ async def remove_member(
     return data
 
 
-async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list[dict[str, Any]]:
+async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list[MemberPublic]:
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
         rows = await session.execute(
@@ -175,7 +184,7 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
             .where(Membership.incident_id == incident_id)
             .order_by(User.username)
         )
-        return [
+        members: list[MemberPublic] = [
             {
                 "user_id": user.id,
                 "username": user.username,
@@ -186,6 +195,7 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
             }
             for role, user, organisation in rows
         ]
+        return members
 
 
 async def _manager_or_operator(

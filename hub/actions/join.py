@@ -14,9 +14,10 @@ from hub.actions.feed import recent_entries
 from hub.auth import Principal
 from hub.context import Hub
 from hub.eventlog import events_since
-from hub.public import feature_collection, incident_public
+from hub.public import feature_collection, incident_with_role
 from hub.realtime.replay import RecentEvents
 from models import Role
+from models.events import Snapshot
 
 
 async def join_incident(
@@ -46,7 +47,7 @@ async def join_incident(
         incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
         if enter is not None and await enter():
             incident, role = await require_role(session, principal, incident_id, Role.VIEWER)
-        public = {**incident_public(incident), "role": role.value}
+        public = incident_with_role(incident, role.value)
         seq = incident.last_seq
         limit = hub.settings.replay_limit
         if since is not None and since <= seq and seq - since <= limit:
@@ -58,17 +59,17 @@ async def join_incident(
                     return {"incident": public, "seq": seq, "events": events}
             # One more than the limit: events committed since the check above may have
             # taken the client past it, and then it needs the snapshot.
-            events = await events_since(session, incident_id, since, limit + 1)
-            if len(events) <= limit:
+            logged = await events_since(session, incident_id, since, limit + 1)
+            if len(logged) <= limit:
                 # Every seq has its event and seqs commit in order, so the last event read
                 # is the incident's seq as of that read.
-                seq = max(seq, events[-1]["seq"]) if events else seq
+                seq = max(seq, logged[-1]["seq"]) if logged else seq
                 public["last_seq"] = seq
-                return {"incident": public, "seq": seq, "events": events}
+                return {"incident": public, "seq": seq, "events": logged}
         if enter is not None:
             # The snapshot must match its seq: read the incident again, from inside the room.
             await session.refresh(incident)
-            public = {**incident_public(incident), "role": role.value}
+            public = incident_with_role(incident, role.value)
             seq = incident.last_seq
         result: dict[str, Any] = {
             "incident": public,
@@ -81,7 +82,7 @@ async def join_incident(
         return result
 
 
-async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> dict[str, Any]:
+async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> Snapshot:
     return {
         "anchors": feature_collection(await live_anchors(session, incident_id)),
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),

@@ -13,7 +13,6 @@ from typing import Any
 import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, Point, shape
-from shapely.ops import transform
 
 # A stateless calculator on the WGS 84 ellipsoid (not configuration, so safe to share).
 GEOD = Geod(ellps="WGS84")
@@ -97,7 +96,7 @@ def zone_from_anchor(
         lon, lat = geometry["coordinates"][:2]
         _, to_deg = local_metric(lon, lat)
         circle = Point(0, 0).buffer(float(properties["radius_m"]), quad_segs=32)
-        area = transform(to_deg.transform, circle)
+        area = shapely.transform(circle, to_deg.transform, interleaved=False)
     else:
         return None
     shapely.prepare(area)

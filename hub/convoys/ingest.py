@@ -1,8 +1,8 @@
 """Convoy tracking wired into a running hub: the positions pipeline, the `position.report`
 socket event, the OsmAnd parameters, and the watch for trackers gone silent.
 
-`start_tracking` is an extension of hub.app.create_app: it runs in the lifespan and returns
-the coroutine that stops what it started.
+`start_tracking` starts the pipeline a serving instance was built with (hub/instance.py): it
+runs in the lifespan and returns the coroutine that stops what it started.
 """
 
 from __future__ import annotations
@@ -16,21 +16,21 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
-from starlette.applications import Starlette
 
 from hub.access import require_role
+from hub.actions.convoy_alerts import raise_alerts
 from hub.actions.convoys import managed_vehicle
 from hub.auth import Principal, token_digest
 from hub.context import Hub
 from hub.convoys.pipeline import Fix, PositionPipeline, make_fix
-from hub.convoys.rules import GEOTOOL_ACTOR, FixPoint, alert_data
+from hub.convoys.rules import FixPoint, alert_data
 from hub.errors import HubError, from_validation
-from hub.eventlog import log_event, take_seq
 from hub.realtime.handlers import SocketHandlers
 from models import Convoy, Incident, Role, Status, Vehicle
 from models.base import utcnow
 from models.convoy import WATCHED_STATUSES
 from models.convoy_shapes import FixIn, PositionReportIn
+from models.events import ConvoyAlertData
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,9 @@ MAX_DEVICE_KEY_CHARS = 200
 
 
 async def start_tracking(
-    hub: Hub, handlers: SocketHandlers, app: Starlette
+    hub: Hub, pipeline: PositionPipeline, handlers: SocketHandlers
 ) -> Callable[[], Awaitable[None]]:
-    pipeline = PositionPipeline(hub)
     await pipeline.start()
-    app.state.positions = pipeline
 
     async def report(sid: str, principal: Principal, payload: PositionReportIn) -> dict[str, Any]:
         return await report_position(hub, pipeline, principal, payload)
@@ -202,7 +200,7 @@ async def check_silence(hub: Hub) -> int:
     cutoff = now - timedelta(seconds=hub.settings.silent_after_s)
     # A tracker quiet for over a day was reported then (or its convoy is long over).
     horizon = cutoff - timedelta(days=1)
-    events = []
+    alerts: list[tuple[str, ConvoyAlertData]] = []
     async with hub.db.write() as session:
         rows = await session.scalars(
             select(Vehicle)
@@ -230,10 +228,9 @@ async def check_silence(hub: Hub) -> int:
             fix = FixPoint(vehicle.last_lat or 0.0, vehicle.last_lon or 0.0, vehicle.last_ts, 0.0)
             silent_s = round((now - vehicle.last_received_at).total_seconds(), 1)  # type: ignore[operator]
             data = alert_data("silent", vehicle, fix, None, silent_s=silent_s)
-            seq = await take_seq(session, vehicle.incident_id)
-            events.append(
-                log_event(session, vehicle.incident_id, seq, "convoy.alert", GEOTOOL_ACTOR, data)
-            )
+            alerts.append((vehicle.incident_id, data))
+        # Sequenced in this transaction: they commit with the silence they report.
+        events = await raise_alerts(session, alerts)
     for event in events:
         await hub.notifier.incident_event(event)
     return len(events)

@@ -25,16 +25,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.actions.convoy_alerts import raise_alerts
 from hub.actions.convoys import position_public
 from hub.context import Hub
 from hub.convoys.coalesce import PositionCoalescer
 from hub.convoys.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
-from hub.convoys.rules import GEOTOOL_ACTOR, FixPoint, evaluate
+from hub.convoys.rules import FixPoint, evaluate
 from hub.errors import HubError
-from hub.eventlog import log_event, take_seq
 from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Status, Vehicle
 from models.base import utcnow
 from models.convoy_shapes import FixIn
+from models.events import ConvoyAlertData, EventPublic
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ class _Pending:
 class _Batch:
     """What one committed batch leaves to do after commit."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EventPublic] = field(default_factory=list)
     broadcast: dict[str, dict[str, Any]] = field(default_factory=dict)  # vehicle -> position
 
 
@@ -434,7 +435,7 @@ class PositionPipeline:
                 incident_id: await self._zones_of(session, incident_id)
                 for incident_id in {fix.incident_id for fix in valid}
             }
-            alerts: list[tuple[str, dict[str, Any]]] = []
+            alerts: list[tuple[str, ConvoyAlertData]] = []
             moved: dict[str, tuple[str, _Vehicle]] = {}
             rows: list[tuple[Any, ...]] = []
             inserter = _Inserter(driver, sqlite)
@@ -471,14 +472,9 @@ class PositionPipeline:
             changed = [vehicle for vehicle in by_id.values() if vehicle.changed]
             if changed:
                 await _update_state(driver, sqlite, changed)
-            # Incident rows are locked in id order, so two batches (or instances) whose alerts
-            # touch the same incidents cannot deadlock; sorted() is stable, so each incident's
-            # alerts keep their order.
-            for incident_id, data in sorted(alerts, key=lambda alert: alert[0]):
-                seq = await take_seq(session, incident_id)
-                after.events.append(
-                    log_event(session, incident_id, seq, "convoy.alert", GEOTOOL_ACTOR, data)
-                )
+            if alerts:
+                # Sequenced in this transaction: they commit with the state that raised them.
+                after.events = await raise_alerts(session, alerts)
         # The last position is only set by the vehicle's newest accepted fix, so reading it
         # once per vehicle here is what reading it after each of those fixes would keep.
         for incident_id, vehicle in moved.values():
@@ -493,7 +489,7 @@ class PositionPipeline:
         fix: Fix,
         vehicle: _Vehicle,
         zones: list[Zone],
-        alerts: list[tuple[str, dict[str, Any]]],
+        alerts: list[tuple[str, ConvoyAlertData]],
         moved: dict[str, tuple[str, _Vehicle]],
     ) -> Outcome:
         """A new fix's effect on its vehicle: liveness, last position and alert state."""

@@ -18,12 +18,11 @@ from typing import Any
 from hub.convoys.geo import ProjectedRoute, Zone, distance_m
 from hub.settings import Settings
 from models.base import iso
+from models.events import ConvoyAlertData
 
 # Back inside the corridor only below this share of its width, so a vehicle driving along the
 # edge does not raise an alert at every fix.
 CORRIDOR_HYSTERESIS = 0.8
-
-GEOTOOL_ACTOR = {"id": "geotool", "name": "GeoTool", "organisation": "system"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +47,10 @@ def alert_data(
     fix: FixPoint,
     eta_s: float | None,
     **extra: Any,
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
+) -> ConvoyAlertData:
+    """The data of a `convoy.alert` event: the common fields, then the alert's own (`extra`,
+    models.events.ALERT_FIELDS)."""
+    data: ConvoyAlertData = {
         "alert": alert,
         "vehicle_id": vehicle.id,
         "vehicle_label": vehicle.label,
@@ -59,7 +60,7 @@ def alert_data(
         "ts": iso(fix.ts),
         "eta_s": eta_s,
     }
-    data.update(extra)
+    data.update(extra)  # type: ignore[typeddict-item]  # its own fields, as ALERT_FIELDS says
     return data
 
 
@@ -70,7 +71,7 @@ def evaluate(
     zones: list[Zone],
     route: ProjectedRoute | None,
     settings: Settings,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[ConvoyAlertData]]:
     """The vehicle's next state and the alerts this (newest, accepted) fix raises."""
     state = dict(state)
     # (alert, extra fields): the ETA (a projection onto the route) is computed only when some

@@ -8,22 +8,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import engineio
 import socketio
 from pydantic import BaseModel
-from socketio import packet as sio_packet
 
 from hub.actions import anchors, feed
 from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
-from hub.logs import ThrottledLog
-from hub.realtime.fanout import HubEngineIO, HubManager
 from hub.realtime.notify import incident_room, token_room, user_room
+from hub.realtime.replay import RecentEvents
 from models.base import utcnow
 from models.shapes import (
     AnchorCreateIn,
@@ -51,120 +48,18 @@ PRINCIPAL_TTL = 30.0
 PRINCIPALS_KEPT = 10_000
 
 
-def packet_ack_id(data: str) -> int | None:
-    """The ack id of a Socket.IO packet whose JSON does not decode, read from its header as
-    python-socketio reads it: type digit, then optional `N-` attachments and `/namespace,`,
-    then the id's digits."""
-    rest = data[1:]
-    dash = rest.find("-")
-    if 0 < dash <= 10 and rest[:dash].isdigit():
-        rest = rest[dash + 1 :]
-    if rest.startswith("/"):
-        comma = rest.find(",")
-        rest = "" if comma == -1 else rest[comma + 1 :]
-    digits = len(rest) - len(rest.lstrip("0123456789"))
-    return int(rest[:digits]) if 0 < digits <= 18 else None
-
-
-class HubServer(socketio.AsyncServer):
-    """An AsyncServer that will not let one slow client grow memory without bound: past
-    `max_queue` unsent packets the client is disconnected, and recovers by seq on reconnect."""
-
-    def __init__(self, *args: Any, max_queue: int, fast_fanout: bool = True, **kwargs: Any) -> None:
-        if fast_fanout and kwargs.get("client_manager") is None:
-            # encode once, queue for every recipient without a task each (hub/realtime/fanout.py)
-            kwargs["client_manager"] = HubManager()
-        self.fast_fanout = fast_fanout
-        super().__init__(*args, **kwargs)
-        self.max_queue = max_queue
-        self._dropping: set[str] = set()
-        self.refusals = ThrottledLog(log)
-
-    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
-        return HubEngineIO if self.fast_fanout else engineio.AsyncServer
-
-    def drop_slow(self, eio_sid: str, socket: Any) -> bool:
-        """True (and the client is being disconnected) when it is `max_queue` packets behind."""
-        if socket.queue.qsize() < self.max_queue:
-            return False
-        if eio_sid not in self._dropping:
-            self._dropping.add(eio_sid)
-            log.warning(
-                "client %s is %d packets behind: disconnecting it", eio_sid, socket.queue.qsize()
-            )
-            asyncio.get_running_loop().create_task(self._drop(eio_sid))
-        return True
-
-    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
-        try:
-            socket = self.eio._get_socket(eio_sid)
-        except KeyError:
-            return
-        if self.drop_slow(eio_sid, socket):
-            return
-        await self.eio.send_packet(eio_sid, eio_pkt)
-
-    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
-        """Engine.IO messages, decoded here rather than by python-socketio (whose method this
-        replaces, same dispatch), so that hostile input is answered instead of raising in the
-        Engine.IO task (a traceback logged, no ack, and after a placeholder a connection that
-        waits for attachments for ever):
-        - binary frames are never accepted: the protocol is JSON, so attachments could only
-          pile up in memory (and `_placeholder` objects stand in for typed fields);
-        - a packet that does not decode (NaN, Infinity, 1e400, a lone surrogate, nesting past
-          orjson's limit) or an event that is not ["name", ...] gets `invalid` on its ack id;
-        - each kind of refusal is logged at most once a second, without a traceback."""
-        if not isinstance(data, str):
-            self.refusals.warning("binary", "binary frame from %s ignored", eio_sid)
-            return
-        try:
-            pkt = self.packet_class(encoded_packet=data)
-        except Exception as error:  # whatever the decoder raises, the packet is malformed
-            await self.refuse(eio_sid, packet_ack_id(data), f"malformed packet: {error}")
-            return
-        kind = pkt.packet_type
-        if kind == sio_packet.EVENT:
-            if not (isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)):
-                await self.refuse(eio_sid, pkt.id, "an event is a JSON array: [name, payload]")
-                return
-            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
-        elif kind == sio_packet.ACK:
-            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
-        elif kind == sio_packet.CONNECT:
-            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
-        elif kind == sio_packet.DISCONNECT:
-            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
-        elif kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
-            await self.refuse(eio_sid, pkt.id, "binary attachments are not accepted")
-        else:
-            await self.refuse(eio_sid, pkt.id, f"unexpected packet type {kind!r}")
-
-    async def refuse(self, eio_sid: str, ack_id: int | None, message: str) -> None:
-        """Answer a packet the hub will not handle with `invalid`, when it asked for an ack
-        and its socket is connected; log it, throttled."""
-        self.refusals.warning(message.split(":")[0], "refused from %s: %s", eio_sid, message)
-        if ack_id is None or self.manager.sid_from_eio_sid(eio_sid, "/") is None:
-            return
-        ack = HubError("invalid", message[:200]).ack()
-        await self._send_packet(
-            eio_sid, self.packet_class(sio_packet.ACK, namespace="/", data=[ack], id=ack_id)
-        )
-
-    async def _drop(self, eio_sid: str) -> None:
-        # abort, no wait: its writer is stuck on a full TCP buffer and would never drain the
-        # queue; websockets' own keepalive then tears the TCP connection down.
-        try:
-            await self.eio._get_socket(eio_sid).close(wait=False, abort=True)
-        except KeyError:
-            pass
-        finally:
-            self._dropping.discard(eio_sid)
-
-
 class SocketHandlers:
-    def __init__(self, hub: Hub, sio: socketio.AsyncServer) -> None:
+    """The hub's socket events, registered on `sio` when made. `recent` is the ring of events
+    this instance delivered (the fast fan-out's, hub/realtime/fanout.py), which answers
+    `since` replays when it can; None without one. Control messages reach `apply_control`
+    through whoever built the handlers (hub/instance.py)."""
+
+    def __init__(
+        self, hub: Hub, sio: socketio.AsyncServer, recent: RecentEvents | None = None
+    ) -> None:
         self.hub = hub
         self.sio = sio
+        self.recent = recent
         self.principals: dict[str, Principal] = {}
         self.joined: dict[str, set[str]] = {}
         self._presence_sent: dict[str, float] = {}  # incident id -> when its last one went
@@ -189,7 +84,6 @@ class SocketHandlers:
         self.register(
             "anchor.delete", AnchorDeleteIn, self._returning("anchor", anchors.delete_anchor)
         )
-        hub.notifier.control_handler = self.apply_control
 
     def register(self, event: str, shape: type[BaseModel], action: Action) -> None:
         async def handler(sid: str, *args: Any) -> dict[str, Any]:
@@ -303,7 +197,7 @@ class SocketHandlers:
                 payload.incident_id,
                 payload.since,
                 enter=enter,
-                recent=getattr(self.sio.manager, "recent_events", None),
+                recent=self.recent,
             )
         except BaseException:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
@@ -373,7 +267,7 @@ class SocketHandlers:
 
     # writes -----------------------------------------------------------------------------
 
-    def _returning(self, key: str, action: Callable[..., Awaitable[dict[str, Any]]]) -> Action:
+    def _returning(self, key: str, action: Callable[..., Awaitable[Mapping[str, Any]]]) -> Action:
         """Run a domain action and put its result under `key` in the ack."""
 
         async def run(sid: str, principal: Principal, payload: Any) -> dict[str, Any]:

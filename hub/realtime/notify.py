@@ -32,13 +32,22 @@ def token_room(token_id: str) -> str:
 
 class Notifier:
     """Sends what was committed. Without a socket server (the CLI) events stay in the log,
-    where clients find them by seq."""
+    where clients find them by seq.
 
-    def __init__(self, sio: socketio.AsyncServer | None = None) -> None:
+    A control message is applied by `control_handler` to this instance's sockets (the socket
+    handlers', hub/instance.py) and carried by `relay` to the other instances (the Redis
+    sync's, hub/realtime/redis_manager.py); either is None where there is none."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer | None = None,
+        *,
+        control_handler: ControlHandler | None = None,
+        relay: ControlHandler | None = None,
+    ) -> None:
         self.sio = sio
-        self.control_handler: ControlHandler | None = None
-        # Carries control messages to the other instances (hub/realtime/redis_manager.py sets it).
-        self.relay: ControlHandler | None = None
+        self.control_handler = control_handler
+        self.relay = relay
 
     async def incident_event(self, event: dict[str, Any]) -> None:
         if self.sio is None:

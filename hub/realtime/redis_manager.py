@@ -21,6 +21,9 @@ replaces the parts that fail:
   applied idempotently, are queued while Redis is down, and every instance re-checks its
   sockets against the database periodically, so they take effect even if a message is
   lost.
+
+The manager's private hooks (its publish, its listener, its share of each emit) are reached
+through hub/realtime/internals.py's RedisHooks, which names the versions it was written for.
 """
 
 from __future__ import annotations
@@ -30,11 +33,10 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
-import socketio
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -43,10 +45,14 @@ from sqlalchemy import select
 from hub.context import Hub
 from hub.public import event_public
 from hub.realtime.fanout import FastDelivery
+from hub.realtime.handlers import SocketHandlers
+from hub.realtime.internals import RedisHooks
 from hub.realtime.notify import ControlHandler, Notifier, incident_room
 from hub.realtime.presence import LocalPresence, unique_users
+from hub.realtime.server import HubServer
 from hub.settings import Settings
 from models import ApiToken, Event, Membership, User
+from models.events import EventPublic
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +74,15 @@ def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redi
     )
 
 
-class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
-    """The Socket.IO client manager of a hub instance that shares its rooms through Redis."""
+Recovered = Callable[[set[str]], Awaitable[None]]
+
+
+class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
+    """The Socket.IO client manager of a hub instance that shares its rooms through Redis.
+
+    `on_control` applies a control message from another instance to this one's sockets;
+    `on_recovered` resyncs once Redis is back (InstanceSync.recovered), given the incident
+    rooms whose publish was lost. A write-only manager (the CLI's) has neither."""
 
     def __init__(
         self,
@@ -79,13 +92,16 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         probe_interval: float = 1.0,
         probe_timeout: float = 3.0,
         json: Any = None,
+        on_control: ControlHandler | None = None,
+        on_recovered: Recovered | None = None,
     ) -> None:
         super().__init__(url, channel=CHANNEL, write_only=write_only, logger=log, json=json)
-        self.redis: aioredis.Redis | None = None  # the publisher's client (lazy)
+        self.url = url
+        self.publisher_client: aioredis.Redis | None = None  # made at the first publish
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
-        self.on_control: ControlHandler | None = None
-        self.on_recovered: Callable[[set[str]], Awaitable[None]] | None = None
+        self.on_control = on_control
+        self.on_recovered = on_recovered
         self.publisher_ok = True  # optimistic until a publish fails
         self.subscribed = False
         self.state = "starting"
@@ -106,18 +122,16 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
     # publishing -----------------------------------------------------------------------------
 
     def _publisher(self) -> aioredis.Redis:
-        if self.redis is None:
-            self.redis = redis_client(self.redis_url)
-        return self.redis
+        if self.publisher_client is None:
+            self.publisher_client = redis_client(self.url)
+        return self.publisher_client
 
     async def _send(self, data: dict[str, Any]) -> None:
-        await asyncio.wait_for(
-            self._publisher().publish(self.channel, self.json.dumps(data)), timeout=2.0
-        )
+        await asyncio.wait_for(self._publisher().publish(CHANNEL, self.dumps(data)), timeout=2.0)
 
-    async def _publish(self, data: dict[str, Any]) -> None:
-        """Replaces the manager's publish: never raises, never stalls the caller while Redis
-        is known to be down, and remembers what was lost so that recovery can resync it."""
+    async def publish(self, data: dict[str, Any]) -> None:
+        """The manager's publish (RedisHooks): never raises, never stalls the caller while
+        Redis is known to be down, and remembers what was lost so that recovery can resync it."""
         attempts = 3 if self.write_only else 1  # a CLI command has no later chance
         for attempt in range(attempts):
             if not self.publisher_ok and not self.write_only:
@@ -147,12 +161,15 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
 
     async def publish_control(self, message: dict[str, Any]) -> None:
         """Notifier.relay: carry a control message to the other instances."""
-        await self._publish({"method": "hub.control", "host_id": self.host_id, "message": message})
+        await self.publish(
+            {"method": "hub.control", "host_id": self.instance_id, "message": message}
+        )
 
     # subscribing ---------------------------------------------------------------------------
 
-    async def _listen(self) -> Any:
-        """The manager's listener reads from our own reader task, which never dies."""
+    async def listen(self) -> AsyncIterator[Any]:
+        """What the manager's listener reads (RedisHooks): from our own reader task, which
+        never dies."""
         while True:
             yield await self._inbox.get()
 
@@ -161,9 +178,9 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         while True:
             client = pubsub = None
             try:
-                client = redis_client(self.redis_url, read_timeout=None)
+                client = redis_client(self.url, read_timeout=None)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                await asyncio.wait_for(pubsub.subscribe(self.channel), timeout=2.0)
+                await asyncio.wait_for(pubsub.subscribe(CHANNEL), timeout=2.0)
                 self.subscribed, delay = True, 0.2
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -187,18 +204,18 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
 
     def _received(self, raw: bytes) -> None:
         try:
-            data = self.json.loads(raw)
+            data = self.loads(raw)
         except Exception:
             return
         if not isinstance(data, dict):
             return
         method = data.get("method")
         if method == "hub.probe":
-            if data.get("host_id") == self.host_id:
+            if data.get("host_id") == self.instance_id:
                 self._last_echo = time.monotonic()
                 self._update_state()
         elif method == "hub.control":
-            if data.get("host_id") != self.host_id and self.on_control is not None:
+            if data.get("host_id") != self.instance_id and self.on_control is not None:
                 self._spawn(self.on_control(data["message"]), "control message")
         else:
             self._inbox.put_nowait(data)
@@ -215,7 +232,7 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         while True:
             await asyncio.sleep(self.probe_interval)
             try:
-                await self._send({"method": "hub.probe", "host_id": self.host_id})
+                await self._send({"method": "hub.probe", "host_id": self.instance_id})
                 self.publisher_ok = True
             except Exception as error:
                 self._publish_failed(error)
@@ -282,7 +299,7 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        tasks = [self._reader, self._watchdog, getattr(self, "thread", None), *self._tasks]
+        tasks = [self._reader, self._watchdog, self.listener(), *self._tasks]
         for task in tasks:
             if isinstance(task, asyncio.Future):
                 task.cancel()
@@ -290,9 +307,9 @@ class RedisSync(FastDelivery, socketio.AsyncRedisManager):  # type: ignore[misc]
             if isinstance(task, asyncio.Future):
                 with contextlib.suppress(BaseException):
                     await task
-        if self.redis is not None:
+        if self.publisher_client is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
+                await asyncio.wait_for(self.publisher_client.aclose(), timeout=1.0)
 
 
 class RedisPresence(LocalPresence):
@@ -383,90 +400,97 @@ class RedisPresence(LocalPresence):
 # wiring --------------------------------------------------------------------------------------
 
 
-def install(settings: Settings, json: Any = None) -> tuple[RedisSync, Callable[..., Any]]:
-    """For create_app: the client manager to give the socket server and the extension that
-    starts it (probe, presence heartbeat, access re-checks) in the lifespan."""
-    assert settings.redis_url is not None
-    sync = RedisSync(settings.redis_url, probe_interval=settings.redis_probe_interval, json=json)
+class InstanceSync:
+    """What keeps one serving instance in step with the others through Redis, besides the
+    client manager itself: the presence heartbeat and the presence it sends its own sockets,
+    the resync once Redis is back (`recovered`, the sync's `on_recovered`), and the periodic
+    access re-check. Made with the instance (hub/instance.py), started in its lifespan."""
 
-    async def extension(hub: Hub, handlers: Any, app: Any) -> Callable[[], Awaitable[None]]:
-        sio = handlers.sio
-        presence = hub.presence
-        assert isinstance(presence, RedisPresence)
-        sync.on_control = handlers.apply_control
-        hub.notifier.relay = sync.publish_control
-        app.state.readiness = sync.readiness
-        last_sent: dict[str, list[dict[str, Any]]] = {}
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub,
+        sio: HubServer,
+        handlers: SocketHandlers,
+        sync: RedisSync,
+        presence: RedisPresence,
+    ) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.sio = sio
+        self.handlers = handlers
+        self.sync = sync
+        self.presence = presence
+        self._last_sent: dict[str, list[dict[str, Any]]] = {}
+        self._beating: asyncio.Task[None] | None = None
 
-        async def send_presence_locally(incident_id: str, force: bool = False) -> None:
-            online = await presence.online(incident_id)
-            if force or last_sent.get(incident_id) != online:
-                last_sent[incident_id] = online
-                await sio.emit(
-                    "presence",
-                    {"incident_id": incident_id, "online": online},
-                    room=incident_room(incident_id),
-                    ignore_queue=True,
+    async def send_presence_locally(self, incident_id: str, force: bool = False) -> None:
+        online = await self.presence.online(incident_id)
+        if force or self._last_sent.get(incident_id) != online:
+            self._last_sent[incident_id] = online
+            await self.sio.emit(
+                "presence",
+                {"incident_id": incident_id, "online": online},
+                room=incident_room(incident_id),
+                ignore_queue=True,
+            )
+
+    async def recovered(self, missed: set[str]) -> None:
+        """Redis is back: the latest event of each incident whose publish was lost goes out
+        again, and those of the incidents this instance's sockets watch are re-sent to them."""
+        local = set(self.sio.rooms_here())
+        watched = {r for r in local if isinstance(r, str) and r.startswith("incident:")}
+        for room in sorted(missed | watched):
+            event = await latest_event(self.hub, room.removeprefix("incident:"))
+            if event is not None:
+                # Lost publishes go to every instance; our own rooms just need a nudge.
+                await self.sio.emit(
+                    "incident.event", event, room=room, ignore_queue=room not in missed
                 )
+        await self.presence.heartbeat()
+        for incident_id in self.presence.incidents():
+            await self.send_presence_locally(incident_id, force=True)
+        await recheck_access(self.hub, self.handlers)
 
-        async def recovered(missed: set[str]) -> None:
-            local = set(sio.manager.rooms.get("/", {}))
-            watched = {r for r in local if isinstance(r, str) and r.startswith("incident:")}
-            for room in sorted(missed | watched):
-                event = await latest_event(hub, room.removeprefix("incident:"))
-                if event is not None:
-                    # Lost publishes go to every instance; our own rooms just need a nudge.
-                    await sio.emit(
-                        "incident.event", event, room=room, ignore_queue=room not in missed
-                    )
-            await presence.heartbeat()
-            for incident_id in presence.incidents():
-                await send_presence_locally(incident_id, force=True)
-            await recheck_access(hub, handlers)
+    async def _heartbeat(self) -> None:
+        rechecked = time.monotonic()
+        while True:
+            await asyncio.sleep(self.settings.presence_ttl_seconds / 3)
+            try:
+                await self.presence.heartbeat()
+                for incident_id in self.presence.incidents():
+                    await self.send_presence_locally(incident_id)
+                if time.monotonic() - rechecked >= ACCESS_RECHECK_SECONDS:
+                    rechecked = time.monotonic()
+                    await recheck_access(self.hub, self.handlers)
+            except Exception:
+                log.exception("presence heartbeat failed")
 
-        sync.on_recovered = recovered
+    async def start(self) -> None:
+        """Start the sync (probe, subscriber) now rather than at the first client's connect,
+        and the presence heartbeat."""
+        self.sio.start_manager()
+        self._beating = asyncio.get_running_loop().create_task(self._heartbeat())
 
-        async def heartbeat() -> None:
-            rechecked = time.monotonic()
-            while True:
-                await asyncio.sleep(settings.presence_ttl_seconds / 3)
-                try:
-                    await presence.heartbeat()
-                    for incident_id in presence.incidents():
-                        await send_presence_locally(incident_id)
-                    if time.monotonic() - rechecked >= ACCESS_RECHECK_SECONDS:
-                        rechecked = time.monotonic()
-                        await recheck_access(hub, handlers)
-                except Exception:
-                    log.exception("presence heartbeat failed")
-
-        if not sio.manager_initialized:  # python-socketio waits for the first client
-            sio.manager_initialized = True
-            sync.initialize()
-        beating = asyncio.get_running_loop().create_task(heartbeat())
-
-        async def close() -> None:
-            beating.cancel()
+    async def close(self) -> None:
+        if self._beating is not None:
+            self._beating.cancel()
             with contextlib.suppress(BaseException):
-                await beating
-            await sync.close()
-
-        return close
-
-    return sync, extension
+                await self._beating
+        await self.sync.close()
 
 
 def presence_for(settings: Settings, sync: RedisSync) -> RedisPresence:
     assert settings.redis_url is not None
     return RedisPresence(
         settings.redis_url,
-        sync.host_id,
+        sync.instance_id,
         ttl=settings.presence_ttl_seconds,
         available=lambda: sync.publisher_ok,
     )
 
 
-async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
+async def latest_event(hub: Hub, incident_id: str) -> EventPublic | None:
     async with hub.db.read() as session:
         row = await session.scalar(
             select(Event)
@@ -477,7 +501,7 @@ async def latest_event(hub: Hub, incident_id: str) -> dict[str, Any] | None:
     return None if row is None else event_public(row)
 
 
-async def recheck_access(hub: Hub, handlers: Any) -> None:
+async def recheck_access(hub: Hub, handlers: SocketHandlers) -> None:
     """Apply what a lost control message would have: sockets whose token was revoked (or
     whose user was deactivated) are disconnected, memberships that ended are left."""
     # Principals kept for connects (hub/realtime/handlers.py) are read again: this bounds how long a
@@ -526,8 +550,7 @@ def cli_notifier(url: str) -> tuple[Notifier, Callable[[], Awaitable[None]]]:
     """For operator commands: a write-only manager, so their events and control messages
     reach the clients of every running instance."""
     manager = RedisSync(url, write_only=True)
-    notifier = Notifier(manager)  # type: ignore[arg-type]
-    notifier.relay = manager.publish_control
+    notifier = Notifier(manager, relay=manager.publish_control)  # type: ignore[arg-type]
     return notifier, manager.close
 
 

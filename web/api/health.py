@@ -9,7 +9,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.http import JSON, hub_of
+from web.http import JSON, instance_of
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    hub = hub_of(request)
+    instance = instance_of(request)
+    hub = instance.hub
     checks: dict[str, Any] = {}
     try:
         async with hub.db.read() as session:
@@ -27,9 +28,7 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as error:  # any failure means "not ready"; say which
         checks["database"] = f"unavailable: {type(error).__name__}"
-    probe = getattr(request.app.state, "readiness", None)
-    if probe is not None:
-        checks.update(await probe())
+    checks.update(await instance.readiness())
     ready = all(value == "ok" for value in checks.values())
     return JSON(
         {"status": "ok" if ready else "unavailable", "checks": checks},

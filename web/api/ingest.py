@@ -12,9 +12,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.convoys.ingest import ingest_osmand
 from hub.errors import HubError, as_hub_error
+from hub.instance import Instance
 from models.responses import FixAck
 from web.api.endpoint import Endpoint
-from web.http import hub_of, positions_in, positions_of, read_body
+from web.http import hub_of, positions_of, read_body
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,14 @@ class OsmandIngest:
     trackers call thousands of times a second. The same parsing as `osmand` above (query,
     then the form body over it), the same `ingest_osmand`, the same status codes and JSON
     bodies as the Starlette route; everything else (other paths, other methods, lifespan,
-    websockets) goes to `app`. `web` is the Starlette application whose state holds the
-    hub and, once started, the positions pipeline."""
+    websockets) goes to `app`. `instance` is the serving instance: its hub and its positions
+    pipeline."""
 
     PATH = "/ingest/osmand"
 
-    def __init__(self, app: ASGIApp, web: Any) -> None:
+    def __init__(self, app: ASGIApp, instance: Instance) -> None:
         self.app = app
-        self.state = web.state
+        self.instance = instance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -71,9 +72,10 @@ class OsmandIngest:
                 if body is None:
                     return  # the client went away
             params = osmand_params(scope["query_string"], body)
+            instance = self.instance
             status, result = (
                 200,
-                await ingest_osmand(self.state.hub, positions_in(self.state), params),
+                await ingest_osmand(instance.hub, instance.positions, params),
             )
         except Exception as error:
             refusal = as_hub_error(error, log, f"{scope['method']} {self.PATH}")

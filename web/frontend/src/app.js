@@ -9,13 +9,13 @@ import { IncidentSync } from './recovery.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
+import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
 import { api, bindLogout, errorText, formatTime, h, readConfig, toast, uuid4 } from './util.js';
 
 const ACK_TIMEOUT_MS = 10000;
 const JOIN_TIMEOUT_MS = 20000;
-const PHASES = ['monitoring', 'municipal', 'provincial', 'federal'];
 
 const config = readConfig();
 const incidentId = String(config.incident_id);

@@ -3,10 +3,7 @@
 import { t } from './i18n.js';
 import { h, formatTime } from './util.js';
 import { select } from './dialog.js';
-
-export const ENTRY_KINDS = ['info', 'decision', 'action', 'request'];
-export const PRIORITIES = ['normal', 'urgent', 'flash'];
-export const DISCIPLINES = ['D1', 'D2', 'D3', 'D4', 'D5', 'coord'];
+import { DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
 
 /**
  * @param {HTMLElement} root  the feed tab panel

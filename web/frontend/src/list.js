@@ -3,11 +3,7 @@
 import { applyI18n, bindLangSwitch, initLang, onLangChange, t } from './i18n.js';
 import { api, bindLogout, errorText, formatTime, h, readConfig, toast } from './util.js';
 import { field, openDialog, select } from './dialog.js';
-
-const KINDS = ['emergency', 'event', 'exercise'];
-const PHASES = ['monitoring', 'municipal', 'provincial', 'federal'];
-const STATUSES = ['open', 'closed'];
-const ROLES = ['viewer', 'contributor', 'manager'];
+import { INCIDENT_KINDS as KINDS, PHASES, ROLES, STATUSES } from './enums.js';
 
 const config = readConfig();
 const user = config.user || {};

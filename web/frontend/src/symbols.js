@@ -1,22 +1,7 @@
 // How each anchor kind looks: Belgian perimeter colours for the zones, a small SVG symbol for
 // the points. Pure strings, so the map module and the tests share them.
 
-export const ANCHOR_KINDS = [
-  'incident_site',
-  'exclusion_zone',
-  'isolation_zone',
-  'dissuasion_zone',
-  'command_post',
-  'coordination_committee',
-  'advanced_medical_post',
-  'victim_reception',
-  'staging_area',
-  'road_closure',
-  'helipad',
-  'press_point',
-  'weather',
-  'other',
-];
+export { ANCHOR_KINDS } from './enums.js';
 
 export const ZONE_COLOURS = {
   exclusion_zone: '#d7191c', // red

@@ -1,0 +1,382 @@
+"""The wire contract's shapes, one typed model each (protocol.md, "Shapes" and "Server →
+client"; docs/protocol-additions.md): every public shape, every server → client payload, and
+the `data` of every sequenced event type (EVENT_DATA), as Zulip keeps one schema per event.
+
+They are TypedDicts, not pydantic models, because of who builds them:
+- each shape's one builder (hub/public.py; the convoys' in hub/actions/convoys.py, the alerts'
+  in hub/convoys/rules.py) returns a plain dict literal typed as its model, so mypy checks each
+  key and value there and at every use, and at run time nothing is added: no model instance,
+  no validation, no dump. A feed post and a batch of fixes (the hot paths) build exactly the
+  dicts they built before, and those go on the wire;
+- pydantic validates TypedDicts too, so the same models are what the tests check every
+  emitted event against (`check`, `check_event`: strict, as the JSON on the wire, unknown
+  keys refused) and what /api/openapi.json describes (models/responses.py wraps them).
+(The `presence`, `convoy.positions` and `incident.left` messages are put together in
+hub/realtime/ and hub/convoys/coalesce.py, not yet annotated with theirs; the tests check them.)
+
+The columns hold enumerations and times as text (models/*.py), and so do these dicts: such a
+field is typed `str` for the producers and annotated with what its text is for pydantic
+(`As(Role)`: one of the enum's values; `Time`: ISO 8601 in UTC with a Z), which validates and
+documents it as the enum or the datetime.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any, Literal, NotRequired, get_args
+
+from pydantic import ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, with_config
+from pydantic_core import CoreSchema, core_schema
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
+
+from models.anchor import AnchorKind
+from models.convoy import ConvoyStatus, VehicleRole
+from models.directory import Discipline
+from models.feed import EntryKind, Priority
+from models.incident import IncidentKind, Phase, Role, Status
+
+
+def _utc_text(value: Any) -> Any:
+    if not (isinstance(value, str) and value.endswith("Z")):
+        raise ValueError("a time is ISO 8601 text in UTC, ending in Z")
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class As:
+    """Annotates a text field with what its text is: validated and described as `kind` (an
+    enum, a Literal, or datetime for ISO 8601 UTC text), typed `str` for the producers."""
+
+    kind: Any
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = handler.generate_schema(self.kind)
+        if self.kind is datetime:
+            return core_schema.no_info_before_validator_function(_utc_text, schema)
+        return schema
+
+
+Time = Annotated[str, As(datetime)]
+# GeoJSON geometries and free properties are validated on the way in (models/geojson.py);
+# on the way out they are whatever was stored.
+Geometry = dict[str, Any]
+
+FORBID = ConfigDict(extra="forbid")
+
+
+# people ----------------------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class ActorPublic(TypedDict):
+    """Who made a change: a user, the operator (`system`) or the GeoTool rules (`geotool`)."""
+
+    id: str
+    name: str
+    organisation: str
+
+
+@with_config(FORBID)
+class AuthorPublic(ActorPublic):
+    discipline: Annotated[str, As(Discipline)]
+
+
+@with_config(FORBID)
+class OnlineUser(TypedDict):
+    user_id: str
+    name: str
+    organisation: str
+
+
+@with_config(FORBID)
+class PresencePayload(TypedDict):
+    """`presence`: who is online in the incident, one entry per user."""
+
+    incident_id: str
+    online: list[OnlineUser]
+
+
+@with_config(FORBID)
+class IncidentLeft(TypedDict):
+    """`incident.left`: this user's sockets were taken out of the incident."""
+
+    incident_id: str
+    reason: Literal["removed"]
+
+
+# incidents and members --------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class IncidentPublic(TypedDict):
+    id: str
+    title: str
+    kind: Annotated[str, As(IncidentKind)]
+    phase: Annotated[str, As(Phase)]
+    status: Annotated[str, As(Status)]
+    created_at: Time
+    closed_at: Time | None
+    last_seq: int
+
+
+@with_config(FORBID)
+class IncidentWithRole(IncidentPublic):
+    role: Annotated[str, As(Role), Field(description="the caller's role in this incident")]
+
+
+@with_config(FORBID)
+class MemberBase(TypedDict):
+    user_id: str
+    username: str
+    name: str
+
+
+@with_config(FORBID)
+class MemberPublic(MemberBase):
+    organisation: str
+    discipline: Annotated[str, As(Discipline)]
+    role: Annotated[str, As(Role)]
+
+
+@with_config(FORBID)
+class MemberAdded(MemberBase):
+    organisation: str | None
+    role: Annotated[str, As(Role)]
+
+
+@with_config(FORBID)
+class MemberRemoved(MemberBase):
+    pass
+
+
+# feed and anchors ---------------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class FeedEntryPublic(TypedDict):
+    id: str
+    incident_id: str
+    seq: int
+    client_id: str
+    author: AuthorPublic
+    kind: Annotated[str, As(EntryKind)]
+    priority: Annotated[str, As(Priority)]
+    text: str
+    location: Geometry | None
+    corrects: Annotated[str | None, Field(description="the id of the entry this one corrects")]
+    reason: str | None
+    created_at: Time
+
+
+@with_config(FORBID)
+class AnchorPublic(TypedDict):
+    id: str
+    incident_id: str
+    client_id: str
+    kind: Annotated[str, As(AnchorKind)]
+    label: str
+    geometry: Geometry
+    properties: dict[str, Any]
+    version: int
+    updated_at: Time
+    updated_by: str
+    # Only a deleted anchor carries it (true): absent, not null, on the others. (The default
+    # is what the OpenAPI document has always said of an absent field.)
+    deleted: NotRequired[Annotated[bool, Field(json_schema_extra={"default": None})]]
+
+
+@with_config(ConfigDict(extra="allow"))
+class AnchorFeatureProperties(TypedDict):
+    """The anchor's own properties, with these over them."""
+
+    kind: Annotated[str, As(AnchorKind)]
+    label: str
+    version: int
+    updated_at: Time
+    updated_by: str
+
+
+@with_config(FORBID)
+class AnchorFeature(TypedDict):
+    type: Literal["Feature"]
+    id: str
+    geometry: Geometry
+    properties: AnchorFeatureProperties
+
+
+@with_config(FORBID)
+class AnchorCollection(TypedDict):
+    type: Literal["FeatureCollection"]
+    features: list[AnchorFeature]
+
+
+# convoys ------------------------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class PositionPublic(TypedDict):
+    vehicle_id: str
+    convoy_id: str
+    lat: float
+    lon: float
+    ts: Time
+    speed: Annotated[float | None, Field(description="m/s")]
+    heading: float | None
+    accuracy: float | None
+
+
+@with_config(FORBID)
+class VehiclePublic(TypedDict):
+    id: str
+    convoy_id: str
+    label: str
+    role: Annotated[str, As(VehicleRole)]
+    last_position: PositionPublic | None
+
+
+@with_config(FORBID)
+class ConvoyPublic(TypedDict):
+    id: str
+    incident_id: str
+    name: str
+    route: Annotated[Geometry | None, Field(description="a GeoJSON LineString")]
+    destination: Annotated[Geometry | None, Field(description="a GeoJSON Point")]
+    status: Annotated[str, As(ConvoyStatus)]
+    vehicles: list[VehiclePublic]
+
+
+@with_config(FORBID)
+class ConvoyPositions(TypedDict):
+    """`convoy.positions` (coalesced, not sequenced): the latest position of each vehicle
+    that moved since the previous message."""
+
+    incident_id: str
+    positions: list[PositionPublic]
+
+
+ConvoyAlert = Literal["enter", "exit", "off_route", "stopped", "silent"]
+# The fields each kind of alert adds to ConvoyAlertData's common ones.
+ALERT_FIELDS: dict[str, frozenset[str]] = {
+    "enter": frozenset({"anchor_id", "anchor_kind", "anchor_label"}),
+    "exit": frozenset({"anchor_id", "anchor_kind", "anchor_label"}),
+    "off_route": frozenset({"distance_m"}),
+    "stopped": frozenset({"stopped_s"}),
+    "silent": frozenset({"silent_s"}),
+}
+
+
+@with_config(FORBID)
+class ConvoyAlertData(TypedDict):
+    """The data of a `convoy.alert` event (hub/convoys/rules.py): the common fields, and
+    those of its kind (ALERT_FIELDS)."""
+
+    alert: Annotated[str, As(ConvoyAlert)]
+    vehicle_id: str
+    vehicle_label: str
+    convoy_id: str
+    lat: float
+    lon: float
+    ts: Time
+    eta_s: float | None
+    anchor_id: NotRequired[str]
+    anchor_kind: NotRequired[Annotated[str, As(AnchorKind)]]
+    anchor_label: NotRequired[str]
+    distance_m: NotRequired[float]
+    stopped_s: NotRequired[float]
+    silent_s: NotRequired[float]
+
+
+# events and snapshots -----------------------------------------------------------------------------
+
+EventType = Literal[
+    "feed.posted",
+    "feed.corrected",
+    "anchor.created",
+    "anchor.updated",
+    "anchor.deleted",
+    "incident.updated",
+    "member.added",
+    "member.removed",
+    "convoy.updated",
+    "convoy.alert",
+]
+
+# The model of each sequenced event type's `data`: every type a producer may log (EventType,
+# which hub/eventlog.py's writers take) has one.
+EVENT_DATA: dict[str, type[Mapping[str, Any]]] = {
+    "feed.posted": FeedEntryPublic,
+    "feed.corrected": FeedEntryPublic,
+    "anchor.created": AnchorPublic,
+    "anchor.updated": AnchorPublic,
+    "anchor.deleted": AnchorPublic,  # the last state, with deleted: true
+    "incident.updated": IncidentPublic,
+    "member.added": MemberAdded,
+    "member.removed": MemberRemoved,
+    "convoy.updated": ConvoyPublic,
+    "convoy.alert": ConvoyAlertData,
+}
+assert set(EVENT_DATA) == set(get_args(EventType)), "every event type has its data model"
+
+
+# `incident.event`: one sequenced change, live or replayed from the log. Its `data` is checked
+# against EVENT_DATA[type] (check_event). (A comment, not a docstring: the OpenAPI document
+# describes this shape as it always has.)
+@with_config(FORBID)
+class EventPublic(TypedDict):
+    incident_id: str
+    seq: int
+    type: Annotated[str, Field(description="feed.posted, anchor.updated, convoy.alert…")]
+    at: Time
+    actor: ActorPublic
+    data: Mapping[str, Any]  # any of EVENT_DATA's models
+
+
+@with_config(FORBID)
+class Snapshot(TypedDict):
+    """What `incident.join` answers without `since` (or with `reset`)."""
+
+    anchors: AnchorCollection
+    feed: list[FeedEntryPublic]
+    convoys: list[ConvoyPublic]
+    # Always on the wire; absent only on the way from hub/actions/join.py to the socket
+    # handler, which adds it once the joining socket is counted.
+    online: NotRequired[list[OnlineUser]]
+
+
+# checks (tests and tools; nothing on the server validates what it sends) -----------------------
+
+
+@cache
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
+
+
+def check(shape: Any, value: Any) -> None:
+    """Raises pydantic.ValidationError unless `value` has the shape, as a client receives it:
+    its JSON text, validated strictly (no coercion) and with no unknown keys."""
+    _adapter(shape).validate_json(json.dumps(value), strict=True)
+
+
+def check_event(event: Any) -> None:
+    """An `incident.event` envelope and its data, by type; ValueError for an unknown type."""
+    check(EventPublic, event)
+    kind = event["type"]
+    if kind not in EVENT_DATA:
+        raise ValueError(f"unknown event type {kind!r}: add its model to EVENT_DATA")
+    data = event["data"]
+    check(EVENT_DATA[kind], data)
+    if kind.startswith("anchor.") and data.get("deleted", False) != (kind == "anchor.deleted"):
+        raise ValueError(f"{kind}: `deleted: true` is on anchor.deleted, and only there")
+    if kind.startswith("feed.") and (data["corrects"] is not None) != (kind == "feed.corrected"):
+        raise ValueError(f"{kind}: `corrects` is set on feed.corrected, and only there")
+    if kind == "convoy.alert":
+        # (not __required_keys__: with postponed annotations it counts NotRequired keys too)
+        extra = set(data) & frozenset().union(*ALERT_FIELDS.values())
+        if extra != ALERT_FIELDS[data["alert"]]:
+            raise ValueError(f"a {data['alert']} alert carries {sorted(extra)}")

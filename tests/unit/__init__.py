@@ -1,0 +1,1 @@
+"""Unit tests of the pure modules: plain functions, no server, no database, no sleeping."""
