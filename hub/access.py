@@ -51,3 +51,23 @@ def check_role(role_name: str | None, status: str, minimum: Role, *, write: bool
 def require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise HubError("forbidden", "this needs an administrator")
+
+
+async def require_manager(
+    session: AsyncSession,
+    principal: Principal | None,
+    incident_id: str,
+    *,
+    operator_on_closed: bool = False,
+) -> None:
+    """Managers change an incident's members, convoys and devices; so does the operator (the
+    CLI, principal None). A closed incident takes no change from anyone, except, with
+    `operator_on_closed`, the operator's member changes (to let evaluators read it later)."""
+    if principal is not None:
+        await require_role(session, principal, incident_id, Role.MANAGER, write=True)
+        return
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise HubError("not_found", "no such incident")
+    if incident.status == Status.CLOSED.value and not operator_on_closed:
+        raise HubError("forbidden", "this incident is closed")

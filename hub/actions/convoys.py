@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access import require_role
+from hub.access import require_manager, require_role
 from hub.actions.incidents import SYSTEM_ACTOR
 from hub.auth import Principal, token_digest
 from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
-from models import Convoy, Incident, Position, Role, Status, Vehicle
+from models import Convoy, Incident, Position, Role, Vehicle
 from models.base import iso, utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn
 from models.events import ConvoyPublic, EventPublic, PositionPublic, VehiclePublic
@@ -156,7 +156,7 @@ async def check_manager(hub: Hub, principal: Principal, incident_id: str) -> Non
     """Refuses anyone who may not change the incident's convoys: what an upload checks before
     it reads its body, so that a stranger's megabytes are never read nor parsed."""
     async with hub.db.read() as session:
-        await _manager(session, principal, incident_id)
+        await require_manager(session, principal, incident_id)
 
 
 async def track(
@@ -210,7 +210,7 @@ async def create_convoy(
 ) -> ConvoyPublic:
     try:
         async with hub.db.write() as session:
-            await _manager(session, principal, incident_id)
+            await require_manager(session, principal, incident_id)
             seq = await take_seq(session, incident_id, open_only=True)
             convoy = Convoy(
                 incident_id=incident_id,
@@ -239,7 +239,7 @@ async def update_convoy(
     if not changes:
         raise HubError("invalid", "nothing to change: give route, destination or status")
     async with hub.db.write() as session:
-        await _manager(session, principal, incident_id)
+        await require_manager(session, principal, incident_id)
         seq = await take_seq(session, incident_id, open_only=True)
         convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
         for key, value in changes.items():
@@ -262,7 +262,7 @@ async def add_vehicle(
     """Register a tracker; returns the vehicle and its device key, shown this once only."""
     key = new_device_key()
     async with hub.db.write() as session:
-        await _manager(session, principal, incident_id)
+        await require_manager(session, principal, incident_id)
         seq = await take_seq(session, incident_id, open_only=True)
         convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
         vehicle = Vehicle(
@@ -322,15 +322,3 @@ def _convoy_updated(
     """The sequenced `convoy.updated` event that every convoy change logs; the operator
     (principal None) acts as the system."""
     return log_event(session, incident_id, seq, "convoy.updated", principal or SYSTEM_ACTOR, public)
-
-
-async def _manager(session: AsyncSession, principal: Principal | None, incident_id: str) -> None:
-    """Managers change convoys and devices; the operator (CLI, principal None) may too."""
-    if principal is not None:
-        await require_role(session, principal, incident_id, Role.MANAGER, write=True)
-        return
-    incident = await session.get(Incident, incident_id)
-    if incident is None:
-        raise HubError("not_found", "no such incident")
-    if incident.status == Status.CLOSED.value:
-        raise HubError("forbidden", "this incident is closed")

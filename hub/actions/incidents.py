@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access import require_role
+from hub.access import require_manager, require_role
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
@@ -123,7 +123,7 @@ async def set_member(
 ) -> MemberAdded:
     """Add a member or change their role (manager only; the CLI passes no principal)."""
     async with hub.db.write() as session:
-        await _manager_or_operator(session, principal, incident_id)
+        await require_manager(session, principal, incident_id, operator_on_closed=True)
         user = await _user_by_name(session, payload.username)
         membership = await session.get(Membership, (incident_id, user.id))
         if membership is None:
@@ -151,7 +151,7 @@ async def remove_member(
     hub: Hub, principal: Principal | None, incident_id: str, username: str
 ) -> MemberRemoved:
     async with hub.db.write() as session:
-        await _manager_or_operator(session, principal, incident_id)
+        await require_manager(session, principal, incident_id, operator_on_closed=True)
         user = await _user_by_name(session, username)
         membership = await session.get(Membership, (incident_id, user.id))
         if membership is None:
@@ -196,15 +196,6 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
             for role, user, organisation in rows
         ]
         return members
-
-
-async def _manager_or_operator(
-    session: AsyncSession, principal: Principal | None, incident_id: str
-) -> None:
-    if principal is not None:
-        await require_role(session, principal, incident_id, Role.MANAGER, write=True)
-    elif await session.get(Incident, incident_id) is None:
-        raise HubError("not_found", "no such incident")
 
 
 async def _user_by_name(session: AsyncSession, username: str) -> User:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from hub.realtime.notify import Notifier, incident_room
@@ -29,7 +30,7 @@ class PositionCoalescer:
         """Queue a vehicle's newest position; the previous unsent one of that vehicle is dropped."""
         pending = self._pending.setdefault(incident_id, {})
         earlier = pending.get(position["vehicle_id"])
-        if earlier is None or earlier["ts"] <= position["ts"]:
+        if earlier is None or _instant(earlier["ts"]) <= _instant(position["ts"]):
             pending[position["vehicle_id"]] = position
         if incident_id not in self._timers:
             now = time.monotonic()
@@ -65,3 +66,9 @@ class PositionCoalescer:
         for task in list(self._timers.values()):
             task.cancel()
         self._timers.clear()
+
+
+def _instant(ts: str) -> datetime:
+    """A fix time as written by models.base.iso: compared as text, a whole second (no
+    fraction) would sort after a later time with one (10:00:00Z > 10:00:00.500000Z)."""
+    return datetime.fromisoformat(ts)

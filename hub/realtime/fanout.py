@@ -46,6 +46,7 @@ import socketio
 from engineio import packet as eio_packet
 
 from hub.realtime.internals import deliver
+from hub.realtime.notify import incident_room
 from hub.realtime.replay import RecentEvents
 
 
@@ -85,7 +86,7 @@ class FastDelivery:
         if (
             event == "incident.event"
             and isinstance(data, dict)
-            and room == f"incident:{data.get('incident_id')}"
+            and room == incident_room(str(data.get("incident_id")))
         ):
             # Recorded in the same synchronous step as the delivery below (no await between):
             # an event is in the ring exactly when the room's sockets have it. One not

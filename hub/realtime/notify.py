@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+# The Socket.IO room of an incident's members; other modules test rooms with it.
+INCIDENT_ROOM = "incident:"
+
+
 def incident_room(incident_id: str) -> str:
-    return f"incident:{incident_id}"
+    return INCIDENT_ROOM + incident_id
 
 
 def user_room(user_id: str) -> str:

@@ -47,7 +47,7 @@ from hub.public import event_public
 from hub.realtime.fanout import FastDelivery
 from hub.realtime.handlers import SocketHandlers
 from hub.realtime.internals import RedisHooks
-from hub.realtime.notify import ControlHandler, Notifier, incident_room
+from hub.realtime.notify import INCIDENT_ROOM, ControlHandler, Notifier, incident_room
 from hub.realtime.presence import LocalPresence, unique_users
 from hub.realtime.server import HubServer
 from hub.settings import Settings
@@ -154,7 +154,11 @@ class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
 
     def _lost(self, data: dict[str, Any]) -> None:
         room = data.get("room")
-        if data.get("method") == "emit" and isinstance(room, str) and room.startswith("incident:"):
+        if (
+            data.get("method") == "emit"
+            and isinstance(room, str)
+            and room.startswith(INCIDENT_ROOM)
+        ):
             self.missed_rooms.add(room)
         elif data.get("method") == "hub.control":
             self.pending_controls.append(data["message"])
@@ -439,9 +443,9 @@ class InstanceSync:
         """Redis is back: the latest event of each incident whose publish was lost goes out
         again, and those of the incidents this instance's sockets watch are re-sent to them."""
         local = set(self.sio.rooms_here())
-        watched = {r for r in local if isinstance(r, str) and r.startswith("incident:")}
+        watched = {r for r in local if isinstance(r, str) and r.startswith(INCIDENT_ROOM)}
         for room in sorted(missed | watched):
-            event = await latest_event(self.hub, room.removeprefix("incident:"))
+            event = await latest_event(self.hub, room.removeprefix(INCIDENT_ROOM))
             if event is not None:
                 # Lost publishes go to every instance; our own rooms just need a nudge.
                 await self.sio.emit(

@@ -193,11 +193,6 @@ async def test_send_times_of_idle_incidents_are_forgotten_past_a_thousand(
     assert list(coalescer._last_sent) == ["busy"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: add() compares ISO strings, and iso() writes no fraction for a whole second, "
-    "so 10:00:00.500000Z sorts before 10:00:00Z and the newer position is dropped",
-)
 async def test_the_newer_position_wins_even_within_the_same_second(
     coalescer: PositionCoalescer, notifier: Recorder, sleeps: Sleeps
 ) -> None:

@@ -101,11 +101,6 @@ def test_a_rate_of_zero_allows_only_the_burst_and_says_retry_in_a_minute(clock: 
     assert refusal(limiter, "alice").extra == {"retry_after": 60}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: spend() keeps the buckets whose stored (not refilled) tokens are below the "
-    "burst, and every bucket spend() stores is below it, so max_keys bounds nothing",
-)
 def test_memory_stays_bounded_by_forgetting_refilled_buckets(clock: Clock) -> None:
     limiter = RateLimiter(1, 2, max_keys=3)
     for key in ("a", "b", "c"):
@@ -116,12 +111,25 @@ def test_memory_stays_bounded_by_forgetting_refilled_buckets(clock: Clock) -> No
 
 
 def test_memory_keeps_the_buckets_that_still_limit_someone(clock: Clock) -> None:
-    """What eviction must never do: forget a bucket that is still refusing."""
-    limiter = RateLimiter(1, 2, max_keys=3)
+    """Refilled buckets are forgotten first: those still refusing stay while there is room."""
+    limiter = RateLimiter(0.01, 2, max_keys=4)
+    limiter.spend("x")
+    clock.advance(200)  # x has refilled
     for key in ("a", "b", "c"):
         limiter.spend(key, 2)
     limiter.spend("d")
+    assert set(limiter._buckets) == {"a", "b", "c", "d"}
     refusal(limiter, "a")
+
+
+def test_a_flood_of_new_keys_forgets_the_oldest_half(clock: Clock) -> None:
+    """The memory bound wins over history when nothing has refilled: the oldest go."""
+    limiter = RateLimiter(0.01, 2, max_keys=4)
+    for key in ("a", "b", "c", "d"):
+        limiter.spend(key, 2)
+        clock.advance(1)
+    limiter.spend("e")
+    assert set(limiter._buckets) == {"c", "d", "e"}
 
 
 # refused -------------------------------------------------------------------------------------
@@ -155,15 +163,15 @@ def throttled(throttle: LoginThrottle, username: str, client: str) -> HubError:
 def test_successful_logins_are_never_slowed(clock: Clock) -> None:
     throttle = LoginThrottle()
     for _ in range(1_000):
-        throttle.check("alice", "10.0.0.1")  # check() alone, as a right password does
+        throttle.check("alice", "10.0.0.1")  # each attempt reserves a failure...
+        throttle.succeeded("alice", "10.0.0.1")  # ...that a right password gives back
 
 
 def test_ten_failures_lock_that_username_from_that_address_for_six_seconds(clock: Clock) -> None:
     throttle = LoginThrottle()
     for _ in range(9):
-        throttle.failed("alice", "10.0.0.1")
+        throttle.check("alice", "10.0.0.1")  # an attempt that is not followed by succeeded()
     throttle.check("alice", "10.0.0.1")  # the tenth guess is still allowed
-    throttle.failed("alice", "10.0.0.1")
     error = throttled(throttle, "alice", "10.0.0.1")
     assert error.code == "rate_limited"
     assert error.message == "too many failed logins from this address; retry in 6 s"
@@ -176,7 +184,7 @@ def test_ten_failures_lock_that_username_from_that_address_for_six_seconds(clock
 def test_the_username_is_counted_whatever_its_case(clock: Clock) -> None:
     throttle = LoginThrottle()
     for name in ["Alice", "ALICE", "alice", "aLiCe", "Alice"] * 2:
-        throttle.failed(name, "10.0.0.1")
+        throttle.check(name, "10.0.0.1")
     throttled(throttle, "alice", "10.0.0.1")
     throttled(throttle, "ALICE", "10.0.0.1")
 
@@ -184,21 +192,20 @@ def test_the_username_is_counted_whatever_its_case(clock: Clock) -> None:
 def test_after_a_lock_one_more_guess_every_six_seconds(clock: Clock) -> None:
     throttle = LoginThrottle()
     for _ in range(10):
-        throttle.failed("alice", "10.0.0.1")
+        throttle.check("alice", "10.0.0.1")
     for _ in range(50):
         throttled(throttle, "alice", "10.0.0.1")  # refused attempts do not count
     clock.advance(3)
     assert throttled(throttle, "alice", "10.0.0.1").extra == {"retry_after": 3}
     clock.advance(3)
     throttle.check("alice", "10.0.0.1")
-    throttle.failed("alice", "10.0.0.1")
     assert throttled(throttle, "alice", "10.0.0.1").extra == {"retry_after": 6}
 
 
 def test_thirty_failures_from_one_address_slow_every_username_there(clock: Clock) -> None:
     throttle = LoginThrottle()
     for n in range(30):
-        throttle.failed(f"user{n}", "192.0.2.7")  # one guess each: no pair is locked
+        throttle.check(f"user{n}", "192.0.2.7")  # one guess each: no pair is locked
     error = throttled(throttle, "someone-else", "192.0.2.7")
     assert error.extra == {"retry_after": 2}
     throttle.check("someone-else", "192.0.2.8")  # another address is not affected
@@ -209,8 +216,8 @@ def test_thirty_failures_from_one_address_slow_every_username_there(clock: Clock
 def test_the_longer_of_the_two_waits_is_the_one_given(clock: Clock) -> None:
     throttle = LoginThrottle()
     for _ in range(10):
-        throttle.failed("alice", "192.0.2.7")
+        throttle.check("alice", "192.0.2.7")
     for n in range(20):
-        throttle.failed(f"user{n}", "192.0.2.7")
+        throttle.check(f"user{n}", "192.0.2.7")
     assert throttled(throttle, "alice", "192.0.2.7").extra == {"retry_after": 6}  # pair: 6 s
     assert throttled(throttle, "bob", "192.0.2.7").extra == {"retry_after": 2}  # address: 2 s
