@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
 @contextmanager
-def throwaway_database(kind: str, workdir: Path):  # type: ignore[no-untyped-def]
+def throwaway_database(kind: str, workdir: Path) -> Iterator[str]:
     """A fresh migrated database: a SQLite file in `workdir` or a PostgreSQL database that is
     dropped afterwards."""
     if kind == "sqlite":
@@ -81,6 +81,8 @@ async def seed(
     from hub.db import Database
     from hub.realtime.notify import Notifier
     from hub.settings import Settings
+    from models.directory import Discipline
+    from models.incident import IncidentKind, Role
     from models.shapes import IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 
     settings = Settings(environment="test", database_url=url)
@@ -97,18 +99,20 @@ async def seed(
                 UserIn(
                     username=name,
                     organisation="Bench Fire",
-                    discipline="D1",
+                    discipline=Discipline.D1,
                     display_name=f"Viewer {i}",
                 ),
             )
         publisher = f"bench-{tag}-pub"
         await directory.add_user(
-            hub, None, UserIn(username=publisher, organisation="Bench Fire", discipline="coord")
+            hub,
+            None,
+            UserIn(username=publisher, organisation="Bench Fire", discipline=Discipline.COORD),
         )
-        members = [MemberIn(username=n, role="viewer") for n in names]  # type: ignore[arg-type]
-        members.append(MemberIn(username=publisher, role="contributor"))  # type: ignore[arg-type]
+        members = [MemberIn(username=n, role=Role.VIEWER) for n in names]
+        members.append(MemberIn(username=publisher, role=Role.CONTRIBUTOR))
         incident = await incidents.create_incident(
-            hub, None, IncidentCreateIn(title="Bench incident", kind="exercise"), members
+            hub, None, IncidentCreateIn(title="Bench incident", kind=IncidentKind.EXERCISE), members
         )
         pub_tokens = [
             (await directory.create_token(hub, None, publisher))[1] for _ in range(publishers)

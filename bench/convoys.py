@@ -77,6 +77,7 @@ async def add_vehicles(url: str, incident_id: str, count: int) -> tuple[list[str
             )
         if rows:
             async with hub.db.write() as session:
+                # SQLModel's stubs declare no __table__ (the declarative base sets it).
                 await session.execute(insert(Vehicle.__table__), rows)  # type: ignore[attr-defined]
         return keys, ids
     finally:

@@ -103,7 +103,9 @@ def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path
     return result
 
 
-def bench_peer(args: argparse.Namespace, peer_dir: Path, work: Path, msg_bytes: int) -> dict:
+def bench_peer(
+    args: argparse.Namespace, peer_dir: Path, work: Path, msg_bytes: int
+) -> dict[str, Any]:
     peer = NodePeer(peer_dir, work).start()
     try:
         assert peer.process is not None
@@ -134,7 +136,8 @@ def saturation(result: dict[str, Any]) -> int:
 def p99_at(result: dict[str, Any], deliveries: int) -> float | None:
     for step in result["steps"]:
         if step["mode"] == "rate" and step["offeredDeliveriesPerSec"] == deliveries:
-            return step["p99ms"]
+            p99: float | None = step["p99ms"]
+            return p99
     return None
 
 

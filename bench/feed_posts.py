@@ -31,7 +31,7 @@ from common import (
 
 
 async def post_loop(
-    url: str, token: str, incident_id: str, until: float, latencies: list[float], errors: list
+    url: str, token: str, incident_id: str, until: float, latencies: list[float], errors: list[Any]
 ) -> int:
     client = socketio.AsyncClient(reconnection=False)
     await client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=20)

@@ -71,6 +71,7 @@ async def measure_batch(
     import gc
 
     from sqlalchemy import select
+    from sqlmodel import col
 
     from hub.cli import tune_gc
     from hub.context import Hub
@@ -93,7 +94,7 @@ async def measure_batch(
     thresholds = gc.get_threshold()
     try:
         async with hub.db.read() as session:
-            ids = list((await session.scalars(select(Vehicle.__table__.c.id))).all())  # type: ignore[attr-defined]
+            ids = list((await session.scalars(select(col(Vehicle.id)))).all())
         start = utcnow() - timedelta(seconds=fixes // len(ids) + 100)
 
         def batch(n: int, offset: int) -> list[Fix]:

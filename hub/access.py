@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.auth import Principal
 from hub.errors import HubError
@@ -21,12 +22,13 @@ async def require_role(
     """The incident and the caller's role in it, or the contract's error."""
     row = (
         await session.execute(
-            select(Incident, Membership.role)
+            select(Incident, col(Membership.role))
             .outerjoin(
                 Membership,
-                (Membership.incident_id == Incident.id) & (Membership.user_id == principal.user_id),
+                (col(Membership.incident_id) == col(Incident.id))
+                & (col(Membership.user_id) == principal.user_id),
             )
-            .where(Incident.id == incident_id)
+            .where(col(Incident.id) == incident_id)
         )
     ).first()
     if row is None:

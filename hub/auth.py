@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.public import actor_public, author_public
 from models import ApiToken, Organisation, User
@@ -96,21 +97,21 @@ async def principal_until(
     row = (
         await session.execute(
             select(
-                ApiToken.id,
-                ApiToken.kind,
-                ApiToken.created_at,
-                ApiToken.revoked_at,
-                User.id.label("user_id"),
-                User.username,
-                User.display_name,
-                User.discipline,
-                User.is_admin,
-                User.active,
-                Organisation.name,
+                col(ApiToken.id),
+                col(ApiToken.kind),
+                col(ApiToken.created_at),
+                col(ApiToken.revoked_at),
+                col(User.id),
+                col(User.username),
+                col(User.display_name),
+                col(User.discipline),
+                col(User.is_admin),
+                col(User.active),
+                col(Organisation.name),
             )
-            .join(User, User.id == ApiToken.user_id)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(ApiToken.token_hash == token_digest(raw))
+            .join(User, col(User.id) == col(ApiToken.user_id))
+            .join(Organisation, col(Organisation.id) == col(User.organisation_id))
+            .where(col(ApiToken.token_hash) == token_digest(raw))
         )
     ).first()
     if row is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.auth import Principal
 from hub.errors import HubError
@@ -25,11 +26,11 @@ async def take_seq(session: AsyncSession, incident_id: str, *, open_only: bool =
     UPDATE, under its lock, so an incident closed after the caller's role check still refuses,
     as the feed's batched UPDATE does (hub/actions/feed.py).
     """
-    statement = update(Incident).where(Incident.id == incident_id)
+    statement = update(Incident).where(col(Incident.id) == incident_id)
     if open_only:
-        statement = statement.where(Incident.status != Status.CLOSED.value)
+        statement = statement.where(col(Incident.status) != Status.CLOSED.value)
     result = await session.execute(
-        statement.values(last_seq=Incident.last_seq + 1).returning(Incident.last_seq)
+        statement.values(last_seq=col(Incident.last_seq) + 1).returning(col(Incident.last_seq))
     )
     seq = result.scalar_one_or_none()
     if seq is None:
@@ -52,8 +53,8 @@ def log_event(
         incident_id=incident_id,
         seq=seq,
         type=kind,
-        actor=actor.actor() if isinstance(actor, Principal) else actor,
-        data=data,
+        actor=dict(actor.actor() if isinstance(actor, Principal) else actor),
+        data=dict(data),
     )
     session.add(event)
     return event_public(event)
@@ -64,9 +65,16 @@ async def events_since(
 ) -> list[EventPublic]:
     # Columns, not ORM objects: a reconnect storm runs this once per client.
     rows = await session.execute(
-        select(Event.incident_id, Event.seq, Event.type, Event.at, Event.actor, Event.data)
-        .where(Event.incident_id == incident_id, Event.seq > since)
-        .order_by(Event.seq)
+        select(
+            col(Event.incident_id),
+            col(Event.seq),
+            col(Event.type),
+            col(Event.at),
+            col(Event.actor),
+            col(Event.data),
+        )
+        .where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
+        .order_by(col(Event.seq))
         .limit(limit)
     )
     return [envelope(*row) for row in rows]

@@ -20,10 +20,15 @@ from models.events import (
     AnchorFeatureProperties,
     AnchorPublic,
     AuthorPublic,
+    ConvoyPositions,
     EventPublic,
     FeedEntryPublic,
+    IncidentLeft,
     IncidentPublic,
     IncidentWithRole,
+    OnlineUser,
+    PositionPublic,
+    PresencePayload,
 )
 
 
@@ -134,3 +139,15 @@ def event_public(event: Event) -> EventPublic:
     # The log holds what the producers wrote: its actor column is an ActorPublic.
     actor = cast(ActorPublic, event.actor)
     return envelope(event.incident_id, event.seq, event.type, event.at, actor, event.data)
+
+
+def presence_payload(incident_id: str, online: list[OnlineUser]) -> PresencePayload:
+    return {"incident_id": incident_id, "online": online}
+
+
+def incident_left(incident_id: str) -> IncidentLeft:
+    return {"incident_id": incident_id, "reason": "removed"}
+
+
+def convoy_positions(incident_id: str, positions: list[PositionPublic]) -> ConvoyPositions:
+    return {"incident_id": incident_id, "positions": positions}

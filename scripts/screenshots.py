@@ -20,19 +20,20 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hub.actions import directory  # noqa: E402
+from models.directory import Discipline  # noqa: E402
 from models.shapes import UserIn  # noqa: E402
 from tests.live import HubProcess, migrate  # noqa: E402
 from tests.seed import Seeder  # noqa: E402
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ContextOptions  # noqa: E402
 
 PASSWORD = "correct horse battery"
 SITE = (4.3566, 50.8519)  # Rue Neuve, Brussels (lon, lat)
@@ -69,7 +70,7 @@ class Data:
             UserIn(
                 username=username,
                 organisation=organisation,
-                discipline=discipline,  # type: ignore[arg-type]
+                discipline=Discipline(discipline),
                 display_name=name,
                 password=PASSWORD,
             ),
@@ -102,7 +103,7 @@ class Data:
         return incident_id
 
     async def anchor(
-        self, username: str, incident: str, kind: str, label: str, geometry: Any
+        self, username: str, incident: str, kind: str, label: str, geometry: dict[str, Any]
     ) -> None:
         await self.call(
             username,
@@ -285,8 +286,10 @@ async def shoot(server: HubProcess, ids: dict[str, str], out: Path) -> list[Path
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
 
-        async def page_for(username: str, viewport: dict[str, int], **options: Any) -> Page:
-            context = await browser.new_context(viewport=viewport, locale="en-GB", **options)  # type: ignore[arg-type]
+        async def page_for(
+            username: str, viewport: ViewportSize, **options: Unpack[ContextOptions]
+        ) -> Page:
+            context = await browser.new_context(viewport=viewport, locale="en-GB", **options)
             context.set_default_timeout(20_000)
             page = await context.new_page()
             await page.goto(f"{server.url}/login")

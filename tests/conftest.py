@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pytest
 from pydantic import ValidationError
@@ -53,6 +53,13 @@ def hub_server(database_url: str, logs: Path) -> Iterator[HubProcess]:
     server.stop()
 
 
+class ClientOptions(TypedDict, total=False):
+    """HubClient's keyword options that a test may set (the others the fixture sets)."""
+
+    transports: list[str] | None
+    reconnection_delay: float
+
+
 class Clients:
     """Connected HubClients, all closed at the end of the test. Then everything they received
     is checked against its model (models/events.py): every `incident.event` any of them
@@ -69,7 +76,7 @@ class Clients:
         user: TestUser,
         *,
         on_event: Callable[[dict[str, Any]], None] | None = None,
-        **kwargs: object,
+        **kwargs: Unpack[ClientOptions],
     ) -> HubClient:
         url = server if isinstance(server, str) else server.url
 
@@ -78,7 +85,7 @@ class Clients:
             if on_event is not None:
                 on_event(event)
 
-        client = HubClient(url, user.token, on_event=applied, **kwargs)  # type: ignore[arg-type]
+        client = HubClient(url, user.token, on_event=applied, **kwargs)
         await client.connect()
         self.open.append(client)
         return client

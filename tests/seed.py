@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from hub.actions import directory, incidents
 from hub.actions.feed import FeedCommits
@@ -12,6 +11,8 @@ from hub.context import Hub
 from hub.db import Database
 from hub.realtime.notify import Notifier
 from hub.settings import Settings
+from models.directory import Discipline
+from models.incident import IncidentKind, Role
 from models.shapes import IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 
 
@@ -71,7 +72,7 @@ class Seeder:
             UserIn(
                 username=username,
                 organisation=organisation,
-                discipline=discipline,  # type: ignore[arg-type]
+                discipline=Discipline(discipline),
                 is_admin=admin,
                 password=password,
             ),
@@ -82,9 +83,9 @@ class Seeder:
     async def incident(
         self, members: dict[TestUser, str], *, title: str = "Test incident", kind: str = "emergency"
     ) -> str:
-        payload = IncidentCreateIn(title=title, kind=kind)  # type: ignore[arg-type]
-        member_list = [MemberIn(username=u.username, role=role) for u, role in members.items()]  # type: ignore[arg-type]
-        created: dict[str, Any] = await incidents.create_incident(
-            self.hub, None, payload, member_list
-        )
+        payload = IncidentCreateIn(title=title, kind=IncidentKind(kind))
+        member_list = [
+            MemberIn(username=u.username, role=Role(role)) for u, role in members.items()
+        ]
+        created = await incidents.create_incident(self.hub, None, payload, member_list)
         return str(created["id"])

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +23,8 @@ from playwright.async_api import (
     ConsoleMessage,
     FloatRect,
     Page,
+    Route,
+    ViewportSize,
     async_playwright,
     expect,
 )
@@ -42,8 +44,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WAIT_MS = 20_000  # the bound of every wait on the page
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CP_POINT = {"type": "Point", "coordinates": [4.3517, 50.8466]}
 
 # Collected in the page from the first script on: CSP violations would mean something the page
@@ -91,14 +93,24 @@ class Tab:
         return {urlsplit(url).hostname or url for url in self.urls} - {"127.0.0.1"}
 
 
+class ContextOptions(TypedDict, total=False):
+    """The options of Browser.new_context that the tests (and scripts/screenshots.py) vary."""
+
+    is_mobile: bool
+    has_touch: bool
+    device_scale_factor: float
+
+
 class Tabs:
     def __init__(self, browser: Browser) -> None:
         self.browser = browser
         self.open: list[Tab] = []
 
-    async def __call__(self, viewport: dict[str, int] = DESKTOP, **options: Any) -> Tab:
+    async def __call__(
+        self, viewport: ViewportSize = DESKTOP, **options: Unpack[ContextOptions]
+    ) -> Tab:
         context = await self.browser.new_context(
-            viewport=viewport,  # type: ignore[arg-type]
+            viewport=viewport,
             locale="en-GB",
             service_workers="block",
             **options,
@@ -108,7 +120,7 @@ class Tabs:
         page = await context.new_page()
         tab = Tab(context, page)
 
-        async def record(route: Any) -> None:
+        async def record(route: Route) -> None:
             tab.urls.append(route.request.url)
             await route.continue_()
 

@@ -31,7 +31,7 @@ from tests.live import ROOT, HubProcess, free_port
 from tests.seed import Seeder, TestUser
 
 # A short stretch of Rue de la Loi towards the summit venue (west-bound), lon/lat.
-ROUTE = {
+ROUTE: dict[str, Any] = {
     "type": "LineString",
     "coordinates": [[4.3900, 50.8440], [4.3850, 50.8430], [4.3800, 50.8420], [4.3750, 50.8410]],
 }
@@ -64,7 +64,7 @@ def bearer(user: TestUser) -> dict[str, str]:
 
 
 async def make_convoy(
-    server: HubProcess, manager: TestUser, incident: str, *, route: dict | None = ROUTE
+    server: HubProcess, manager: TestUser, incident: str, *, route: dict[str, Any] | None = ROUTE
 ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=server.url, headers=bearer(manager)) as http:
         body: dict[str, Any] = {"name": f"Motorcade {uuid.uuid4().hex[:6]}"}
@@ -92,7 +92,7 @@ async def setup(
     server: HubProcess,
     seed: Seeder,
     *,
-    route: dict | None = ROUTE,
+    route: dict[str, Any] | None = ROUTE,
     members: dict[TestUser, str] | None = None,
 ) -> tuple[TestUser, str, dict[str, Any], str, str]:
     manager = await seed.user("manager")
@@ -114,7 +114,7 @@ async def aosmand(
     return await http.get("/ingest/osmand", params=params)
 
 
-def along(route: dict, fraction: float) -> tuple[float, float]:
+def along(route: dict[str, Any], fraction: float) -> tuple[float, float]:
     """(lon, lat) at a fraction of the route's length."""
     coordinates = route["coordinates"]
     lon, lat, _ = point_along(coordinates, fraction * line_length_m(coordinates))
@@ -390,7 +390,7 @@ async def test_malformed_and_hostile_fixes_are_refused_and_nothing_breaks(
     now = int(datetime.now(UTC).timestamp())
     lon, lat = along(ROUTE, 0.1)
     async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
-        bad = [
+        bad: list[dict[str, str | int | float]] = [
             {"id": key, "lat": 91, "lon": lon, "timestamp": now},
             {"id": key, "lat": lat, "lon": -181, "timestamp": now},
             {"id": key, "lat": "nan", "lon": lon, "timestamp": now},
@@ -506,7 +506,8 @@ async def test_duplicates_in_and_across_batches_are_reported_and_change_nothing(
         return Fix(vehicle_id, incident, lat, lon, ts, datetime.now(UTC), 10.0)
 
     first, second, third, fourth = fix(0, 0.1), fix(5, 0.12), fix(10, 0.14), fix(15, 0.16)
-    new, duplicate = {}, {"duplicate": True}
+    new: dict[str, bool] = {}
+    duplicate = {"duplicate": True}
 
     async def ingest(*fixes: Fix) -> list[dict[str, Any]]:
         return [outcome.ack() for outcome in await pipeline.ingest_many(list(fixes))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from models.geojson import GeometryError, validate_geometry
@@ -22,7 +24,7 @@ RING = [[4.0, 50.0], [4.1, 50.0], [4.1, 50.1], [4.0, 50.1], [4.0, 50.0]]
         {"type": "Point", "coordinates": [-180, -90]},
     ],
 )
-def test_valid_geometries_pass(geometry: dict) -> None:
+def test_valid_geometries_pass(geometry: dict[str, Any]) -> None:
     assert validate_geometry(geometry)["type"] == geometry["type"]
 
 

@@ -791,9 +791,10 @@ async def test_a_1_mb_message_still_reaches_socketio_and_gets_too_large(
     """Up to the protocol's 1 MB (plus Engine.IO framing), a message is the handlers' to
     refuse: `too_large`, not a disconnect."""
     s = await scene(hub_server, seed, clients, raw_sockets)
-    event = ["feed.post", {"incident_id": s.incident, "client_id": str(uuid.uuid4()), "text": ""}]
+    message = {"incident_id": s.incident, "client_id": str(uuid.uuid4()), "text": ""}
+    event = ["feed.post", message]
     frame = len(json.dumps(event, separators=(",", ":")))
-    event[1]["text"] = "x" * (MAX_MESSAGE_BYTES - frame)  # type: ignore[index]
+    message["text"] = "x" * (MAX_MESSAGE_BYTES - frame)
     data = json.dumps(event, separators=(",", ":"))
     assert len(data) == MAX_MESSAGE_BYTES
     ack = await s.raw.ack(await s.raw.send_packet(data), timeout=30)

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from hub.actions import directory
 from hub.client import HubClient
@@ -90,6 +91,7 @@ class Cluster:
 
     def __init__(self, database_url: str, redis: RedisProcess, logs: Path) -> None:
         self.database_url, self.redis, self.logs = database_url, redis, logs
+        self.redis_url = redis.url  # where the hubs started from now on reach Redis
         self.hubs: list[HubProcess] = []
         self.clients: list[HubClient] = []
 
@@ -98,7 +100,7 @@ class Cluster:
             HubProcess(
                 self.database_url,
                 log_dir=self.logs,
-                redis_url=self.redis.url,
+                redis_url=self.redis_url,
                 presence_ttl_seconds=3,
             ).start()
             for _ in range(count)
@@ -156,7 +158,8 @@ async def wait_ready(*hubs: HubProcess, timeout: float = 20) -> None:
     for hub in hubs:
 
         async def ready(hub: HubProcess = hub) -> bool:
-            return (await readyz(hub))["http_status"] == 200
+            status: int = (await readyz(hub))["http_status"]
+            return status == 200
 
         await wait_until(ready, f"{hub.url}/readyz to say ok", timeout)
 
@@ -183,8 +186,8 @@ async def stored_entries(seed: Seeder, incident_id: str) -> dict[str, list[int]]
     """client_id -> the seqs of the feed rows stored with it (exactly one each, we hope)."""
     async with seed.hub.db.read() as session:
         rows = await session.execute(
-            select(FeedEntry.client_id, FeedEntry.seq).where(
-                FeedEntry.incident_id == incident_id  # type: ignore[arg-type]
+            select(col(FeedEntry.client_id), col(FeedEntry.seq)).where(
+                col(FeedEntry.incident_id) == incident_id
             )
         )
         stored: dict[str, list[int]] = {}
@@ -197,7 +200,7 @@ async def last_seq(seed: Seeder, incident_id: str) -> int:
     async with seed.hub.db.read() as session:
         incident = await session.get(Incident, incident_id)
         events = await session.scalar(
-            select(func.count()).where(Event.incident_id == incident_id)  # type: ignore[arg-type]
+            select(func.count()).where(col(Event.incident_id) == incident_id)
         )
     assert incident is not None and events == incident.last_seq
     return int(incident.last_seq)
@@ -358,7 +361,9 @@ async def test_redis_restart_while_posting(cluster: Cluster, seed: Seeder) -> No
         async def reports_outage(hub: HubProcess = hub) -> bool:
             body = await readyz(hub)
             transitions[hub.url] = body
-            return body["http_status"] == 503 and body["checks"]["redis"] != "ok"
+            status: int = body["http_status"]
+            redis_check: str = body["checks"]["redis"]
+            return status == 503 and redis_check != "ok"
 
         await wait_until(reports_outage, f"{hub.url}/readyz to report the outage")
         assert transitions[hub.url]["checks"]["database"] == "ok"
@@ -576,7 +581,7 @@ async def test_a_deaf_subscription_is_detected_and_resynced(
 ) -> None:
     proxy = await DeafeningProxy(redis.port).start()
     cluster = Cluster(database_url, redis, logs)
-    cluster.redis = proxy  # type: ignore[assignment]  # the hubs reach Redis through it
+    cluster.redis_url = proxy.url  # the hubs reach Redis through it
     try:
         a_hub, b_hub = cluster.start(2)
         await wait_ready(a_hub, b_hub)
@@ -595,7 +600,8 @@ async def test_a_deaf_subscription_is_detected_and_resynced(
 
             async def says_deaf(hub: HubProcess = hub) -> bool:
                 body = await readyz(hub)
-                return body["checks"]["redis"] == "unavailable: no probe echo from Redis"
+                redis_check: str = body["checks"]["redis"]
+                return redis_check == "unavailable: no probe echo from Redis"
 
             await wait_until(says_deaf, f"{hub.url}/readyz to report the deaf subscription")
         # They resubscribe on fresh connections, report ok again and resync by themselves.

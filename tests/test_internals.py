@@ -18,6 +18,7 @@ import engineio
 import pytest
 import socketio
 import uvicorn
+from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from websockets.asyncio.client import connect
 
@@ -281,9 +282,12 @@ async def test_without_the_direct_write_every_packet_takes_the_queue(
     monkeypatch.setattr(internals, "DIRECT_PROTOCOLS", ())
     written: list[bool] = []
     write_direct = FastPollSocket.write_direct
-    monkeypatch.setattr(
-        FastPollSocket, "write_direct", lambda s, pkt: written.append(write_direct(s, pkt)) or False
-    )
+
+    def noting(s: FastPollSocket, pkt: eio_packet.Packet) -> bool:
+        written.append(write_direct(s, pkt))
+        return False
+
+    monkeypatch.setattr(FastPollSocket, "write_direct", noting)
     poster, watcher = await seed.user("poster"), await seed.user("watcher")
     incident = await seed.incident({poster: "contributor", watcher: "viewer"})
     async with (
@@ -389,8 +393,9 @@ async def test_the_redis_hooks_carry_emits_both_ways(
             connected(url, poster.token, watcher.token) as (p, w),
         ):
             assert instance.sio.manager is instance.sync and instance.sio.manager_initialized
-            assert instance.sync is not None
-            await until(lambda: instance.sync.state == "ok", "the Redis sync to be ok")
+            sync = instance.sync
+            assert sync is not None
+            await until(lambda: sync.state == "ok", "the Redis sync to be ok")
             await p.join(incident)
             await w.join(incident)
             live: list[dict[str, Any]] = []

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from hub.actions import anchors
 from hub.auth import principal_for_token
+from models.anchor import AnchorKind
 from models.shapes import AnchorCreateIn
 from tests.conftest import Clients
 from tests.live import ROOT, HubProcess, migrate, throwaway_database
@@ -75,7 +76,7 @@ async def test_an_incident_broken_by_deep_properties_is_readable_after_the_upgra
             AnchorCreateIn(
                 incident_id=incident,
                 client_id=str(uuid.uuid4()),
-                kind="command_post",  # type: ignore[arg-type]
+                kind=AnchorKind.COMMAND_POST,
                 label="CP",
                 geometry={"type": "Point", "coordinates": [4.35, 50.85]},
             ),

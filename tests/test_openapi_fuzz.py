@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import schemathesis
-from schemathesis import Case
 from schemathesis.schemas import BaseSchema
 
 from tests.live import HubProcess
 from tests.seed import Seeder
+
+if TYPE_CHECKING:  # schemathesis defines the alias for type checkers only
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 # GPX and KML bodies are documents in a string.
 XML_MEDIA = {"application/gpx+xml", "application/vnd.google-earth.kml+xml"}
@@ -63,10 +65,10 @@ async def world(hub_server: HubProcess, seed: Seeder) -> World:
     headers = {"Authorization": f"Bearer {fuzzer.token}"}
     async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
 
-        async def made(path: str, body: dict[str, object]) -> dict[str, object]:
+        async def made(path: str, body: dict[str, object]) -> dict[str, Any]:
             response = await http.post(path, json=body)
             assert response.status_code == 201, response.text
-            made: dict[str, object] = response.json()
+            made: dict[str, Any] = response.json()
             return made
 
         base = f"/api/incidents/{incident}"
@@ -83,7 +85,7 @@ async def world(hub_server: HubProcess, seed: Seeder) -> World:
             },
         )
         convoy = await made(base + "/convoys", {"name": "Escort", "route": ROUTE})
-        convoy_id = convoy["convoy"]["id"]  # type: ignore[index]
+        convoy_id = convoy["convoy"]["id"]
         vehicle = await made(base + f"/convoys/{convoy_id}/vehicles", {"label": "Lead car"})
         device_key = str(vehicle["device_key"])
         fix = await http.get(
@@ -95,10 +97,10 @@ async def world(hub_server: HubProcess, seed: Seeder) -> World:
         url=hub_server.url,
         token=fuzzer.token,
         incident=incident,
-        entry=str(entry["entry"]["id"]),  # type: ignore[index]
-        anchor=str(anchor["anchor"]["id"]),  # type: ignore[index]
+        entry=str(entry["entry"]["id"]),
+        anchor=str(anchor["anchor"]["id"]),
         convoy=str(convoy_id),
-        vehicle=str(vehicle["vehicle"]["id"]),  # type: ignore[index]
+        vehicle=str(vehicle["vehicle"]["id"]),
         device_key=device_key,
         member=member.username,
         spare_token=str(spare["id"]),
@@ -159,7 +161,7 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 # ~50 s per backend here; the suite's 120 s default leaves too little room on a slow runner.
 @pytest.mark.timeout(400)
 @schema.parametrize()
-def test_every_operation_conforms_to_the_document(case: Case, world: World) -> None:
+def test_every_operation_conforms_to_the_document(case: OpenApiCase, world: World) -> None:
     if case.method == "DELETE" and case.path == "/api/session" and case.headers:
         if "Authorization" in case.headers:  # not when the case leaves credentials out
             case.headers["Authorization"] = f"Bearer {world.fresh_token()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -16,11 +17,11 @@ from tests.seed import Seeder
 POINT = {"type": "Point", "coordinates": [4.40, 50.90]}
 
 
-def feed_post(incident: str) -> dict:
+def feed_post(incident: str) -> dict[str, Any]:
     return {"incident_id": incident, "client_id": str(uuid.uuid4()), "text": "status report"}
 
 
-def anchor_create(incident: str) -> dict:
+def anchor_create(incident: str) -> dict[str, Any]:
     return {
         "incident_id": incident,
         "client_id": str(uuid.uuid4()),
@@ -160,7 +161,7 @@ async def test_removed_member_leaves_the_room_at_once(
     m, f = await clients(hub_server, manager), await clients(hub_server, field)
     await m.join(incident)
     await f.join(incident)
-    left: list[dict] = []
+    left: list[dict[str, Any]] = []
     f.sio.on("incident.left", left.append)
     headers = {"Authorization": f"Bearer {manager.token}"}
     async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
@@ -196,7 +197,7 @@ async def test_revoked_token_is_disconnected_and_refused(
         assert revoked.status_code == 200
         assert (await http.get("/api/me", headers=other)).status_code == 401
     # Logging out revokes the token in use, which drops the socket holding it.
-    client.sio.reconnection = False  # type: ignore[attr-defined]
+    client.sio.reconnection = False
     async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
         assert (await http.delete("/api/session")).status_code == 200
     for _ in range(100):
@@ -220,6 +221,7 @@ async def test_a_write_whose_incident_closed_after_its_role_check_still_refuses(
     incident closed in between must still refuse: take_seq checks the status under the lock.
     The interleaving cannot be provoked from outside, so it is set up inside one transaction."""
     from sqlalchemy import update
+    from sqlmodel import col
 
     from hub.errors import HubError
     from hub.eventlog import take_seq
@@ -230,7 +232,7 @@ async def test_a_write_whose_incident_closed_after_its_role_check_still_refuses(
     async with seed.hub.db.write() as session:
         before = await take_seq(session, incident, open_only=True)  # open: a seq
         await session.execute(
-            update(Incident).where(Incident.id == incident).values(status="closed")
+            update(Incident).where(col(Incident.id) == incident).values(status="closed")
         )
         with pytest.raises(HubError) as refused:
             await take_seq(session, incident, open_only=True)

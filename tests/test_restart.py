@@ -13,7 +13,7 @@ from tests.live import HubProcess
 from tests.seed import Seeder, TestUser
 
 
-def post(incident: str, text: str) -> dict:
+def post(incident: str, text: str) -> dict[str, str]:
     return {"incident_id": incident, "client_id": str(uuid.uuid4()), "text": text}
 
 
@@ -59,7 +59,9 @@ async def test_a_client_too_far_behind_gets_a_snapshot_and_reset(
     first = await c.request("feed.post", post(incident, "first"))
     principal = await _principal(seed, user)
     for n in range(1_001):  # written straight through the domain function, as ingestion does
-        await post_entry(seed.hub, principal, FeedPostIn(**post(incident, f"bulk {n}")))
+        await post_entry(
+            seed.hub, principal, FeedPostIn.model_validate(post(incident, f"bulk {n}"))
+        )
     assert first["entry"]["seq"] == 1
     near = await c.call("incident.join", {"incident_id": incident, "since": 2})
     assert len(near["events"]) == 1_000 and near["events"][-1]["seq"] == 1_002

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import socketio
@@ -20,13 +21,13 @@ from tests.live import HubProcess
 from tests.seed import Seeder
 
 POINT = {"type": "Point", "coordinates": [4.3517, 50.8466]}
-SQUARE = {
-    "type": "Polygon",
-    "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85], [4.35, 50.84]]],
-}
+SQUARE_RING = [[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85], [4.35, 50.84]]
+SQUARE = {"type": "Polygon", "coordinates": [SQUARE_RING]}
 
 
-def post(incident_id: str, text: str = "Smoke seen at Grand-Place", **extra: object) -> dict:
+def post(
+    incident_id: str, text: str = "Smoke seen at Grand-Place", **extra: object
+) -> dict[str, object]:
     return {"incident_id": incident_id, "client_id": str(uuid.uuid4()), "text": text, **extra}
 
 
@@ -75,7 +76,7 @@ async def test_two_users_see_each_others_feed_and_anchor_moves(
             "version": 1,
             "geometry": {
                 **SQUARE,
-                "coordinates": [[[x + 0.001, y] for x, y in SQUARE["coordinates"][0]]],
+                "coordinates": [[[x + 0.001, y] for x, y in SQUARE_RING]],
             },
         },
     )
@@ -338,7 +339,7 @@ async def test_ack_error_is_raised_by_client_library(
 def test_replay_ring_answers_only_a_run_without_holes() -> None:
     ring = RecentEvents(per_incident=4)
 
-    def ev(seq: int, incident: str = "i1") -> dict:
+    def ev(seq: int, incident: str = "i1") -> dict[str, Any]:
         return {"incident_id": incident, "seq": seq, "type": "t", "data": {}}
 
     assert ring.since("i1", 0, 0) is None  # nothing delivered here yet
@@ -362,7 +363,7 @@ def test_replay_ring_answers_only_a_run_without_holes() -> None:
 
 
 def test_replay_ring_forgets_a_rewritten_history_and_stays_within_its_bytes() -> None:
-    def ev(seq: int, text: str = "t") -> dict:
+    def ev(seq: int, text: str = "t") -> dict[str, Any]:
         return {"incident_id": "i1", "seq": seq, "type": "feed.post", "data": {"text": text}}
 
     ring = RecentEvents(per_incident=100, bytes_per_incident=1_000)

@@ -16,7 +16,7 @@ from hub.errors import HTTP_STATUS
 from web.http import JSON
 
 if TYPE_CHECKING:
-    from web.api import Endpoint
+    from web.api.endpoint import Endpoint
 
 REF = "#/components/schemas/{model}"
 FORM = "application/x-www-form-urlencoded"

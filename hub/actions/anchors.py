@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from hub.access import require_role
 from hub.auth import Principal
@@ -56,7 +57,9 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
 
 async def _by_client_id(session: Any, incident_id: str, client_id: str) -> Anchor | None:
     anchor: Anchor | None = await session.scalar(
-        select(Anchor).where(Anchor.incident_id == incident_id, Anchor.client_id == client_id)
+        select(Anchor).where(
+            col(Anchor.incident_id) == incident_id, col(Anchor.client_id) == client_id
+        )
     )
     return anchor
 
@@ -101,7 +104,7 @@ async def _change(
         seq = await take_seq(session, incident_id, open_only=True)
         anchor = await session.scalar(
             select(Anchor)
-            .where(Anchor.id == anchor_id, Anchor.incident_id == incident_id)
+            .where(col(Anchor.id) == anchor_id, col(Anchor.incident_id) == incident_id)
             .with_for_update()
         )
         if anchor is None or anchor.deleted_at is not None:
@@ -144,7 +147,7 @@ async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list
 async def live_anchors(session: Any, incident_id: str) -> list[AnchorPublic]:
     rows = await session.scalars(
         select(Anchor)
-        .where(Anchor.incident_id == incident_id, Anchor.deleted_at.is_(None))
-        .order_by(Anchor.created_at)
+        .where(col(Anchor.incident_id) == incident_id, col(Anchor.deleted_at).is_(None))
+        .order_by(col(Anchor.created_at))
     )
     return [anchor_public(row) for row in rows]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.access import require_manager, require_role
 from hub.actions.incidents import SYSTEM_ACTOR
@@ -35,7 +36,29 @@ def new_device_key() -> str:
 # public shapes --------------------------------------------------------------------------------
 
 
-def position_public(vehicle: Vehicle) -> PositionPublic | None:
+class LastPosition(Protocol):
+    """What a vehicle's last position is built from: a Vehicle row, or the convoy pipeline's
+    plain copy of one (hub/convoys/pipeline.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def convoy_id(self) -> str: ...
+    @property
+    def last_lat(self) -> float | None: ...
+    @property
+    def last_lon(self) -> float | None: ...
+    @property
+    def last_ts(self) -> datetime | None: ...
+    @property
+    def last_speed(self) -> float | None: ...
+    @property
+    def last_heading(self) -> float | None: ...
+    @property
+    def last_accuracy(self) -> float | None: ...
+
+
+def position_public(vehicle: LastPosition) -> PositionPublic | None:
     """The vehicle's last known position, as `convoy.positions` carries it."""
     # (All three are set together, by the vehicle's newest accepted fix.)
     if vehicle.last_ts is None or vehicle.last_lat is None or vehicle.last_lon is None:
@@ -90,15 +113,15 @@ async def convoy_snapshot(session: AsyncSession, incident_id: str) -> list[Convo
     convoys = list(
         await session.scalars(
             select(Convoy)
-            .where(Convoy.incident_id == incident_id)  # type: ignore[arg-type]
-            .order_by(Convoy.created_at, Convoy.id)  # type: ignore[arg-type]
+            .where(col(Convoy.incident_id) == incident_id)
+            .order_by(col(Convoy.created_at), col(Convoy.id))
         )
     )
     vehicles = list(
         await session.scalars(
             select(Vehicle)
-            .where(Vehicle.incident_id == incident_id)  # type: ignore[arg-type]
-            .order_by(Vehicle.created_at, Vehicle.id)  # type: ignore[arg-type]
+            .where(col(Vehicle.incident_id) == incident_id)
+            .order_by(col(Vehicle.created_at), col(Vehicle.id))
         )
     )
     by_convoy: dict[str, list[Vehicle]] = {}
@@ -122,8 +145,8 @@ async def get_convoy(
     vehicles = list(
         await session.scalars(
             select(Vehicle)
-            .where(Vehicle.convoy_id == convoy_id)  # type: ignore[arg-type]
-            .order_by(Vehicle.created_at, Vehicle.id)  # type: ignore[arg-type]
+            .where(col(Vehicle.convoy_id) == convoy_id)
+            .order_by(col(Vehicle.created_at), col(Vehicle.id))
         )
     )
     return convoy, vehicles
@@ -169,15 +192,15 @@ async def track(
 ) -> dict[str, list[Position]]:
     """Accepted (unflagged) fixes per vehicle, in device-time order."""
     query = select(Position).where(
-        Position.vehicle_id.in_(vehicle_ids),  # type: ignore[attr-defined]
-        Position.flagged.is_(False),  # type: ignore[attr-defined]
+        col(Position.vehicle_id).in_(vehicle_ids),
+        col(Position.flagged).is_(False),
     )
     if start is not None:
-        query = query.where(Position.ts >= start)  # type: ignore[arg-type]
+        query = query.where(col(Position.ts) >= start)
     if end is not None:
-        query = query.where(Position.ts <= end)  # type: ignore[arg-type]
+        query = query.where(col(Position.ts) <= end)
     rows = await session.scalars(
-        query.order_by(Position.vehicle_id, Position.ts).limit(limit)  # type: ignore[arg-type]
+        query.order_by(col(Position.vehicle_id), col(Position.ts)).limit(limit)
     )
     result: dict[str, list[Position]] = {vehicle_id: [] for vehicle_id in vehicle_ids}
     for row in rows:
@@ -282,8 +305,8 @@ async def add_vehicle(
 async def convoy_by_name(session: AsyncSession, incident_id: str, name: str) -> Convoy | None:
     convoy: Convoy | None = await session.scalar(
         select(Convoy).where(
-            Convoy.incident_id == incident_id,  # type: ignore[arg-type]
-            Convoy.name == name,  # type: ignore[arg-type]
+            col(Convoy.incident_id) == incident_id,
+            col(Convoy.name) == name,
         )
     )
     return convoy
@@ -308,7 +331,7 @@ async def add_device(
         None,
         incident_id,
         convoy_id,
-        VehicleCreateIn(label=label, role=role),  # type: ignore[arg-type]
+        VehicleCreateIn.model_validate({"label": label, "role": role}),  # the CLI's text
     )
 
 

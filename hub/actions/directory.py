@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from hub.access import require_admin
 from hub.auth import Principal, hash_password, new_token, token_digest, verify_password
@@ -41,7 +42,7 @@ async def add_user(hub: Hub, principal: Principal | None, payload: UserIn) -> di
     try:
         async with hub.db.write() as session:
             organisation = await session.scalar(
-                select(Organisation).where(Organisation.name == payload.organisation)
+                select(Organisation).where(col(Organisation.name) == payload.organisation)
             )
             if organisation is None:
                 raise HubError("not_found", f"no organisation named {payload.organisation!r}")
@@ -72,7 +73,7 @@ async def create_token(
     """A new token for a user: (token id, raw token). The raw token is shown once, never stored."""
     raw = new_token()
     async with hub.db.write() as session:
-        user = await session.scalar(select(User).where(User.username == username))
+        user = await session.scalar(select(User).where(col(User.username) == username))
         if user is None or not user.active:
             raise HubError("not_found", f"no active user named {username!r}")
         if principal is not None and principal.user_id != user.id:
@@ -92,7 +93,7 @@ async def revoke_token(hub: Hub, principal: Principal | None, token_id: str) -> 
             require_admin(principal)
         await session.execute(
             update(ApiToken)
-            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+            .where(col(ApiToken.id) == token_id, col(ApiToken.revoked_at).is_(None))
             .values(revoked_at=utcnow())
         )
     await hub.notifier.control({"type": "token.revoked", "token_id": token_id})
@@ -107,7 +108,7 @@ async def login(hub: Hub, username: str, password: str, *, client: str = "") -> 
     """
     hub.logins.check(username, client)
     async with hub.db.read() as session:
-        user = await session.scalar(select(User).where(User.username == username))
+        user = await session.scalar(select(User).where(col(User.username) == username))
     password_hash = user.password_hash if user else None
     if not await asyncio.to_thread(verify_password, password_hash, password) or user is None:
         raise HubError("unauthorized", "wrong username or password")

@@ -11,12 +11,14 @@ post per transaction, so a retry answers with the first result and writes nothin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, label, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.access import check_role, require_role
 from hub.auth import Principal
@@ -206,9 +208,9 @@ async def _write(hub: Hub, batch: list[_Post]) -> None:
             # the check above and this row lock (PostgreSQL): a just-closed incident refuses.
             last = await session.scalar(
                 update(Incident)
-                .where(Incident.id == incident_id, Incident.status != Status.CLOSED.value)
-                .values(last_seq=Incident.last_seq + len(posts))
-                .returning(Incident.last_seq)
+                .where(col(Incident.id) == incident_id, col(Incident.status) != Status.CLOSED.value)
+                .values(last_seq=col(Incident.last_seq) + len(posts))
+                .returning(col(Incident.last_seq))
             )
             if last is None:
                 for post in posts:
@@ -234,19 +236,22 @@ async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
     incident_ids = {post.payload.incident_id for post in batch}
     user_ids = {post.principal.user_id for post in batch}
     rows = await session.execute(
-        select(Incident.id, Incident.status, Membership.user_id, Membership.role)
+        select(
+            col(Incident.id), col(Incident.status), col(Membership.user_id), col(Membership.role)
+        )
         .outerjoin(
             Membership,
-            (Membership.incident_id == Incident.id) & Membership.user_id.in_(user_ids),
+            (col(Membership.incident_id) == col(Incident.id))
+            & col(Membership.user_id).in_(user_ids),
         )
-        .where(Incident.id.in_(incident_ids))
+        .where(col(Incident.id).in_(incident_ids))
     )
     status: dict[str, str] = {}
     roles: dict[tuple[str, str], str] = {}
-    for incident_id, incident_status, user_id, role in rows:
+    for incident_id, incident_status, user_id, member_role in rows:
         status[incident_id] = incident_status
         if user_id is not None:
-            roles[(incident_id, user_id)] = role
+            roles[(incident_id, user_id)] = member_role
     admitted = []
     for post in batch:
         incident_id = post.payload.incident_id
@@ -303,7 +308,7 @@ async def _by_client_id(
 ) -> FeedEntryPublic | None:
     rows = await _entries_with_authors(
         session,
-        (FeedEntry.incident_id == incident_id) & (FeedEntry.client_id == client_id),
+        (col(FeedEntry.incident_id) == incident_id) & (col(FeedEntry.client_id) == client_id),
         limit=1,
     )
     return rows[0] if rows else None
@@ -313,9 +318,9 @@ async def recent_entries(
     session: AsyncSession, incident_id: str, limit: int, before_seq: int | None = None
 ) -> list[FeedEntryPublic]:
     """The last `limit` entries (before `before_seq` if given), oldest first."""
-    condition = FeedEntry.incident_id == incident_id
+    condition = col(FeedEntry.incident_id) == incident_id
     if before_seq is not None:
-        condition = condition & (FeedEntry.seq < before_seq)
+        condition = condition & (col(FeedEntry.seq) < before_seq)
     rows = await _entries_with_authors(session, condition, limit=limit, newest_first=True)
     rows.reverse()
     return rows
@@ -330,26 +335,26 @@ async def list_entries(
 
 
 async def _entries_with_authors(
-    session: AsyncSession, condition: Any, *, limit: int, newest_first: bool = False
+    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, newest_first: bool = False
 ) -> list[FeedEntryPublic]:
     # Columns, not ORM objects: every snapshot reads a hundred entries.
-    order = FeedEntry.seq.desc() if newest_first else FeedEntry.seq
+    order = col(FeedEntry.seq).desc() if newest_first else col(FeedEntry.seq)
     result = await session.execute(
         select(
             *FEED_ENTRY.c,
-            User.display_name.label("author_name"),
-            User.discipline.label("author_discipline"),
-            Organisation.name.label("author_organisation"),
+            label("author_name", col(User.display_name)),
+            label("author_discipline", col(User.discipline)),
+            label("author_organisation", col(Organisation.name)),
         )
-        .join(User, User.id == FeedEntry.author_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
+        .join(User, col(User.id) == col(FeedEntry.author_id))
+        .join(Organisation, col(Organisation.id) == col(User.organisation_id))
         .where(condition)
         .order_by(order)
         .limit(limit)
     )
     return [
         entry_public(
-            row,
+            cast(Mapping[str, Any], row),  # keyed by column name, as selected
             author_public(
                 row["author_id"],
                 row["author_name"],

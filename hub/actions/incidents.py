@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.access import require_manager, require_role
 from hub.auth import Principal
@@ -97,16 +98,16 @@ async def list_incidents(
 ) -> list[IncidentWithRole]:
     """The incidents the caller is a member of, newest first."""
     query = (
-        select(Incident, Membership.role)
-        .join(Membership, Membership.incident_id == Incident.id)
-        .where(Membership.user_id == principal.user_id)
-        .order_by(Incident.created_at.desc())
+        select(Incident, col(Membership.role))
+        .join(Membership, col(Membership.incident_id) == col(Incident.id))
+        .where(col(Membership.user_id) == principal.user_id)
+        .order_by(col(Incident.created_at).desc())
         .limit(500)
     )
     for name, column, value, values in (
-        ("status", Incident.status, status, Status),
-        ("kind", Incident.kind, kind, IncidentKind),
-        ("phase", Incident.phase, phase, Phase),
+        ("status", col(Incident.status), status, Status),
+        ("kind", col(Incident.kind), kind, IncidentKind),
+        ("phase", col(Incident.phase), phase, Phase),
     ):
         if value is not None:
             if value not in {member.value for member in values}:
@@ -178,11 +179,11 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
     async with hub.db.read() as session:
         await require_role(session, principal, incident_id, Role.VIEWER)
         rows = await session.execute(
-            select(Membership.role, User, Organisation.name)
-            .join(User, User.id == Membership.user_id)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(Membership.incident_id == incident_id)
-            .order_by(User.username)
+            select(col(Membership.role), User, col(Organisation.name))
+            .join(User, col(User.id) == col(Membership.user_id))
+            .join(Organisation, col(Organisation.id) == col(User.organisation_id))
+            .where(col(Membership.incident_id) == incident_id)
+            .order_by(col(User.username))
         )
         members: list[MemberPublic] = [
             {
@@ -199,7 +200,7 @@ async def list_members(hub: Hub, principal: Principal, incident_id: str) -> list
 
 
 async def _user_by_name(session: AsyncSession, username: str) -> User:
-    user = await session.scalar(select(User).where(User.username == username))
+    user = await session.scalar(select(User).where(col(User.username) == username))
     if user is None:
         raise HubError("not_found", f"no user named {username!r}")
     return user

@@ -11,9 +11,10 @@ import asyncio
 import logging
 import time
 from datetime import datetime
-from typing import Any
 
+from hub.public import convoy_positions
 from hub.realtime.notify import Notifier, incident_room
+from models.events import PositionPublic
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +23,11 @@ class PositionCoalescer:
     def __init__(self, notifier: Notifier, per_second: float) -> None:
         self.notifier = notifier
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self._pending: dict[str, dict[str, PositionPublic]] = {}
         self._last_sent: dict[str, float] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
 
-    def add(self, incident_id: str, position: dict[str, Any]) -> None:
+    def add(self, incident_id: str, position: PositionPublic) -> None:
         """Queue a vehicle's newest position; the previous unsent one of that vehicle is dropped."""
         pending = self._pending.setdefault(incident_id, {})
         earlier = pending.get(position["vehicle_id"])
@@ -52,7 +53,7 @@ class PositionCoalescer:
         if positions:
             await self.notifier.emit(
                 "convoy.positions",
-                {"incident_id": incident_id, "positions": list(positions.values())},
+                convoy_positions(incident_id, list(positions.values())),
                 incident_room(incident_id),
             )
 

@@ -58,7 +58,7 @@ def _child_text(element: ET.Element, name: str) -> str | None:
 
 def _number(value: str | None, what: str) -> float:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value or "")  # none: ValueError, as for any text that is no number
     except (TypeError, ValueError):
         raise HubError("invalid", f"{what} is not a number: {value!r}") from None
     return number
@@ -175,7 +175,8 @@ def to_gpx(name: str, route: dict[str, Any] | None, trails: list[Trail]) -> byte
                 segment, f"{{{GPX_NS}}}trkpt", {"lat": repr(lat), "lon": repr(lon)}
             )
             ET.SubElement(point, f"{{{GPX_NS}}}time").text = iso(ts)
-    return ET.tostring(gpx, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(gpx, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def to_kml(name: str, route: dict[str, Any] | None, trails: list[Trail]) -> bytes:
@@ -199,4 +200,5 @@ def to_kml(name: str, route: dict[str, Any] | None, trails: list[Trail]) -> byte
             ET.SubElement(track, f"{{{KML_NS}}}when").text = iso(ts)
         for lat, lon, _ in trail.points:
             ET.SubElement(track, f"{{{GX_NS}}}coord").text = f"{lon!r} {lat!r} 0"
-    return ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+    written: bytes = ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+    return written

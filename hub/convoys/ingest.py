@@ -116,7 +116,7 @@ def osmand_fix(params: Mapping[str, str]) -> FixIn:
     speed = params.get("speed")
     if speed not in (None, ""):
         try:
-            raw["speed"] = float(speed) * KNOT_MPS  # type: ignore[arg-type]
+            raw["speed"] = float(speed) * KNOT_MPS
         except ValueError:
             raise HubError("invalid", "speed must be a number of knots") from None
     try:
@@ -134,8 +134,8 @@ async def check_device(hub: Hub, digest: str) -> None:
             await session.execute(
                 # Vehicle first: it is the FROM that Incident joins.
                 select(col(Vehicle.id), col(Incident.status))
-                .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
-                .where(Vehicle.device_key_hash == digest)  # type: ignore[arg-type]
+                .join(Incident, col(Incident.id) == col(Vehicle.incident_id))
+                .where(col(Vehicle.device_key_hash) == digest)
             )
         ).first()
     if row is None:
@@ -204,29 +204,29 @@ async def check_silence(hub: Hub) -> int:
     async with hub.db.write() as session:
         rows = await session.scalars(
             select(Vehicle)
-            .join(Convoy, Convoy.id == Vehicle.convoy_id)  # type: ignore[arg-type]
-            .join(Incident, Incident.id == Vehicle.incident_id)  # type: ignore[arg-type]
+            .join(Convoy, col(Convoy.id) == col(Vehicle.convoy_id))
+            .join(Incident, col(Incident.id) == col(Vehicle.incident_id))
             .where(
-                Vehicle.last_received_at < cutoff,  # type: ignore[arg-type,operator]
-                Vehicle.last_received_at > horizon,  # type: ignore[arg-type,operator]
-                Convoy.status.in_(WATCHED_STATUSES),  # type: ignore[attr-defined]
-                Incident.status == Status.OPEN.value,  # type: ignore[arg-type]
+                col(Vehicle.last_received_at) < cutoff,
+                col(Vehicle.last_received_at) > horizon,
+                col(Convoy.status).in_(WATCHED_STATUSES),
+                col(Incident.status) == Status.OPEN.value,
             )
             # By incident first: incident rows are then locked in id order (as position batches
             # do), so the two cannot deadlock.
-            .order_by(Vehicle.incident_id, Vehicle.id)  # type: ignore[arg-type]
+            .order_by(col(Vehicle.incident_id), col(Vehicle.id))
             .limit(1_000)
             # Another instance checking at the same moment skips these rows: one alert.
-            .with_for_update(of=Vehicle, skip_locked=True)  # type: ignore[arg-type]
+            .with_for_update(of=Vehicle, skip_locked=True)
         )
         for vehicle in rows:
             state = dict(vehicle.alert_state or {})
-            if state.get("silent") or vehicle.last_ts is None:
+            if state.get("silent") or vehicle.last_ts is None or vehicle.last_received_at is None:
                 continue
             state["silent"] = True
             vehicle.alert_state = state
             fix = FixPoint(vehicle.last_lat or 0.0, vehicle.last_lon or 0.0, vehicle.last_ts, 0.0)
-            silent_s = round((now - vehicle.last_received_at).total_seconds(), 1)  # type: ignore[operator]
+            silent_s = round((now - vehicle.last_received_at).total_seconds(), 1)
             data = alert_data("silent", vehicle, fix, None, silent_s=silent_s)
             alerts.append((vehicle.incident_id, data))
         # Sequenced in this transaction: they commit with the silence they report.

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.actions.convoy_alerts import raise_alerts
 from hub.actions.convoys import position_public
@@ -35,7 +36,7 @@ from hub.errors import HubError
 from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Status, Vehicle
 from models.base import utcnow
 from models.convoy_shapes import FixIn
-from models.events import ConvoyAlertData, EventPublic
+from models.events import ConvoyAlertData, EventPublic, PositionPublic
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,8 @@ class _Batch:
     """What one committed batch leaves to do after commit."""
 
     events: list[EventPublic] = field(default_factory=list)
-    broadcast: dict[str, dict[str, Any]] = field(default_factory=dict)  # vehicle -> position
+    # vehicle -> its incident and its new position
+    broadcast: dict[str, tuple[str, PositionPublic]] = field(default_factory=dict)
 
 
 class PositionPipeline:
@@ -313,8 +315,8 @@ class PositionPipeline:
         try:
             for event in after.events:
                 await self.hub.notifier.incident_event(event)
-            for position in after.broadcast.values():
-                self.coalescer.add(position["incident_id"], position["position"])
+            for incident_id, position in after.broadcast.values():
+                self.coalescer.add(incident_id, position)
         except Exception:
             log.exception("after-commit work failed; clients recover by seq and snapshot")
 
@@ -478,10 +480,9 @@ class PositionPipeline:
         # The last position is only set by the vehicle's newest accepted fix, so reading it
         # once per vehicle here is what reading it after each of those fixes would keep.
         for incident_id, vehicle in moved.values():
-            after.broadcast[vehicle.id] = {
-                "incident_id": incident_id,
-                "position": position_public(vehicle),  # type: ignore[arg-type]
-            }
+            position = position_public(vehicle)
+            assert position is not None  # it moved: its newest fix set the last position
+            after.broadcast[vehicle.id] = (incident_id, position)
         return outcomes, after
 
     def _apply(
@@ -536,12 +537,12 @@ class PositionPipeline:
         """Prepared perimeters of an incident, rebuilt only when one changed on any instance:
         every change (and deletion) bumps updated_at, so (count, newest) is a fingerprint."""
         perimeter = (
-            Anchor.incident_id == incident_id,  # type: ignore[arg-type]
-            Anchor.kind.in_([k.value for k in PERIMETER_KINDS]),  # type: ignore[attr-defined]
+            col(Anchor.incident_id) == incident_id,
+            col(Anchor.kind).in_([k.value for k in PERIMETER_KINDS]),
         )
         count, newest = (
             await session.execute(
-                select(func.count(), func.max(Anchor.updated_at)).where(*perimeter)
+                select(func.count(), func.max(col(Anchor.updated_at))).where(*perimeter)
             )
         ).one()
         fingerprint = (int(count), newest)
@@ -549,7 +550,7 @@ class PositionPipeline:
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
         anchors = await session.scalars(
-            select(Anchor).where(*perimeter, Anchor.deleted_at.is_(None))  # type: ignore[union-attr]
+            select(Anchor).where(*perimeter, col(Anchor.deleted_at).is_(None))
         )
         zones = []
         for anchor in anchors:

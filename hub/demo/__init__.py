@@ -23,7 +23,16 @@ from hub.demo.simulator import SimVehicle, drive
 from hub.errors import HubError
 from hub.realtime.notify import Notifier
 from hub.settings import Settings
-from models import Incident, IncidentKind, Vehicle
+from models import (
+    AnchorKind,
+    ConvoyStatus,
+    Discipline,
+    Incident,
+    IncidentKind,
+    Role,
+    Vehicle,
+    VehicleRole,
+)
 from models.convoy_shapes import ConvoyCreateIn, VehicleCreateIn
 from models.shapes import AnchorCreateIn, IncidentCreateIn, MemberIn, OrganisationIn, UserIn
 
@@ -126,7 +135,7 @@ async def seed(hub: Hub) -> Demo:
                 UserIn(
                     username=username,
                     organisation=organisation,
-                    discipline=discipline,  # type: ignore[arg-type]
+                    discipline=Discipline(discipline),
                     display_name=username.capitalize(),
                     is_admin=admin,
                     password=PASSWORD,
@@ -146,12 +155,12 @@ async def seed(hub: Hub) -> Demo:
 
 
 async def _create_incident(hub: Hub) -> str:
-    members = [MemberIn(username=u, role=role) for u, _, _, role, _ in USERS]  # type: ignore[arg-type]
+    members = [MemberIn(username=u, role=Role(role)) for u, _, _, role, _ in USERS]
     created = await incidents.create_incident(
         hub,
         None,
         IncidentCreateIn(title=TITLE, kind=IncidentKind.EVENT),
-        members,  # type: ignore[arg-type]
+        members,
     )
     incident_id = str(created["id"])
     _, raw = await directory.create_token(hub, None, "monitor")
@@ -165,7 +174,7 @@ async def _create_incident(hub: Hub) -> str:
             AnchorCreateIn(
                 incident_id=incident_id,
                 client_id=str(uuid.uuid4()),
-                kind=kind,  # type: ignore[arg-type]
+                kind=AnchorKind(kind),
                 label=label,
                 geometry=geometry,
             ),
@@ -179,7 +188,7 @@ async def _create_incident(hub: Hub) -> str:
             name=CONVOY,
             route={"type": "LineString", "coordinates": ROUTE},
             destination={"type": "Point", "coordinates": VENUE},
-            status="en_route",  # type: ignore[arg-type]
+            status=ConvoyStatus.EN_ROUTE,
         ),
     )
     for label, role, _, _ in VEHICLES:
@@ -188,7 +197,7 @@ async def _create_incident(hub: Hub) -> str:
             None,
             incident_id,
             convoy["id"],
-            VehicleCreateIn(label=label, role=role),  # type: ignore[arg-type]
+            VehicleCreateIn(label=label, role=VehicleRole(role)),
         )
     return incident_id
 
@@ -199,9 +208,7 @@ async def _trackers(hub: Hub, incident_id: str) -> list[SimVehicle]:
     plan = {label: (gap, strays) for label, _, gap, strays in VEHICLES}
     result = []
     async with hub.db.write() as session:
-        rows = await session.scalars(
-            select(Vehicle).where(Vehicle.incident_id == incident_id)  # type: ignore[arg-type]
-        )
+        rows = await session.scalars(select(Vehicle).where(col(Vehicle.incident_id) == incident_id))
         for vehicle in rows:
             if vehicle.label not in plan:
                 continue

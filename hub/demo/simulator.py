@@ -114,7 +114,7 @@ async def drive(
                 last_gap = max(v.gap_m for v in vehicles)
                 if leg.distance - last_gap >= leg.length:
                     parked_since = time.monotonic()
-            elif time.monotonic() - parked_since >= dwell_s:  # type: ignore[operator]
+            elif parked_since is not None and time.monotonic() - parked_since >= dwell_s:
                 parked_since = None
                 leg = Leg(list(reversed(leg.coordinates)), leg.length, 0.0, leg.lap + 1)
             await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))

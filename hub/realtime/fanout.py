@@ -127,7 +127,7 @@ class FastDelivery:
         )
 
 
-class HubManager(FastDelivery, socketio.AsyncManager):
+class HubManager(FastDelivery, socketio.AsyncManager):  # type: ignore[misc]  # python-socketio ships no type information
     """The client manager of a single hub instance (no Redis): every emit is this host's."""
 
     def local_only(self, options: dict[str, Any]) -> bool:

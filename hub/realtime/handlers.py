@@ -19,9 +19,11 @@ from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
+from hub.public import incident_left, presence_payload
 from hub.realtime.notify import incident_room, token_room, user_room
 from hub.realtime.replay import RecentEvents
 from models.base import utcnow
+from models.events import OnlineUser
 from models.shapes import (
     AnchorCreateIn,
     AnchorDeleteIn,
@@ -203,14 +205,14 @@ class SocketHandlers:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
                 await self.sio.leave_room(sid, room)
             raise
-        online: list[dict[str, Any]] | None = None
+        online: list[OnlineUser] | None = None
         joined = self.joined.get(sid)
         # Not when the socket disconnected, or was removed from the incident, while the join
         # was in flight: that cleanup has run already, and recording the socket now would leave
         # a ghost in `joined` and in presence that nothing removes. Nor twice (concurrent joins).
         if joined is not None and payload.incident_id not in joined and room in self.sio.rooms(sid):
             joined.add(payload.incident_id)
-            user = {
+            user: OnlineUser = {
                 "user_id": principal.user_id,
                 "name": principal.name,
                 "organisation": principal.organisation,
@@ -235,7 +237,7 @@ class SocketHandlers:
         await self.hub.presence.remove(incident_id, sid)
         await self._send_presence(incident_id)
 
-    async def _send_presence(self, incident_id: str) -> list[dict[str, Any]] | None:
+    async def _send_presence(self, incident_id: str) -> list[OnlineUser] | None:
         """At most one `presence` per incident per PRESENCE_INTERVAL: a change goes at once,
         further changes within the interval go together at its end, with the latest list.
         Otherwise a join storm of N people sends N growing lists to N sockets (O(N²)).
@@ -257,11 +259,11 @@ class SocketHandlers:
             self._presence_due.pop(incident_id, None)
         await self._emit_presence(incident_id)
 
-    async def _emit_presence(self, incident_id: str) -> list[dict[str, Any]]:
+    async def _emit_presence(self, incident_id: str) -> list[OnlineUser]:
         self._presence_sent[incident_id] = time.monotonic()
         online = await self.hub.presence.online(incident_id)
         await self.hub.notifier.emit(
-            "presence", {"incident_id": incident_id, "online": online}, incident_room(incident_id)
+            "presence", presence_payload(incident_id, online), incident_room(incident_id)
         )
         return online
 
@@ -293,6 +295,4 @@ class SocketHandlers:
                 # in flight (in the room, not yet in `joined`).
                 self.joined.get(sid, set()).discard(incident_id)
                 await self._left(sid, incident_id)
-                await self.sio.emit(
-                    "incident.left", {"incident_id": incident_id, "reason": "removed"}, to=sid
-                )
+                await self.sio.emit("incident.left", incident_left(incident_id), to=sid)

@@ -295,7 +295,7 @@ def check() -> list[str]:
 # the socket server ----------------------------------------------------------------------------
 
 
-class ServerHooks(socketio.AsyncServer):
+class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio ships no type information
     """python-socketio 5.16-5.18's AsyncServer, its private hooks filled in for HubServer
     (hub/realtime/server.py), which decides what they do through the methods it implements:
     `drop_slow`, `handle_message` (and `max_queue`, `fast_fanout`)."""
@@ -460,7 +460,7 @@ def text_frame(pkt: eio_packet.Packet) -> bytes:
     return frame
 
 
-class FastPollSocket(AsyncSocket):
+class FastPollSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio ships no type information
     """python-engineio 4.12-4.15's AsyncSocket whose websocket writer waits for packets
     without a new task (or timer) per wake-up, and takes frames written straight to uvicorn's
     transport while it is idle.
@@ -553,7 +553,7 @@ class _Sockets(dict[str, Any]):
         super().__setitem__(sid, socket)
 
 
-class HubEngineIO(engineio.AsyncServer):
+class HubEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # python-engineio ships no type information
     """python-engineio 4.12-4.15's AsyncServer whose sockets are FastPollSockets."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -564,7 +564,7 @@ class HubEngineIO(engineio.AsyncServer):
 # the Redis manager ----------------------------------------------------------------------------
 
 
-class RedisHooks(socketio.AsyncRedisManager):
+class RedisHooks(socketio.AsyncRedisManager):  # type: ignore[misc]  # python-socketio ships no type information
     """python-socketio 5.16-5.18's AsyncRedisManager, its private hooks handed to methods
     that hub/realtime/redis_manager.py's RedisSync implements: `publish` (its `_publish`),
     `listen` (its `_listen`), and, from FastDelivery (hub/realtime/fanout.py), `deliver_local`

@@ -8,10 +8,12 @@ instances when REDIS_URL is set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import socketio
+
+from models.events import EventPublic
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class Notifier:
         self.control_handler = control_handler
         self.relay = relay
 
-    async def incident_event(self, event: dict[str, Any]) -> None:
+    async def incident_event(self, event: EventPublic) -> None:
         if self.sio is None:
             return
         try:
@@ -62,7 +64,7 @@ class Notifier:
             # The change is committed; a client that misses this recovers it by seq.
             log.exception("emit of %s seq %s failed", event["type"], event["seq"])
 
-    async def emit(self, name: str, data: dict[str, Any], room: str) -> None:
+    async def emit(self, name: str, data: Mapping[str, object], room: str) -> None:
         if self.sio is None:
             return
         try:

@@ -41,9 +41,10 @@ from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy import select
+from sqlmodel import col
 
 from hub.context import Hub
-from hub.public import event_public
+from hub.public import event_public, presence_payload
 from hub.realtime.fanout import FastDelivery
 from hub.realtime.handlers import SocketHandlers
 from hub.realtime.internals import RedisHooks
@@ -52,7 +53,7 @@ from hub.realtime.presence import LocalPresence, unique_users
 from hub.realtime.server import HubServer
 from hub.settings import Settings
 from models import ApiToken, Event, Membership, User
-from models.events import EventPublic
+from models.events import EventPublic, OnlineUser
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redi
 Recovered = Callable[[set[str]], Awaitable[None]]
 
 
-class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
+class RedisSync(FastDelivery, RedisHooks):
     """The Socket.IO client manager of a hub instance that shares its rooms through Redis.
 
     `on_control` applies a control message from another instance to this one's sockets;
@@ -114,6 +115,7 @@ class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
         self._watchdog: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down_since: float | None = None
+        self._closed = False  # then no new connection: one opened after close() would leak
 
     def local_only(self, options: dict[str, Any]) -> bool:
         # Other emits are published; this host delivers them when they come back (_handle_emit).
@@ -122,6 +124,8 @@ class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
     # publishing -----------------------------------------------------------------------------
 
     def _publisher(self) -> aioredis.Redis:
+        if self._closed:
+            raise ConnectionError("the Redis sync is closed")
         if self.publisher_client is None:
             self.publisher_client = redis_client(self.url)
         return self.publisher_client
@@ -132,6 +136,8 @@ class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
     async def publish(self, data: dict[str, Any]) -> None:
         """The manager's publish (RedisHooks): never raises, never stalls the caller while
         Redis is known to be down, and remembers what was lost so that recovery can resync it."""
+        if self._closed:
+            return  # shutting down: readers catch up by seq from the database
         attempts = 3 if self.write_only else 1  # a CLI command has no later chance
         for attempt in range(attempts):
             if not self.publisher_ok and not self.write_only:
@@ -303,6 +309,7 @@ class RedisSync(FastDelivery, RedisHooks):  # type: ignore[misc]
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
+        self._closed = True
         tasks = [self._reader, self._watchdog, self.listener(), *self._tasks]
         for task in tasks:
             if isinstance(task, asyncio.Future):
@@ -331,9 +338,12 @@ class RedisPresence(LocalPresence):
         self.available = available
         self.redis = redis_client(url, read_timeout=1.0)
         self._failing = False
+        # A socket's disconnect can still remove its user while the instance shuts down:
+        # once closed, the client takes no command, which would open a connection never closed.
+        self._closed = False
 
     # This instance's users are LocalPresence's; Redis holds every instance's, for the union.
-    async def add(self, incident_id: str, sid: str, user: dict[str, Any]) -> None:
+    async def add(self, incident_id: str, sid: str, user: OnlineUser) -> None:
         await super().add(incident_id, sid, user)
         await self._write(incident_id)
 
@@ -344,8 +354,8 @@ class RedisPresence(LocalPresence):
     def incidents(self) -> list[str]:
         return list(self._rooms)
 
-    async def online(self, incident_id: str) -> list[dict[str, Any]]:
-        users = list(self._rooms.get(incident_id, {}).values())
+    async def online(self, incident_id: str) -> list[OnlineUser]:
+        users: list[OnlineUser] = list(self._rooms.get(incident_id, {}).values())
         fields = await self._redis(self.redis.hgetall(PRESENCE_KEY + incident_id))
         if fields:
             now, expired = time.time(), []
@@ -379,7 +389,7 @@ class RedisPresence(LocalPresence):
             await self._redis(self.redis.hdel(key, self.instance_id))
 
     async def _redis(self, command: Awaitable[Any]) -> Any:
-        if not self.available():
+        if self._closed or not self.available():
             if asyncio.iscoroutine(command):
                 command.close()
             return None
@@ -396,6 +406,7 @@ class RedisPresence(LocalPresence):
     async def close(self) -> None:
         for incident_id in self.incidents():
             await self._redis(self.redis.hdel(PRESENCE_KEY + incident_id, self.instance_id))
+        self._closed = True
         await super().close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
@@ -425,7 +436,7 @@ class InstanceSync:
         self.handlers = handlers
         self.sync = sync
         self.presence = presence
-        self._last_sent: dict[str, list[dict[str, Any]]] = {}
+        self._last_sent: dict[str, list[OnlineUser]] = {}
         self._beating: asyncio.Task[None] | None = None
 
     async def send_presence_locally(self, incident_id: str, force: bool = False) -> None:
@@ -434,7 +445,7 @@ class InstanceSync:
             self._last_sent[incident_id] = online
             await self.sio.emit(
                 "presence",
-                {"incident_id": incident_id, "online": online},
+                presence_payload(incident_id, online),
                 room=incident_room(incident_id),
                 ignore_queue=True,
             )
@@ -498,8 +509,8 @@ async def latest_event(hub: Hub, incident_id: str) -> EventPublic | None:
     async with hub.db.read() as session:
         row = await session.scalar(
             select(Event)
-            .where(Event.incident_id == incident_id)  # type: ignore[arg-type]
-            .order_by(Event.seq.desc())  # type: ignore[attr-defined]
+            .where(col(Event.incident_id) == incident_id)
+            .order_by(col(Event.seq).desc())
             .limit(1)
         )
     return None if row is None else event_public(row)
@@ -519,19 +530,19 @@ async def recheck_access(hub: Hub, handlers: SocketHandlers) -> None:
     async with hub.db.read() as session:
         revoked = set(
             await session.scalars(
-                select(ApiToken.id)  # type: ignore[call-overload]
-                .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+                select(col(ApiToken.id))
+                .join(User, col(User.id) == col(ApiToken.user_id))
                 .where(
-                    ApiToken.id.in_(token_ids),  # type: ignore[attr-defined]
-                    (ApiToken.revoked_at.is_not(None)) | (User.active.is_(False)),  # type: ignore[union-attr,attr-defined]
+                    col(ApiToken.id).in_(token_ids),
+                    (col(ApiToken.revoked_at).is_not(None)) | (col(User.active).is_(False)),
                 )
             )
         )
         members = set(
             (
                 await session.execute(
-                    select(Membership.incident_id, Membership.user_id).where(  # type: ignore[call-overload]
-                        Membership.user_id.in_(user_ids)  # type: ignore[attr-defined]
+                    select(col(Membership.incident_id), col(Membership.user_id)).where(
+                        col(Membership.user_id).in_(user_ids)
                     )
                 )
             ).all()
@@ -554,7 +565,7 @@ def cli_notifier(url: str) -> tuple[Notifier, Callable[[], Awaitable[None]]]:
     """For operator commands: a write-only manager, so their events and control messages
     reach the clients of every running instance."""
     manager = RedisSync(url, write_only=True)
-    notifier = Notifier(manager, relay=manager.publish_control)  # type: ignore[arg-type]
+    notifier = Notifier(manager, relay=manager.publish_control)
     return notifier, manager.close
 
 

@@ -8,15 +8,16 @@ the real ones), so the tests say how long it waits instead of waiting.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import cast
 
 import pytest
 
 from hub.convoys import coalesce
 from hub.convoys.coalesce import PositionCoalescer
 from hub.realtime.notify import Notifier
+from models.events import ConvoyPositions, PositionPublic
 from tests.unit.clock import Clock
 
 
@@ -25,10 +26,11 @@ class Recorder(Notifier):
 
     def __init__(self) -> None:
         super().__init__(None)
-        self.sent: list[tuple[str, dict[str, Any], str]] = []
+        self.sent: list[tuple[str, ConvoyPositions, str]] = []
 
-    async def emit(self, name: str, data: dict[str, Any], room: str) -> None:
-        self.sent.append((name, data, room))
+    async def emit(self, name: str, data: Mapping[str, object], room: str) -> None:
+        # The coalescer emits nothing but `convoy.positions` (hub.public.convoy_positions).
+        self.sent.append((name, cast(ConvoyPositions, data), room))
 
 
 class Sleeps:
@@ -71,8 +73,22 @@ def coalescer(notifier: Recorder) -> Iterator[PositionCoalescer]:
     assert made._timers == {}, "a flush is still scheduled at the end of the test"
 
 
-def position(vehicle_id: str, second: int, lon: float = 4.35) -> dict[str, Any]:
-    return {"vehicle_id": vehicle_id, "ts": f"2024-05-01T10:00:{second:02d}Z", "lon": lon}
+def fix(vehicle_id: str, ts: str, lon: float = 4.35) -> PositionPublic:
+    """A complete position of `vehicle_id` at `ts`; only the vehicle, time and lon vary."""
+    return {
+        "vehicle_id": vehicle_id,
+        "convoy_id": "c1",
+        "lat": 50.85,
+        "lon": lon,
+        "ts": ts,
+        "speed": None,
+        "heading": None,
+        "accuracy": None,
+    }
+
+
+def position(vehicle_id: str, second: int, lon: float = 4.35) -> PositionPublic:
+    return fix(vehicle_id, f"2024-05-01T10:00:{second:02d}Z", lon)
 
 
 async def settle() -> None:
@@ -196,8 +212,8 @@ async def test_send_times_of_idle_incidents_are_forgotten_past_a_thousand(
 async def test_the_newer_position_wins_even_within_the_same_second(
     coalescer: PositionCoalescer, notifier: Recorder, sleeps: Sleeps
 ) -> None:
-    coalescer.add("i1", {"vehicle_id": "v1", "ts": "2024-05-01T10:00:00Z"})
-    coalescer.add("i1", {"vehicle_id": "v1", "ts": "2024-05-01T10:00:00.500000Z"})
+    coalescer.add("i1", fix("v1", "2024-05-01T10:00:00Z"))
+    coalescer.add("i1", fix("v1", "2024-05-01T10:00:00.500000Z"))
     await settle()
     [(_, data, _)] = notifier.sent
-    assert data["positions"] == [{"vehicle_id": "v1", "ts": "2024-05-01T10:00:00.500000Z"}]
+    assert data["positions"] == [fix("v1", "2024-05-01T10:00:00.500000Z")]
