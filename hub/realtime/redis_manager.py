@@ -78,6 +78,30 @@ def redis_client(url: str, *, read_timeout: float | None = 2.0) -> aioredis.Redi
 Recovered = Callable[[set[str]], Awaitable[None]]
 
 
+class InFlight:
+    """The commands under way on a client. Closing waits for them (a bounded time) before it
+    closes the client's pool: a command whose connection the pool's disconnect cut would be
+    retried (the client's one retry) on a fresh connection that nothing closes any more."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __enter__(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def __exit__(self, *_: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def settle(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+
+
 class RedisSync(FastDelivery, RedisHooks):
     """The Socket.IO client manager of a hub instance that shares its rooms through Redis.
 
@@ -116,6 +140,7 @@ class RedisSync(FastDelivery, RedisHooks):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down_since: float | None = None
         self._closed = False  # then no new connection: one opened after close() would leak
+        self._publishing = InFlight()
 
     def local_only(self, options: dict[str, Any]) -> bool:
         # Other emits are published; this host delivers them when they come back (_handle_emit).
@@ -131,7 +156,10 @@ class RedisSync(FastDelivery, RedisHooks):
         return self.publisher_client
 
     async def _send(self, data: dict[str, Any]) -> None:
-        await asyncio.wait_for(self._publisher().publish(CHANNEL, self.dumps(data)), timeout=2.0)
+        with self._publishing:
+            await asyncio.wait_for(
+                self._publisher().publish(CHANNEL, self.dumps(data)), timeout=2.0
+            )
 
     async def publish(self, data: dict[str, Any]) -> None:
         """The manager's publish (RedisHooks): never raises, never stalls the caller while
@@ -319,6 +347,7 @@ class RedisSync(FastDelivery, RedisHooks):
                 with contextlib.suppress(BaseException):
                     await task
         if self.publisher_client is not None:
+            await self._publishing.settle(timeout=2.0)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.publisher_client.aclose(), timeout=1.0)
 
@@ -341,6 +370,7 @@ class RedisPresence(LocalPresence):
         # A socket's disconnect can still remove its user while the instance shuts down:
         # once closed, the client takes no command, which would open a connection never closed.
         self._closed = False
+        self._commands = InFlight()
 
     # This instance's users are LocalPresence's; Redis holds every instance's, for the union.
     async def add(self, incident_id: str, sid: str, user: OnlineUser) -> None:
@@ -394,7 +424,8 @@ class RedisPresence(LocalPresence):
                 command.close()
             return None
         try:
-            result = await asyncio.wait_for(command, timeout=1.0)
+            with self._commands:
+                result = await asyncio.wait_for(command, timeout=1.0)
         except Exception as error:
             if not self._failing:
                 log.warning("presence in Redis unavailable (%s): local view only", _why(error))
@@ -408,6 +439,7 @@ class RedisPresence(LocalPresence):
             await self._redis(self.redis.hdel(PRESENCE_KEY + incident_id, self.instance_id))
         self._closed = True
         await super().close()
+        await self._commands.settle(timeout=1.0)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.redis.aclose(), timeout=1.0)
 
