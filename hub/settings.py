@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_vehicle_speed_kmh: float = 300.0
     # GPS noise allowance before the speed check, so two close fixes a second apart pass.
     position_jump_slack_m: float = 100.0
+    # After a flagged jump, this many fixes that agree with one another (and not with the
+    # track) move the track to them at once; a lone outlier stays flagged (hub/convoys/jumps.py).
+    jump_agreeing_fixes: int = Field(default=2, ge=2)
     # Device clocks drift: fixes further in the future than this are refused.
     max_fix_future_s: float = 300.0
     # Alerts (convoy.alert): corridor around the planned route, stop and silence detection.
@@ -74,6 +77,23 @@ class Settings(BaseSettings):
     # Uploaded GPX/KML files (tracks and routes).
     max_upload_bytes: int = 5_000_000
     max_track_points: int = 50_000
+
+    # TAK (hub/tak/, docs/protocol-additions.md "TAK"): CoT over plain TCP on tak_cot_port
+    # (no authentication, as TAK's 8087: bind it to a trusted interface) and over TLS with
+    # client certificates signed by tak_tls_ca on tak_tls_port (the deployment for real
+    # networks). Both listen on tak_bind; neither is opened unless its port is set.
+    tak_cot_port: int | None = Field(default=None, ge=1, le=65_535)
+    tak_tls_port: int | None = Field(default=None, ge=1, le=65_535)
+    tak_tls_cert: str | None = None
+    tak_tls_key: str | None = None
+    tak_tls_ca: str | None = None
+    tak_bind: str = "127.0.0.1"
+    # Open TAK connections per instance (TCP and TLS together): more are closed at once.
+    tak_max_connections: int = Field(default=1_000, ge=1)
+    # A connection that sends nothing (not even a ping) for this long is closed.
+    tak_idle_timeout_s: float = Field(default=120.0, gt=0)
+    # How often anchor changes are read from the event log for connected TAK clients.
+    tak_follow_interval_s: float = Field(default=1.0, gt=0)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -116,6 +136,21 @@ class Settings(BaseSettings):
                     "SECRET_KEY is required (or set ENVIRONMENT=dev for a throw-away key)"
                 )
             self.secret_key = secrets.token_urlsafe(32)
+        return self
+
+    @model_validator(mode="after")
+    def _tak_tls(self) -> Settings:
+        if self.tak_tls_port is not None:
+            files = {
+                "TAK_TLS_CERT": self.tak_tls_cert,
+                "TAK_TLS_KEY": self.tak_tls_key,
+                "TAK_TLS_CA": self.tak_tls_ca,
+            }
+            missing = [name for name, path in files.items() if not path]
+            if missing:
+                raise ValueError(
+                    f"TAK_TLS_PORT needs {', '.join(missing)} (client certificates are required)"
+                )
         return self
 
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from models import events
@@ -119,6 +119,13 @@ class FixAck(Public):
 
     duplicate: bool | SkipJsonSchema[None] = None
     flagged: str | SkipJsonSchema[None] = None
+
+
+class OwnTracksAnswer(RootModel[list[dict[str, Any]]]):
+    """What /ingest/owntracks answers: messages for the phone, as OwnTracks expects (always
+    `[]`: the hub sends it none)."""
+
+    root: list[dict[str, Any]] = Field(max_length=0)
 
 
 class TrackUpload(Public):

@@ -117,7 +117,13 @@ def api_schema(world: World) -> BaseSchema:
             "generation": {"max-examples": 15, "no-shrink": True, "database": "none"},
             # The stateful phase needs links between operations, which the document has none of.
             "phases": {"stateful": {"enabled": False}},
-            "auth": {"openapi": {"bearer": {"bearer": world.token}}},
+            "auth": {
+                "openapi": {
+                    "bearer": {"bearer": world.token},
+                    # OwnTracks (/ingest/owntracks): the password is a real device key
+                    "basic": {"username": "fuzz", "password": world.device_key},
+                }
+            },
             "parameters": {
                 "path.incident_id": world.incident,
                 "path.entry_id": world.entry,

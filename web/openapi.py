@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 REF = "#/components/schemas/{model}"
 FORM = "application/x-www-form-urlencoded"
+JSON_MEDIA = "application/json"
 
 ERROR = {
     "type": "object",
@@ -79,17 +80,21 @@ def _model(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _body(endpoint: Endpoint, path_names: list[str], schemas: dict[str, Any]) -> dict[str, Any]:
-    if endpoint.body is None:
-        # Not a JSON shape: XML files, or a tracker's form (the query's fields, in the body).
+    if endpoint.body is None or endpoint.raw_body:
+        # Not a hub shape: XML files, a tracker's form (the query's fields, in the body) or a
+        # tracker's own JSON (`body` describes it).
         content: dict[str, Any] = {}
         for media in endpoint.raw_body:
-            if media == FORM:
+            if media == JSON_MEDIA and endpoint.body is not None:
+                content[media] = {"schema": _model(endpoint.body, schemas)}
+            elif media == FORM:
                 fields = {name: schema for name, (_, schema) in endpoint.query.items()}
                 content[media] = {"schema": {"type": "object", "properties": fields}}
             else:
                 content[media] = {"schema": {"type": "string"}, "example": XML_EXAMPLES[media]}
         # A tracker may send its fields in the query instead: the form is optional.
-        return {"required": FORM not in endpoint.raw_body, "content": content}
+        needed = endpoint.body_required and FORM not in endpoint.raw_body
+        return {"required": needed, "content": content}
     name = endpoint.body.__name__
     schema = endpoint.body.model_json_schema(ref_template=REF)
     schemas.update(schema.pop("$defs", {}))
@@ -168,7 +173,9 @@ def document(endpoints: list[Endpoint]) -> dict[str, Any]:
         }
         if endpoint.body is not None or endpoint.raw_body:
             operation["requestBody"] = _body(endpoint, path_names, schemas)
-        if not endpoint.public:
+        if endpoint.basic_auth:
+            operation["security"] = [{"basic": []}]
+        elif not endpoint.public:
             operation["security"] = [{"bearer": []}, {"session": []}]
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     return {
@@ -179,6 +186,8 @@ def document(endpoints: list[Endpoint]) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                # trackers that authenticate so (OwnTracks: the password is the device key)
+                "basic": {"type": "http", "scheme": "basic"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "crisishub_session"},
             },
         },

@@ -1,5 +1,6 @@
 """Convoy tracking wired into a running hub: the positions pipeline, the `position.report`
-socket event, the OsmAnd parameters, and the watch for trackers gone silent.
+socket event, the trackers' protocols (OsmAnd parameters, Traccar Client's JSON, OwnTracks),
+and the watch for trackers gone silent.
 
 `start_tracking` starts the pipeline a serving instance was built with (hub/instance.py): it
 runs in the lifespan and returns the coroutine that stops what it started.
@@ -31,11 +32,13 @@ from models.base import utcnow
 from models.convoy import WATCHED_STATUSES
 from models.convoy_shapes import FixIn, PositionReportIn
 from models.events import ConvoyAlertData
+from models.tracker_shapes import OwnTracksLocation, TraccarBody
 
 log = logging.getLogger(__name__)
 
 KNOT_MPS = 1852 / 3600  # the OsmAnd protocol sends speed in knots
 MAX_DEVICE_KEY_CHARS = 200
+UNKNOWN = -1  # what flutter_background_geolocation reports for a value it does not have
 
 
 async def start_tracking(
@@ -77,16 +80,42 @@ async def report_position(
 
 
 async def ingest_osmand(
-    hub: Hub, pipeline: PositionPipeline, params: Mapping[str, str]
+    hub: Hub, pipeline: PositionPipeline, params: Mapping[str, str] | TraccarBody
 ) -> dict[str, Any]:
     """The OsmAnd/Traccar Client protocol: `id` (or `deviceid`), lat, lon, timestamp, speed in
-    knots, bearing (or heading), altitude and accuracy."""
+    knots, bearing (or heading), altitude and accuracy; or Traccar Client 9's JSON body
+    (`TraccarBody`, speed in m/s)."""
+    if isinstance(params, TraccarBody):
+        return await ingest_keyed(hub, pipeline, params.device_id, traccar_fix(params))
     key = params.get("id") or params.get("deviceid")
     if not key:
         raise HubError("invalid", "id (the device key) is required")
     if len(key) > MAX_DEVICE_KEY_CHARS:
         raise HubError("not_found", "unknown device")
-    values = osmand_fix(params)
+    return await ingest_keyed(hub, pipeline, key, osmand_fix(params))
+
+
+async def ingest_owntracks(
+    hub: Hub, pipeline: PositionPipeline, key: str, message: OwnTracksLocation
+) -> dict[str, Any]:
+    """OwnTracks in HTTP mode: a `_type: location` message; the key is the Basic password."""
+    return await ingest_keyed(hub, pipeline, key, owntracks_fix(message))
+
+
+async def ingest_keyed(
+    hub: Hub, pipeline: PositionPipeline, key: str, values: FixIn
+) -> dict[str, Any]:
+    """A tracker's fix, its vehicle named by its device key: every tracker protocol ends here."""
+    digest = await check_key(hub, pipeline, key)
+    fix = make_fix(hub, "", "", values, device_key_hash=digest)
+    return (await pipeline.ingest(fix)).ack()
+
+
+async def check_key(hub: Hub, pipeline: PositionPipeline, key: str) -> str:
+    """The digest of a device key known to the hub; `not_found` (or `forbidden`: closed
+    incident) otherwise."""
+    if len(key) > MAX_DEVICE_KEY_CHARS:
+        raise HubError("not_found", "unknown device")
     digest = token_digest(key)
     if digest not in pipeline.known_keys:
         # First fix of this key here: an unknown key is refused at once, without taking a
@@ -94,8 +123,44 @@ async def ingest_osmand(
         # in its own transaction, so a removed key or a closed incident stops them at once.
         await check_device(hub, digest)
         pipeline.remember_key(digest)
-    fix = make_fix(hub, "", "", values, device_key_hash=digest)
-    return (await pipeline.ingest(fix)).ack()
+    return digest
+
+
+def traccar_fix(body: TraccarBody) -> FixIn:
+    """Traccar Client 9's location: m/s already; -1 (the platform's "unknown") is absent."""
+    coords = body.location.coords
+    raw: dict[str, Any] = {
+        "lat": coords.latitude,
+        "lon": coords.longitude,
+        "ts": body.location.timestamp,
+    }
+    for name, value in (
+        ("speed", coords.speed),
+        ("heading", coords.heading),
+        ("accuracy", coords.accuracy),
+    ):
+        if value is not None and value != UNKNOWN:
+            raw[name] = value
+    return _fix_in(raw)
+
+
+def owntracks_fix(message: OwnTracksLocation) -> FixIn:
+    """OwnTracks' location: `vel` in km/h, `tst` in Unix seconds; absent fields were zero."""
+    raw: dict[str, Any] = {"lat": message.lat, "lon": message.lon, "ts": float(message.tst)}
+    if message.vel is not None:
+        raw["speed"] = message.vel / 3.6
+    if message.cog is not None:
+        raw["heading"] = message.cog
+    if message.acc is not None:
+        raw["accuracy"] = message.acc
+    return _fix_in(raw)
+
+
+def _fix_in(raw: dict[str, Any]) -> FixIn:
+    try:
+        return FixIn.model_validate(raw)
+    except ValidationError as error:
+        raise from_validation(error) from None
 
 
 def osmand_fix(params: Mapping[str, str]) -> FixIn:

@@ -18,6 +18,7 @@ import collections
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,8 +30,10 @@ from sqlmodel import col
 from hub.actions.convoy_alerts import raise_alerts
 from hub.actions.convoys import position_public
 from hub.context import Hub
+from hub.convoys import jumps
 from hub.convoys.coalesce import PositionCoalescer
-from hub.convoys.geo import ProjectedRoute, Zone, distance_m, zone_from_anchor
+from hub.convoys.geo import ProjectedRoute, Zone, zone_from_anchor
+from hub.convoys.jumps import TrackPoint
 from hub.convoys.rules import FixPoint, evaluate
 from hub.errors import HubError
 from models import PERIMETER_KINDS, Anchor, Convoy, Incident, Status, Vehicle
@@ -215,12 +218,34 @@ class _Batch:
     broadcast: dict[str, tuple[str, PositionPublic]] = field(default_factory=dict)
 
 
+@dataclass
+class _TrackChanges:
+    """Flags that a batch changes on fixes already stored (or stored earlier in the batch)
+    when a track follows the fixes after a wild jump (hub/convoys/jumps.py)."""
+
+    # (vehicle, ts) -> the new flag reason, None to un-flag; the latest word wins
+    flags: dict[tuple[str, datetime], str | None] = field(default_factory=dict)
+    # this batch's outcomes, so that a fix of the batch is acknowledged as it ends up stored
+    outcomes: dict[tuple[str, datetime], Outcome] = field(default_factory=dict)
+
+    def mark(self, vehicle_id: str, ts: datetime, reason: str | None) -> None:
+        self.flags[(vehicle_id, ts)] = reason
+        outcome = self.outcomes.get((vehicle_id, ts))
+        if outcome is not None:
+            outcome.flagged = reason
+
+
 class PositionPipeline:
     """Group commit for fixes; alerts and broadcast after commit. One per hub instance."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.settings = hub.settings
+        self.limits = jumps.Limits(
+            max_speed_kmh=hub.settings.max_vehicle_speed_kmh,
+            slack_m=hub.settings.position_jump_slack_m,
+            needed=hub.settings.jump_agreeing_fixes,
+        )
         self.coalescer = PositionCoalescer(hub.notifier, hub.settings.positions_per_second)
         # A deque and one event rather than an asyncio.Queue: the batcher takes a whole batch
         # at once, with no future or task per fix.
@@ -392,6 +417,9 @@ class PositionPipeline:
             vehicle = by_id.get(fix.vehicle_id)
             if vehicle is None or vehicle.incident_id != fix.incident_id:
                 return HubError("not_found", "no such vehicle")
+            if not vehicle.open:
+                # The caller's check (a role, a TAK registration) may predate the closing.
+                return HubError("forbidden", "this incident is closed")
             return fix, vehicle
         vehicle = by_key.get(fix.device_key_hash)
         if vehicle is None:
@@ -440,6 +468,7 @@ class PositionPipeline:
             alerts: list[tuple[str, ConvoyAlertData]] = []
             moved: dict[str, tuple[str, _Vehicle]] = {}
             rows: list[tuple[Any, ...]] = []
+            track = _TrackChanges()
             inserter = _Inserter(driver, sqlite)
             try:
                 for item in resolved:
@@ -452,7 +481,9 @@ class PositionPipeline:
                         outcomes.append(Outcome(duplicate=True))
                         continue
                     stored.add(key)
-                    outcome = self._apply(fix, vehicle, zones[fix.incident_id], alerts, moved)
+                    outcome = self._apply(
+                        fix, vehicle, zones[fix.incident_id], alerts, moved, track
+                    )
                     outcomes.append(outcome)
                     rows.append(_row(fix, outcome.flagged, key[1], key_of(fix.received_at)))
                     if len(rows) >= INSERT_CHUNK:
@@ -471,6 +502,9 @@ class PositionPipeline:
                 if not look_up:
                     raise _StoredBefore
                 # Checked, yet stored by another instance since: harmless, as it always was.
+            if track.flags:
+                # After the inserts: a fix whose flag changes may be in this very batch.
+                await _set_flags(driver, sqlite, track.flags, key_of)
             changed = [vehicle for vehicle in by_id.values() if vehicle.changed]
             if changed:
                 await _update_state(driver, sqlite, changed)
@@ -492,6 +526,7 @@ class PositionPipeline:
         zones: list[Zone],
         alerts: list[tuple[str, ConvoyAlertData]],
         moved: dict[str, tuple[str, _Vehicle]],
+        track: _TrackChanges,
     ) -> Outcome:
         """A new fix's effect on its vehicle: liveness, last position and alert state."""
         # Any new fix shows the tracker is alive, even an old one it catches up with.
@@ -504,34 +539,38 @@ class PositionPipeline:
         if vehicle.last_received_at is None or fix.received_at > vehicle.last_received_at:
             vehicle.last_received_at = fix.received_at
         outcome = Outcome()
-        if vehicle.last_ts is None or fix.ts > vehicle.last_ts:
-            outcome.flagged = self._impossible(vehicle, fix)
-            outcome.latest = outcome.flagged is None
-        if not outcome.latest:
-            return outcome  # older or flagged: stored for the record, not broadcast
-        point = FixPoint(fix.lat, fix.lon, fix.ts, fix.speed)
-        state, raised = evaluate(
-            state, vehicle, point, zones, self._route_of(vehicle.convoy), self.settings
-        )
+        track.outcomes[(vehicle.id, fix.ts)] = outcome
+        if vehicle.last_ts is not None and fix.ts <= vehicle.last_ts:
+            return outcome  # older: stored for the record, not broadcast nor checked
+        # Newer: judged against the track (hub/convoys/jumps.py).
+        last = _last_point(vehicle)
+        confirmed, candidates = jumps.decode(state, last is not None)
+        point = TrackPoint(fix.lat, fix.lon, fix.ts, fix.speed, fix.heading, fix.accuracy)
+        verdict = jumps.judge(last, confirmed, candidates, point, self.limits)
+        state["track"] = jumps.encode(verdict)
+        outcome.flagged = verdict.flagged
+        outcome.latest = verdict.flagged is None
+        if verdict.disown is not None and last is not None:
+            track.mark(vehicle.id, last.ts, verdict.disown)
+        for ts in verdict.unflag:
+            track.mark(vehicle.id, ts, None)
+        if not verdict.accepted:
+            return outcome  # flagged: stored for the record, not broadcast
+        route = self._route_of(vehicle.convoy)
+        for accepted in verdict.accepted:  # oldest first, this fix last
+            state, raised = evaluate(
+                state,
+                vehicle,
+                FixPoint(accepted.lat, accepted.lon, accepted.ts, accepted.speed),
+                zones,
+                route,
+                self.settings,
+            )
+            alerts.extend((fix.incident_id, data) for data in raised)
+            _remember(vehicle, accepted)
         vehicle.alert_state = state
-        alerts.extend((fix.incident_id, data) for data in raised)
-        _remember(vehicle, fix)
         moved[vehicle.id] = (fix.incident_id, vehicle)
         return outcome
-
-    def _impossible(self, vehicle: _Vehicle, fix: Fix) -> str | None:
-        """A jump faster than any car from the last accepted fix (GPS noise allowed for)."""
-        if vehicle.last_ts is None or vehicle.last_lat is None or vehicle.last_lon is None:
-            return None
-        seconds = (fix.ts - vehicle.last_ts).total_seconds()
-        metres = distance_m(vehicle.last_lon, vehicle.last_lat, fix.lon, fix.lat)
-        excess = metres - self.settings.position_jump_slack_m
-        if excess <= 0:
-            return None
-        kmh = excess / max(seconds, 0.001) * 3.6
-        if kmh > self.settings.max_vehicle_speed_kmh:
-            return f"jump of {metres:.0f} m in {seconds:.1f} s (over {kmh:.0f} km/h)"
-        return None
 
     async def _zones_of(self, session: AsyncSession, incident_id: str) -> list[Zone]:
         """Prepared perimeters of an incident, rebuilt only when one changed on any instance:
@@ -748,6 +787,36 @@ class _Inserter:
             await asyncio.gather(task, return_exceptions=True)
 
 
+_FLAG_SQLITE = 'UPDATE "position" SET flagged = ?, flag_reason = ? WHERE vehicle_id = ? AND ts = ?'
+_FLAG_PG = (
+    'UPDATE "position" AS p SET flagged = u.reason IS NOT NULL, flag_reason = u.reason'
+    " FROM unnest($1::varchar[], $2::timestamptz[], $3::varchar[]) AS u(vehicle_id, ts, reason)"
+    " WHERE p.vehicle_id = u.vehicle_id AND p.ts = u.ts"
+)
+
+
+async def _set_flags(
+    driver: Any,
+    sqlite: bool,
+    flags: dict[tuple[str, datetime], str | None],
+    key_of: Callable[[datetime], Any],
+) -> None:
+    """Flags (a reason) or un-flags (None) stored fixes by (vehicle, ts), in one statement."""
+    items = list(flags.items())
+    if sqlite:
+        await driver.executemany(
+            _FLAG_SQLITE,
+            [(reason is not None, reason, v, key_of(ts)) for (v, ts), reason in items],
+        )
+        return
+    await driver.execute(
+        _FLAG_PG,
+        [v for (v, _), _ in items],
+        [ts for (_, ts), _ in items],
+        [reason for _, reason in items],
+    )
+
+
 async def _update_state(driver: Any, sqlite: bool, vehicles: list[_Vehicle]) -> None:
     """Each moved vehicle's last position and alert state, in one statement."""
     if sqlite:
@@ -783,7 +852,20 @@ async def _update_state(driver: Any, sqlite: bool, vehicles: list[_Vehicle]) -> 
     )
 
 
-def _remember(vehicle: _Vehicle, fix: Fix) -> None:
+def _last_point(vehicle: _Vehicle) -> TrackPoint | None:
+    if vehicle.last_ts is None or vehicle.last_lat is None or vehicle.last_lon is None:
+        return None
+    return TrackPoint(
+        vehicle.last_lat,
+        vehicle.last_lon,
+        vehicle.last_ts,
+        vehicle.last_speed,
+        vehicle.last_heading,
+        vehicle.last_accuracy,
+    )
+
+
+def _remember(vehicle: _Vehicle, fix: TrackPoint) -> None:
     vehicle.last_lat = fix.lat
     vehicle.last_lon = fix.lon
     vehicle.last_ts = fix.ts

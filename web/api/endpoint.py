@@ -36,8 +36,13 @@ class Endpoint:
     query: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     public: bool = False
     status: int = 200
-    # A body that is no JSON shape (GPX, KML, a tracker's form), by its media types.
+    # A body that is no JSON shape (GPX, KML, a tracker's form), by its media types; with
+    # application/json among them, `body` describes that one (a tracker's own JSON).
     raw_body: tuple[str, ...] = ()
+    # Whether a raw body must be there (OwnTracks also POSTs empty ones).
+    body_required: bool = True
+    # A public route whose caller proves itself with HTTP Basic credentials (a tracker).
+    basic_auth: bool = False
     # The success answer's media type: JSON but for the GPX and KML exports.
     media: str = "application/json"
 
