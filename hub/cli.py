@@ -179,7 +179,9 @@ def cmd_device_add(args: argparse.Namespace) -> None:
     from hub.actions.convoys import add_device
 
     _, key = run_action(
-        lambda hub: add_device(hub, args.incident_id, args.label, args.convoy, args.role)
+        lambda hub: add_device(
+            hub, args.incident_id, args.label, args.convoy, args.role, args.tak_uid
+        )
     )
     print(key)
 
@@ -268,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("label", metavar="VEHICLE_LABEL")
     device_add.add_argument("--convoy", default="Convoy", help="made on first use")
     device_add.add_argument("--role", default="escort", choices=["lead", "vip", "escort", "follow"])
+    device_add.add_argument(
+        "--tak-uid",
+        metavar="UID",
+        help="a TAK device (ATAK, iTAK, WinTAK): the uid of its CoT events (TAK_COT_PORT)",
+    )
     device_add.set_defaults(run=cmd_device_add)
 
     demo = commands.add_parser(

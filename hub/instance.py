@@ -30,6 +30,9 @@ from hub.realtime.presence import LocalPresence
 from hub.realtime.redis_manager import InstanceSync, RedisSync, presence_for
 from hub.realtime.server import HubServer
 from hub.settings import Settings
+from hub.tak.bridge import TakBridge
+from hub.tak.listener import TakListener, tls_context
+from hub.tak.position import Registrations
 from models.limits import MAX_WIRE_BYTES
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,18 @@ class Instance:
             self.redis = InstanceSync(
                 settings, self.hub, self.sio, self.handlers, self.sync, presence
             )
+        # TAK devices (hub/tak/): None unless TAK_COT_PORT or TAK_TLS_PORT is set.
+        self.tak: TakListener | None = None
+        self.tak_bridge: TakBridge | None = None
+        if settings.tak_cot_port is not None or settings.tak_tls_port is not None:
+            self.tak_bridge = TakBridge(self.hub)
+            self.tak = TakListener(
+                self.hub,
+                self.positions,
+                self.tak_bridge,
+                Registrations(self.hub),
+                tls_context(settings),
+            )
         self._stop_tracking: Callable[[], Awaitable[None]] | None = None
 
     async def apply_control(self, message: dict[str, Any]) -> None:
@@ -122,8 +137,15 @@ class Instance:
         self._stop_tracking = await start_tracking(self.hub, self.positions, self.handlers)
         if self.redis is not None:
             await self.redis.start()
+        # TAK last (its devices' fixes need the pipeline), so that it closes first.
+        if self.tak_bridge is not None and self.tak is not None:
+            await self.tak_bridge.start()
+            await self.tak.start()
 
     async def close(self) -> None:
+        if self.tak is not None and self.tak_bridge is not None:
+            await self.tak.close()
+            await self.tak_bridge.close()
         if self.redis is not None:
             await self.redis.close()
         if self._stop_tracking is not None:

@@ -11,6 +11,9 @@ from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, new_id, utcnow
 
+# The longest CoT uid a vehicle may be registered with (ATAK's are some 30 characters).
+TAK_UID_CHARS = 200
+
 
 class ConvoyStatus(StrEnum):
     PLANNED = "planned"
@@ -54,6 +57,9 @@ class Vehicle(SQLModel, table=True):
     role: str = Field(default=VehicleRole.ESCORT.value, max_length=20)
     # SHA-256 of the tracker's secret key (as API tokens): a database leak yields no key.
     device_key_hash: str = Field(index=True, unique=True, max_length=64)
+    # A TAK device's CoT `uid` (ATAK's "ANDROID-…", a UUID…): its position events are this
+    # vehicle's fixes (hub/tak/). Not a secret: TAK devices broadcast it in every event.
+    tak_uid: str | None = Field(default=None, index=True, unique=True, max_length=TAK_UID_CHARS)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
     # The newest accepted fix, kept on the row so snapshots need no scan of positions.
     last_lat: float | None = None

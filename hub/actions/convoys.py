@@ -23,6 +23,7 @@ from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from models import Convoy, Incident, Position, Role, Vehicle
 from models.base import iso, utcnow
+from models.convoy import TAK_UID_CHARS
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn
 from models.events import ConvoyPublic, EventPublic, PositionPublic, VehiclePublic
 
@@ -281,23 +282,32 @@ async def add_vehicle(
     incident_id: str,
     convoy_id: str,
     payload: VehicleCreateIn,
+    *,
+    tak_uid: str | None = None,
 ) -> tuple[VehiclePublic, str]:
-    """Register a tracker; returns the vehicle and its device key, shown this once only."""
+    """Register a tracker; returns the vehicle and its device key, shown this once only.
+    `tak_uid`: a TAK device's CoT uid (hub/tak/), unique among vehicles."""
     key = new_device_key()
-    async with hub.db.write() as session:
-        await require_manager(session, principal, incident_id)
-        seq = await take_seq(session, incident_id, open_only=True)
-        convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
-        vehicle = Vehicle(
-            convoy_id=convoy.id,
-            incident_id=incident_id,
-            label=payload.label,
-            role=payload.role.value,
-            device_key_hash=token_digest(key),
-        )
-        session.add(vehicle)
-        public = convoy_public(convoy, [*vehicles, vehicle])
-        event = _convoy_updated(session, principal, incident_id, seq, public)
+    try:
+        async with hub.db.write() as session:
+            await require_manager(session, principal, incident_id)
+            seq = await take_seq(session, incident_id, open_only=True)
+            convoy, vehicles = await get_convoy(session, incident_id, convoy_id)
+            vehicle = Vehicle(
+                convoy_id=convoy.id,
+                incident_id=incident_id,
+                label=payload.label,
+                role=payload.role.value,
+                device_key_hash=token_digest(key),
+                tak_uid=tak_uid,
+            )
+            session.add(vehicle)
+            public = convoy_public(convoy, [*vehicles, vehicle])
+            event = _convoy_updated(session, principal, incident_id, seq, public)
+    except IntegrityError:
+        if tak_uid is None:
+            raise
+        raise HubError("conflict", f"a device with TAK uid {tak_uid!r} is registered") from None
     await hub.notifier.incident_event(event)
     return vehicle_public(vehicle), key
 
@@ -313,12 +323,25 @@ async def convoy_by_name(session: AsyncSession, incident_id: str, name: str) -> 
 
 
 async def add_device(
-    hub: Hub, incident_id: str, label: str, convoy_name: str, role: str
+    hub: Hub,
+    incident_id: str,
+    label: str,
+    convoy_name: str,
+    role: str,
+    tak_uid: str | None = None,
 ) -> tuple[VehiclePublic, str]:
-    """The operator's `crisishub device add`: the convoy is made on first use."""
+    """The operator's `crisishub device add`: the convoy is made on first use. With `tak_uid`
+    the device is a TAK one, named by its CoT uid (checked before anything is written)."""
+    if tak_uid is not None:
+        tak_uid = valid_tak_uid(tak_uid)
     async with hub.db.read() as session:
         if await session.get(Incident, incident_id) is None:
             raise HubError("not_found", "no such incident")
+        if tak_uid is not None and await session.scalar(
+            select(col(Vehicle.id)).where(col(Vehicle.tak_uid) == tak_uid)
+        ):
+            # Before the convoy is made: a refused command writes nothing.
+            raise HubError("conflict", f"a device with TAK uid {tak_uid!r} is registered")
         convoy = await convoy_by_name(session, incident_id, convoy_name)
     if convoy is None:
         convoy_id = (await create_convoy(hub, None, incident_id, ConvoyCreateIn(name=convoy_name)))[
@@ -332,7 +355,17 @@ async def add_device(
         incident_id,
         convoy_id,
         VehicleCreateIn.model_validate({"label": label, "role": role}),  # the CLI's text
+        tak_uid=tak_uid,
     )
+
+
+def valid_tak_uid(uid: str) -> str:
+    """A CoT uid as TAK devices send it: 1 to TAK_UID_CHARS printable characters, no spaces."""
+    if not 0 < len(uid) <= TAK_UID_CHARS:
+        raise HubError("invalid", f"a TAK uid is 1 to {TAK_UID_CHARS} characters")
+    if not uid.isprintable() or any(char.isspace() for char in uid):
+        raise HubError("invalid", "a TAK uid has no spaces nor control characters")
+    return uid
 
 
 def _convoy_updated(
