@@ -18,6 +18,7 @@ import feed_posts
 import ingest
 import instances
 import reconnect_storm
+import tak
 from common import machine
 
 
@@ -46,6 +47,9 @@ def main() -> None:
     feed_posts.main(["--seconds", "4"])
     print()
     ingest.main(["--seconds", "4"])
+    print()
+    # CoT over TCP beside the OsmAnd figure just above (which it would otherwise measure again)
+    tak.main(["--backends", "sqlite,postgresql", "--no-osmand"])
     print()
     convoys.main(["--watchers", clients])
     print()
