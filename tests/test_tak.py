@@ -492,15 +492,18 @@ async def test_anchors_arrive_as_cot_and_follow_changes_and_deletion(
         [shape] = of_uid(received, anchor_uid(zone))
         assert shape.get("type") == "u-d-f"
         assert link_points(shape) == pytest.approx(flat(ZONE["coordinates"][0]))
-        assert shape.find("detail/contact") is not None
-        assert shape.find("detail/contact").get("callsign") == "Red zone"  # type: ignore[union-attr]
+        contact = shape.find("detail/contact")
+        assert contact is not None
+        assert contact.get("callsign") == "Red zone"
         assert shape.find("detail/strokeColor") is not None
         [marker] = of_uid(received, anchor_uid(post))
         assert marker.get("type") == "b-m-p-s-m"
         point = marker.find("point")
         assert point is not None
         assert (float(point.get("lat", 0)), float(point.get("lon", 0))) == (50.84, 4.37)
-        assert marker.find("detail/contact").get("callsign") == "CP Loi"  # type: ignore[union-attr]
+        contact = marker.find("detail/contact")
+        assert contact is not None
+        assert contact.get("callsign") == "CP Loi"
         [ring_event] = of_uid(received, anchor_uid(circle))
         assert ring_event.get("type") == "u-d-c-c"
         ellipse = ring_event.find("detail/shape/ellipse")

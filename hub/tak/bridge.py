@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy import or_, select
 from sqlmodel import col
@@ -127,7 +127,7 @@ class TakBridge:
                 kind = event["type"]
                 if not kind.startswith("anchor."):
                     continue
-                anchor: AnchorPublic = event["data"]  # type: ignore[assignment]
+                anchor = cast(AnchorPublic, event["data"])  # EVENT_DATA of anchor.*
                 before = sent.pop(anchor["id"], [])
                 if kind == "anchor.deleted":
                     shapes += deletes_of(before or shapes_of(anchor))

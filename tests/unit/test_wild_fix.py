@@ -129,7 +129,9 @@ def test_wild_fixes_that_disagree_with_one_another_never_move_the_track() -> Non
         assert track.send(at(10 * n, east)) is not None
     assert track.last == at(10, 150)
     # Each wild fix started a new candidate track; only the newest is remembered.
-    assert len(track.state["track"]["candidates"]) == 1  # type: ignore[index]
+    kept = track.state["track"]
+    assert isinstance(kept, dict)
+    assert len(kept["candidates"]) == 1
     assert track.trail() == [at(0).ts, at(10).ts]
 
 
