@@ -186,6 +186,25 @@ def cmd_device_add(args: argparse.Namespace) -> None:
     print(key)
 
 
+def cmd_registrations_import(args: argparse.Namespace) -> None:
+    from hub.actions.registrations import import_registrations
+    from hub.alerts.registrations import RefusedFile, parse
+
+    try:
+        with open(args.file, encoding="utf-8-sig", newline="") as stream:
+            parsed = parse(stream)
+    except RefusedFile as error:
+        _fail(f"invalid: {args.file}: {error}")
+    except OSError as error:
+        _fail(f"invalid: {args.file}: {error.strerror}")
+    stored = run_action(lambda hub: import_registrations(hub, parsed, replace=args.replace))
+    print(
+        f"{len(parsed)} registrations in the file: {stored.added} added, {stored.updated} "
+        f"updated, {stored.removed} removed; registrations in all:"
+    )
+    print(stored.total)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from hub.demo import run
     from hub.migrate import upgrade
@@ -276,6 +295,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a TAK device (ATAK, iTAK, WinTAK): the uid of its CoT events (TAK_COT_PORT)",
     )
     device_add.set_defaults(run=cmd_device_add)
+
+    registrations = commands.add_parser(
+        "registrations", help="population alerts' registrations (BE-Alert)"
+    ).add_subparsers(dest="verb", required=True)
+    registrations_import = registrations.add_parser(
+        "import",
+        help="import a CSV of registrations, all or nothing; prints how many the hub holds",
+    )
+    registrations_import.add_argument("file", metavar="FILE.csv")
+    registrations_import.add_argument(
+        "--replace", action="store_true", help="delete the registrations absent from the file"
+    )
+    registrations_import.set_defaults(run=cmd_registrations_import)
 
     demo = commands.add_parser(
         "demo", help="seed the Summit Brussels demo, serve it and drive its motorcade"

@@ -5,6 +5,7 @@ from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
+from models.registration import Language, Registration, RegistrationPlace
 
 __all__ = [
     "PERIMETER_KINDS",
@@ -19,11 +20,14 @@ __all__ = [
     "FeedEntry",
     "Incident",
     "IncidentKind",
+    "Language",
     "Membership",
     "Organisation",
     "Phase",
     "Position",
     "Priority",
+    "Registration",
+    "RegistrationPlace",
     "Role",
     "Status",
     "User",

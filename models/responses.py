@@ -205,3 +205,28 @@ class ConvoyOut(Public):
 class VehicleOut(Public):
     vehicle: VehiclePublic
     device_key: str = Field(description="the tracker's key, shown this once only")
+
+
+# registrations (BE-Alert) -------------------------------------------------------------------
+
+
+class ChannelCounts(Public):
+    sms: int
+    voice: int
+    email: int
+
+
+class LanguageCounts(Public):
+    fr: int
+    nl: int
+    de: int
+    en: int
+
+
+class RegistrationCount(Public):
+    """POST /api/registrations/count: confirmed registrations with a place in the area, each
+    once; by_channel counts those having each channel. Never the registrations themselves."""
+
+    registrations: int
+    by_channel: ChannelCounts
+    by_language: LanguageCounts

@@ -226,3 +226,33 @@ class TokenIn(Strict):
 class LoginIn(Strict):
     username: Annotated[str, StringConstraints(max_length=100)]
     password: Annotated[str, StringConstraints(max_length=1_000)]
+
+
+def _area(value: dict[str, Any]) -> dict[str, Any]:
+    if value["type"] not in ("Polygon", "MultiPolygon"):
+        raise ValueError("an area is a GeoJSON Polygon or MultiPolygon")
+    return value
+
+
+Area = Annotated[
+    dict[str, Any],
+    AfterValidator(_geometry),
+    AfterValidator(_area),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "A GeoJSON Polygon or MultiPolygon (lon/lat, closed rings)",
+            "properties": {
+                "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+                "coordinates": {"type": "array"},
+            },
+            "required": ["type", "coordinates"],
+        }
+    ),
+]
+
+
+class RegistrationCountIn(Strict):
+    """POST /api/registrations/count: the area whose audience to count."""
+
+    geometry: Area

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from web.api import admin, anchors, convoys, feed, health, incidents, ingest, session
+from web.api import (
+    admin,
+    anchors,
+    convoys,
+    feed,
+    health,
+    incidents,
+    ingest,
+    registrations,
+    session,
+)
 from web.api.endpoint import Endpoint, route
 
 ENDPOINTS: list[Endpoint] = [
@@ -16,6 +26,7 @@ ENDPOINTS: list[Endpoint] = [
     *anchors.ENDPOINTS,
     *admin.ENDPOINTS,
     *convoys.ENDPOINTS,
+    *registrations.ENDPOINTS,
 ]
 
 

@@ -1,0 +1,69 @@
+"""Registrations (BE-Alert): the CSV import, all or nothing, and the count of an area's
+audience. Registrations are personal data: nothing here returns one; reads are logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+
+from hub.alerts.registrations import Audience, Parsed, Stored, audience, store
+from hub.auth import Principal
+from hub.context import Hub
+from models.base import utcnow
+from models.shapes import RegistrationCountIn
+
+log = logging.getLogger(__name__)
+
+
+async def _driver(session: Any) -> Any:
+    """The session's driver connection, inside its transaction (begun by a first
+    statement: SQLAlchemy begins asyncpg's transaction lazily)."""
+    await session.execute(text("SELECT 1"))
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+async def import_registrations(
+    hub: Hub, registrations: dict[str, Parsed], *, replace: bool
+) -> Stored:
+    """Stores a parsed file in one transaction: a failure anywhere writes nothing."""
+    async with hub.db.write() as session:
+        driver = await _driver(session)
+        stored = await store(driver, hub.db.is_sqlite, registrations, replace=replace, now=utcnow())
+    log.info(
+        "registrations imported: %d added, %d updated, %d removed, %d in all",
+        stored.added,
+        stored.updated,
+        stored.removed,
+        stored.total,
+    )
+    return stored
+
+
+async def count_registrations(
+    hub: Hub, principal: Principal, payload: RegistrationCountIn
+) -> Audience:
+    """How many confirmed registrations have a place in the area, by channel and language.
+    Any logged-in professional may ask; who asked for which area is logged."""
+    async with hub.db.read() as session:
+        driver = await _driver(session)
+        result = await audience(driver, hub.db.is_sqlite, payload.geometry)
+    log.info(
+        "registrations counted by %s (%s): %d in a %s with bounds %s",
+        principal.username,
+        principal.user_id,
+        result.registrations,
+        payload.geometry["type"],
+        _bounds(payload.geometry),
+    )
+    return result
+
+
+def _bounds(geometry: dict[str, Any]) -> str:
+    import shapely.geometry
+
+    west, south, east, north = shapely.geometry.shape(geometry).bounds
+    return f"[{west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}]"
