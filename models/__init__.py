@@ -1,5 +1,6 @@
 """SQLModel tables and their public shapes; no I/O beyond SQL."""
 
+from models.alert import Alert, AlertMessage, AlertState, CapStatus, Channel, MsgType
 from models.anchor import PERIMETER_KINDS, Anchor, AnchorKind
 from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
@@ -9,9 +10,14 @@ from models.registration import Language, Registration, RegistrationPlace
 
 __all__ = [
     "PERIMETER_KINDS",
+    "Alert",
+    "AlertMessage",
+    "AlertState",
     "Anchor",
     "AnchorKind",
     "ApiToken",
+    "CapStatus",
+    "Channel",
     "Convoy",
     "ConvoyStatus",
     "Discipline",
@@ -22,6 +28,7 @@ __all__ = [
     "IncidentKind",
     "Language",
     "Membership",
+    "MsgType",
     "Organisation",
     "Phase",
     "Position",

@@ -33,6 +33,16 @@ from pydantic import ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, with_
 from pydantic_core import CoreSchema, core_schema
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
+from models.alert import (
+    AlertState,
+    CapCategory,
+    CapStatus,
+    Certainty,
+    Channel,
+    MsgType,
+    Severity,
+    Urgency,
+)
 from models.anchor import AnchorKind
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
@@ -292,6 +302,90 @@ class ConvoyAlertData(TypedDict):
     silent_s: NotRequired[float]
 
 
+# population alerts (BE-Alert) ---------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class AudienceCounts(TypedDict):
+    """Registrations with a place in an area, each once; by_channel counts those having each
+    channel, by_language those of each language. Counts only: never the registrations."""
+
+    registrations: int
+    by_channel: dict[str, int]
+    by_language: dict[str, int]
+
+
+@with_config(FORBID)
+class CircleArea(TypedDict):
+    lat: float
+    lon: float
+    radius_m: float
+
+
+@with_config(FORBID)
+class AlertArea(TypedDict):
+    anchor_ids: Annotated[
+        list[str], Field(description="the perimeter anchors whose union is the area")
+    ]
+    geometry: Annotated[
+        Geometry, Field(description="the whole area, circles as polygons: who is warned")
+    ]
+    polygons: Annotated[
+        Geometry | None, Field(description="the area but its circles (CAP `polygon`s)")
+    ]
+    circles: Annotated[list[CircleArea], Field(description="circular perimeters (CAP `circle`s)")]
+
+
+@with_config(FORBID)
+class AlertText(TypedDict):
+    headline: str
+    description: str
+    instruction: Annotated[str, Field(description="the behaviour to follow")]
+
+
+@with_config(FORBID)
+class AlertMessagePublic(TypedDict):
+    identifier: str
+    msg_type: Annotated[str, As(MsgType)]
+    sent: Time
+
+
+@with_config(FORBID)
+class ChannelProgress(TypedDict):
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+
+
+@with_config(FORBID)
+class AlertPublic(TypedDict):
+    id: str
+    incident_id: str
+    version: int
+    state: Annotated[str, As(AlertState)]
+    cap_status: Annotated[str, As(CapStatus)]
+    area: AlertArea
+    channels: list[Annotated[str, As(Channel)]]
+    info: Annotated[dict[str, AlertText], Field(description="by language: fr, nl, de, en")]
+    event: str
+    category: Annotated[str, As(CapCategory)]
+    urgency: Annotated[str, As(Urgency)]
+    severity: Annotated[str, As(Severity)]
+    certainty: Annotated[str, As(Certainty)]
+    expires: Time
+    created_by: str
+    created_at: Time
+    sent_by: str | None
+    sent_at: Time | None
+    messages: list[AlertMessagePublic]
+    estimate: AudienceCounts
+    progress: Annotated[
+        dict[str, ChannelProgress],
+        Field(description="deliveries by channel (the delivery outbox); empty before sending"),
+    ]
+
+
 # events and snapshots -----------------------------------------------------------------------------
 
 EventType = Literal[
@@ -305,6 +399,10 @@ EventType = Literal[
     "member.removed",
     "convoy.updated",
     "convoy.alert",
+    "alert.drafted",
+    "alert.sent",
+    "alert.updated",
+    "alert.cancelled",
 ]
 
 # The model of each sequenced event type's `data`: every type a producer may log (EventType,
@@ -320,6 +418,10 @@ EVENT_DATA: dict[str, type[Mapping[str, Any]]] = {
     "member.removed": MemberRemoved,
     "convoy.updated": ConvoyPublic,
     "convoy.alert": ConvoyAlertData,
+    "alert.drafted": AlertPublic,
+    "alert.sent": AlertPublic,
+    "alert.updated": AlertPublic,
+    "alert.cancelled": AlertPublic,
 }
 assert set(EVENT_DATA) == set(get_args(EventType)), "every event type has its data model"
 
