@@ -43,7 +43,11 @@ class Registration(SQLModel, table=True):
 
 class RegistrationPlace(SQLModel, table=True):
     """One of a registration's 1 to 5 places. The (lat, lon) index serves the bounding-box
-    pre-filter of an area's selection; the exact test is shapely's (hub/alerts/)."""
+    pre-filter of an area's selection; the exact test is shapely's (hub/alerts/).
+
+    The place carries copies of what an audience count needs of its registration (language,
+    channels, confirmed, test_audience), so that selecting an area reads this table alone:
+    every writer of a registration keeps them equal (hub/alerts/registrations.py)."""
 
     __tablename__ = "registration_place"
     __table_args__ = (Index("ix_registration_place_lat_lon", "lat", "lon"),)
@@ -65,3 +69,12 @@ class RegistrationPlace(SQLModel, table=True):
     label: str = Field(max_length=200)
     lat: float
     lon: float
+    language: str = Field(default="fr", max_length=2)
+    # CHANNEL_BITS of the registration's sms, voice and email.
+    channels: int = 0
+    confirmed: bool = False
+    test_audience: bool = False
+
+
+# RegistrationPlace.channels: which contact points its registration has.
+CHANNEL_BITS = {"sms": 1, "voice": 2, "email": 4}
