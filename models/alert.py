@@ -134,6 +134,9 @@ class AlertMessage(SQLModel, table=True):
     alert_id: str = Field(foreign_key="alert.id", index=True, max_length=32)
     msg_type: str = Field(max_length=10)
     cap_status: str = Field(max_length=10)
+    # CAP_SENDER when it was sent: a later change of the setting does not rewrite history.
+    sender: str = Field(max_length=200)
     sent: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    # Every earlier message of the alert as CAP `references` entries, "sender,identifier,sent".
     references: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     content: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))

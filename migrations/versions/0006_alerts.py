@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("alert_id", String(length=32), nullable=False),
         sa.Column("msg_type", String(length=10), nullable=False),
         sa.Column("cap_status", String(length=10), nullable=False),
+        sa.Column("sender", String(length=200), nullable=False),
         sa.Column("sent", Time(timezone=True), nullable=False),
         sa.Column("references", JSON, nullable=False),
         sa.Column("content", JSON, nullable=False),
