@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     # How often anchor changes are read from the event log for connected TAK clients.
     tak_follow_interval_s: float = Field(default=1.0, gt=0)
 
+    # Population alerts (BE-Alert, docs/protocol-additions.md "Alerts"). CAP `sender` of every
+    # message (protocol: CAP_SENDER); kept on each message as it was sent.
+    cap_sender: str = Field(default="crisishub@localhost", min_length=1, max_length=200)
+    # How far ahead an alert may expire, and how many alerts an incident may hold.
+    alert_max_hours: float = Field(default=168.0, gt=0)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
