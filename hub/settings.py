@@ -98,8 +98,28 @@ class Settings(BaseSettings):
     # Population alerts (BE-Alert, docs/protocol-additions.md "Alerts"). CAP `sender` of every
     # message (protocol: CAP_SENDER); kept on each message as it was sent.
     cap_sender: str = Field(default="crisishub@localhost", min_length=1, max_length=200)
-    # How far ahead an alert may expire, and how many alerts an incident may hold.
+    # How far ahead an alert may expire.
     alert_max_hours: float = Field(default=168.0, gt=0)
+    # The hub's address as the public reaches it (links in alert messages, the CAP feed, the
+    # unsubscribe links); without it, links are built from the request's own address.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_URL must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @field_validator("cap_sender")
+    @classmethod
+    def _cap_sender(cls, value: str) -> str:
+        # CAP 1.2: sender must not include spaces, commas or restricted characters (< and &).
+        if any(char in value for char in " ,<&\t\n"):
+            raise ValueError("CAP_SENDER may not contain spaces, commas, < or &")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
