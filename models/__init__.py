@@ -6,6 +6,7 @@ from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
+from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose, OutboxState
 from models.registration import Language, Registration, RegistrationPlace
 
 __all__ = [
@@ -30,6 +31,10 @@ __all__ = [
     "Membership",
     "MsgType",
     "Organisation",
+    "OutboxChannel",
+    "OutboxMessage",
+    "OutboxPurpose",
+    "OutboxState",
     "Phase",
     "Position",
     "Priority",

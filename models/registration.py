@@ -39,6 +39,14 @@ class Registration(SQLModel, table=True):
     test_audience: bool = False
     confirmed: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+    # Self-registration's double opt-in (hub/actions/self_registration.py): the keyed hash of
+    # the code sent on the first channel (never the code), until when it holds, and how many
+    # wrong codes were tried. None for imported registrations.
+    confirmation_hash: str | None = Field(default=None, max_length=64)
+    confirmation_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    confirmation_failures: int = 0
 
 
 class RegistrationPlace(SQLModel, table=True):
