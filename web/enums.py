@@ -7,23 +7,55 @@ tests/test_frontend_enums.py; after changing an enumeration run
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
+from hub.alerts.texts import EXERCISE_WORDS, TEST_WORD
 from models import AnchorKind, EntryKind, IncidentKind, Phase, Priority, Role, Status
+from models.alert import (
+    AlertState,
+    CapCategory,
+    CapStatus,
+    Certainty,
+    Channel,
+    MsgType,
+    Severity,
+    Urgency,
+)
+from models.anchor import PERIMETER_KINDS as PERIMETERS
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
+from models.registration import Language
 
 EXPORTED: dict[str, type[StrEnum]] = {
+    "ALERT_CHANNELS": Channel,
+    "ALERT_LANGUAGES": Language,
+    "ALERT_STATES": AlertState,
     "ANCHOR_KINDS": AnchorKind,
+    "CAP_CATEGORIES": CapCategory,
+    "CAP_STATUSES": CapStatus,
+    "CERTAINTIES": Certainty,
     "CONVOY_STATUSES": ConvoyStatus,
     "DISCIPLINES": Discipline,
     "ENTRY_KINDS": EntryKind,
     "INCIDENT_KINDS": IncidentKind,
+    "MSG_TYPES": MsgType,
     "PHASES": Phase,
     "PRIORITIES": Priority,
     "ROLES": Role,
+    "SEVERITIES": Severity,
     "STATUSES": Status,
+    "URGENCIES": Urgency,
     "VEHICLE_ROLES": VehicleRole,
+}
+
+# Values that are not a whole enumeration: the anchor kinds an alert's area may be made of
+# (in AnchorKind's order), and the word every Exercise or Test text starts with, which the
+# alert panel shows in red before anything is sent.
+CONSTANTS: dict[str, object] = {
+    "PERIMETER_KINDS": [kind.value for kind in AnchorKind if kind in PERIMETERS],
+    "EXERCISE_WORDS": EXERCISE_WORDS,
+    "TEST_WORD": TEST_WORD,
 }
 
 
@@ -35,6 +67,8 @@ def enums_js() -> str:
     for name, enum in EXPORTED.items():
         values = ", ".join(f"'{member.value}'" for member in enum)
         lines.append(f"export const {name} = [{values}];")
+    for name, value in CONSTANTS.items():
+        lines.append(f"export const {name} = {json.dumps(value, ensure_ascii=False)};")
     return "\n".join(lines) + "\n"
 
 
