@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # Population alerts (BE-Alert, docs/protocol-additions.md "Alerts"). CAP `sender` of every
     # message (protocol: CAP_SENDER); kept on each message as it was sent.
     cap_sender: str = Field(default="crisishub@localhost", min_length=1, max_length=200)
+    # CAP `senderName` of every info: the authority as the public knows it.
+    cap_sender_name: str = Field(default="CrisisHub", min_length=1, max_length=200)
     # How far ahead an alert may expire.
     alert_max_hours: float = Field(default=168.0, gt=0)
     # The hub's address as the public reaches it (links in alert messages, the CAP feed, the
