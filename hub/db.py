@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -62,3 +62,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The session's driver connection (aiosqlite or asyncpg) inside its transaction, for
+    the bulk reads and writes SQLAlchemy would slow down (registrations). The transaction is
+    begun by a first statement: SQLAlchemy begins asyncpg's lazily."""
+    await session.execute(text("SELECT 1"))
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

@@ -7,18 +7,21 @@ checks every key and value, and nothing is validated or copied at run time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from models import Anchor, Event, Incident
+from hub.alerts.registrations import Audience
+from models import Alert, AlertMessage, Anchor, Event, Incident
 from models.base import iso
 from models.events import (
     ActorPublic,
+    AlertPublic,
     AnchorCollection,
     AnchorFeature,
     AnchorFeatureProperties,
     AnchorPublic,
+    AudienceCounts,
     AuthorPublic,
     ConvoyPositions,
     EventPublic,
@@ -151,3 +154,59 @@ def incident_left(incident_id: str) -> IncidentLeft:
 
 def convoy_positions(incident_id: str, positions: list[PositionPublic]) -> ConvoyPositions:
     return {"incident_id": incident_id, "positions": positions}
+
+
+def audience_counts(counted: Audience) -> AudienceCounts:
+    return {
+        "registrations": counted.registrations,
+        "by_channel": dict(counted.by_channel),
+        "by_language": dict(counted.by_language),
+    }
+
+
+def alert_public(alert: Alert, messages: Sequence[AlertMessage]) -> AlertPublic:
+    return {
+        "id": alert.id,
+        "incident_id": alert.incident_id,
+        "version": alert.version,
+        "state": alert.state,
+        "cap_status": alert.cap_status,
+        "area": {
+            "anchor_ids": list(alert.anchor_ids),
+            "geometry": alert.geometry,
+            "polygons": alert.polygons,
+            "circles": [
+                {"lat": c["lat"], "lon": c["lon"], "radius_m": c["radius_m"]} for c in alert.circles
+            ],
+        },
+        "channels": list(alert.channels),
+        "info": {
+            language: {
+                "headline": text["headline"],
+                "description": text["description"],
+                "instruction": text["instruction"],
+            }
+            for language, text in alert.info.items()
+        },
+        "event": alert.event,
+        "category": alert.category,
+        "urgency": alert.urgency,
+        "severity": alert.severity,
+        "certainty": alert.certainty,
+        "expires": iso(alert.expires),
+        "created_by": alert.created_by,
+        "created_at": iso(alert.created_at),
+        "sent_by": alert.sent_by,
+        "sent_at": iso(alert.sent_at),
+        "messages": [
+            {"identifier": m.identifier, "msg_type": m.msg_type, "sent": iso(m.sent)}
+            for m in messages
+        ],
+        "estimate": {
+            "registrations": alert.estimate["registrations"],
+            "by_channel": dict(alert.estimate["by_channel"]),
+            "by_language": dict(alert.estimate["by_language"]),
+        },
+        # Deliveries (the outbox, the next issue) report here; nothing is queued before.
+        "progress": {},
+    }

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, new_id, utcnow
@@ -129,9 +129,12 @@ class AlertMessage(SQLModel, table=True):
     earlier messages as they were). Identifiers are unique and never reused."""
 
     __tablename__ = "alert_message"
+    __table_args__ = (UniqueConstraint("alert_id", "number"),)
 
     identifier: str = Field(primary_key=True, max_length=100)
     alert_id: str = Field(foreign_key="alert.id", index=True, max_length=32)
+    # 1, 2, 3…: the order of the alert's messages (several may share a second of `sent`).
+    number: int
     msg_type: str = Field(max_length=10)
     cap_status: str = Field(max_length=10)
     # CAP_SENDER when it was sent: a later change of the setting does not rewrite history.

@@ -230,3 +230,54 @@ class RegistrationCount(Public):
     registrations: int
     by_channel: ChannelCounts
     by_language: LanguageCounts
+
+
+# population alerts (BE-Alert) ---------------------------------------------------------------
+
+
+class AlertOut(Public):
+    alert: events.AlertPublic
+
+
+class AlertsOut(Public):
+    alerts: list[events.AlertPublic]
+
+
+class AlertEstimate(Public):
+    """The area a draft in the making would have, and its audience: Exercise and Test alerts
+    (test_only) count only the registrations of the test audience."""
+
+    area: events.AlertArea
+    estimate: events.AudienceCounts
+    cap_status: Literal["Actual", "Exercise", "Test"]
+    test_only: bool
+
+
+class SmsPreview(Public):
+    text: str
+    encoding: Literal["GSM-7", "UCS-2"]
+    units: int = Field(description="GSM-7 septets or UTF-16 code units")
+    segments: int
+
+
+class TextPreview(Public):
+    text: str
+
+
+class EmailPreview(Public):
+    subject: str
+    body: str
+
+
+class ChannelPreviews(Public):
+    sms: SmsPreview
+    voice: TextPreview
+    email: EmailPreview
+
+
+class AlertPreview(Public):
+    """Each language's text on each channel as it will be sent (marked EXERCISE or TEST for
+    those statuses; the links at the length they will have)."""
+
+    cap_status: Literal["Actual", "Exercise", "Test"]
+    languages: dict[str, ChannelPreviews]

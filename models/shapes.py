@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +19,7 @@ from pydantic import (
 from pydantic import Strict as StrictMode
 from pydantic_core import PydanticCustomError
 
+from models.alert import CapCategory, Certainty, Channel, Severity, Urgency
 from models.anchor import AnchorKind
 from models.directory import Discipline
 from models.feed import EntryKind, Priority
@@ -32,6 +34,7 @@ from models.limits import (
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 )
+from models.registration import Language
 
 
 def _geometry(value: Any) -> dict[str, Any]:
@@ -256,3 +259,116 @@ class RegistrationCountIn(Strict):
     """POST /api/registrations/count: the area whose audience to count."""
 
     geometry: Area
+
+
+# population alerts (BE-Alert) ------------------------------------------------------------------
+
+MAX_HEADLINE_CHARS = 160
+MAX_DESCRIPTION_CHARS = 4_000
+MAX_INSTRUCTION_CHARS = 1_000
+MAX_ALERT_ANCHORS = 50
+
+
+class AlertTextIn(Strict):
+    headline: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_HEADLINE_CHARS)
+    ]
+    description: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DESCRIPTION_CHARS),
+    ]
+    instruction: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_CHARS),
+    ]
+
+
+class AlertAreaIn(Strict):
+    """Perimeter anchors of the incident (their union), or a drawn area: one of the two."""
+
+    anchor_ids: Annotated[list[Id], Field(max_length=MAX_ALERT_ANCHORS)] = Field(
+        default_factory=list
+    )
+    geometry: Area | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AlertAreaIn:
+        if bool(self.anchor_ids) == (self.geometry is not None):
+            raise ValueError("an area is either anchor_ids (perimeter anchors) or a geometry")
+        if len(set(self.anchor_ids)) != len(self.anchor_ids):
+            raise ValueError("anchor_ids names an anchor twice")
+        return self
+
+
+def _channels(value: list[Channel]) -> list[Channel]:
+    if len(set(value)) != len(value):
+        raise ValueError("channels names a channel twice")
+    return value
+
+
+Channels = Annotated[
+    list[Annotated[Channel, Lax]], Field(min_length=1, max_length=5), AfterValidator(_channels)
+]
+Info = Annotated[dict[Annotated[Language, Lax], AlertTextIn], Field(min_length=1, max_length=4)]
+Expires = Annotated[datetime, Lax, AfterValidator(lambda value: _aware(value, "expires"))]
+# Actual (the default) or Test; an incident of kind exercise always sends Exercise.
+ChosenStatus = Literal["Actual", "Test"]
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{what} needs a time zone (ISO 8601 with Z or an offset)")
+    return value
+
+
+class AlertFieldsIn(Strict):
+    """The fields a draft's edit or an update may change: those given change."""
+
+    area: AlertAreaIn | None = None
+    info: Info | None = None
+    event: Label | None = None
+    category: Annotated[CapCategory, Lax] | None = None
+    urgency: Annotated[Urgency, Lax] | None = None
+    severity: Annotated[Severity, Lax] | None = None
+    certainty: Annotated[Certainty, Lax] | None = None
+    expires: Expires | None = None
+    channels: Channels | None = None
+
+
+class AlertDraftIn(IncidentRef):
+    area: AlertAreaIn
+    info: Info
+    event: Label
+    category: Annotated[CapCategory, Lax]
+    urgency: Annotated[Urgency, Lax]
+    severity: Annotated[Severity, Lax]
+    certainty: Annotated[Certainty, Lax]
+    expires: Expires
+    channels: Channels
+    cap_status: ChosenStatus = "Actual"
+
+
+class AlertEditIn(AlertFieldsIn):
+    """PATCH /api/alerts/{id} (a draft) and POST /api/alerts/{id}/update (a sent alert)."""
+
+    alert_id: Id
+    version: Annotated[int, Field(ge=1)]
+    # Only a draft's status can change (between Actual and Test).
+    cap_status: ChosenStatus | None = None
+
+
+class AlertVersionIn(Strict):
+    """POST /api/alerts/{id}/send and …/cancel: the version the manager saw."""
+
+    alert_id: Id
+    version: Annotated[int, Field(ge=1)]
+
+
+class AlertEstimateIn(IncidentRef):
+    area: AlertAreaIn
+    cap_status: ChosenStatus = "Actual"
+
+
+class AlertPreviewIn(IncidentRef):
+    info: Info
+    cap_status: ChosenStatus = "Actual"

@@ -68,6 +68,7 @@ def upgrade() -> None:
         "alert_message",
         sa.Column("identifier", String(length=100), nullable=False),
         sa.Column("alert_id", String(length=32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("msg_type", String(length=10), nullable=False),
         sa.Column("cap_status", String(length=10), nullable=False),
         sa.Column("sender", String(length=200), nullable=False),
@@ -76,6 +77,7 @@ def upgrade() -> None:
         sa.Column("content", JSON, nullable=False),
         sa.ForeignKeyConstraint(["alert_id"], ["alert.id"]),
         sa.PrimaryKeyConstraint("identifier"),
+        sa.UniqueConstraint("alert_id", "number"),
     )
     with op.batch_alter_table("alert_message", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alert_message_alert_id"), ["alert_id"], unique=False)

@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from web.api import (
     admin,
+    alerts,
     anchors,
     convoys,
     feed,
@@ -27,6 +28,7 @@ ENDPOINTS: list[Endpoint] = [
     *admin.ENDPOINTS,
     *convoys.ENDPOINTS,
     *registrations.ENDPOINTS,
+    *alerts.ENDPOINTS,
 ]
 
 
