@@ -44,6 +44,7 @@ export class IncidentStore {
     this.convoys = new Map();
     this.vehicles = new Map();
     this.alerts = [];
+    this.populationAlerts = new Map();
     this.online = [];
   }
 
@@ -65,8 +66,10 @@ export class IncidentStore {
   /** Replace everything with a snapshot (first join or `reset: true`). */
   reset(snapshot, incident) {
     const keepAlerts = this.alerts;
+    const keepPopulationAlerts = this.populationAlerts;
     this.clear();
     this.alerts = keepAlerts;
+    this.populationAlerts = keepPopulationAlerts;
     this.incident = incident || null;
     for (const feature of (snapshot.anchors && snapshot.anchors.features) || []) {
       const anchor = normalizeAnchor(feature);
@@ -96,6 +99,12 @@ export class IncidentStore {
         break;
       case 'convoy.alert':
         this.addAlert({ ...data, at: event.at, seq: event.seq });
+        break;
+      case 'alert.drafted':
+      case 'alert.sent':
+      case 'alert.updated':
+      case 'alert.cancelled':
+        this.upsertPopulationAlert(data);
         break;
       default:
         this._notify({ type: 'event', event });
@@ -188,6 +197,47 @@ export class IncidentStore {
     this.alerts.unshift(alert);
     this.alerts.length = Math.min(this.alerts.length, ALERTS_MAX);
     this._notify({ type: 'alert', alert });
+  }
+
+  /** A population alert (BE-Alert) from an event or an answer; the highest version wins. */
+  upsertPopulationAlert(alert) {
+    if (!alert || alert.id == null) return false;
+    const id = String(alert.id);
+    const current = this.populationAlerts.get(id);
+    if (current && alert.version < current.version) return false;
+    // alert.progress arrives apart from the alert's own changes: keep the latest we have.
+    const progress = alert.progress && Object.keys(alert.progress).length ? alert.progress : current && current.progress;
+    this.populationAlerts.set(id, { ...alert, id, progress: progress || {} });
+    this._notify({ type: 'population-alert', id });
+    return true;
+  }
+
+  /** The list from `GET /api/incidents/{id}/alerts`; a newer copy the events brought stays. */
+  setPopulationAlerts(alerts) {
+    const before = this.populationAlerts;
+    this.populationAlerts = new Map();
+    for (const alert of alerts || []) {
+      const id = String(alert.id);
+      const known = before.get(id);
+      this.populationAlerts.set(id, known && known.version > alert.version ? known : { ...alert, id });
+    }
+    for (const [id, known] of before) if (!this.populationAlerts.has(id)) this.populationAlerts.set(id, known);
+    this._notify({ type: 'population-alerts' });
+  }
+
+  /** An `alert.progress` message: deliveries by channel of one alert. */
+  setAlertProgress(message) {
+    const alert = message && this.populationAlerts.get(String(message.alert_id));
+    if (!alert) return;
+    alert.progress = message.by_channel || {};
+    this._notify({ type: 'population-alert', id: alert.id });
+  }
+
+  /** Population alerts newest first. */
+  populationAlertList() {
+    return [...this.populationAlerts.values()].sort(
+      (a, b) => String(b.created_at || '').localeCompare(String(a.created_at || '')) || a.id.localeCompare(b.id),
+    );
   }
 
   setOnline(online) {
