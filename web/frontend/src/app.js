@@ -9,6 +9,7 @@ import { IncidentSync } from './recovery.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
+import { AlertsPanel } from './alerts.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
@@ -216,6 +217,8 @@ function showPin(geometry) {
   pin = L.circleMarker([lat, lon], { radius: 14, color: '#000', weight: 3, fill: false, className: 'feed-pin', interactive: false }).addTo(map);
   setTimeout(() => pin && pin.remove(), 6000);
 }
+
+new AlertsPanel($('panel-alerts'), store, { incidentId, role, map, anchors });
 
 // ---------------------------------------------------------------- side panels
 function renderAnchorList() {
@@ -492,6 +495,9 @@ socket.on('incident.event', (event) => sync.handleEvent(event));
 socket.on('convoy.positions', (msg) => {
   if (!msg || String(msg.incident_id) !== incidentId) return;
   if (store.applyPositions(msg.positions).length) refreshConvoys();
+});
+socket.on('alert.progress', (msg) => {
+  if (msg && String(msg.incident_id) === incidentId) store.setAlertProgress(msg);
 });
 socket.on('presence', (msg) => {
   if (msg && String(msg.incident_id) === incidentId) store.setOnline(msg.online);

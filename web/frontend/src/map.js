@@ -118,6 +118,7 @@ export class AnchorLayer {
     map.pm.setGlobalOptions({ snappable: true });
     this._labelToolbar();
     map.on('pm:create', ({ layer }) => {
+      if (map.pmAlertArea) return; // an alert's area (alerts.js), not an anchor
       const geometry = layer.toGeoJSON().geometry;
       map.removeLayer(layer); // the anchor appears when the hub has stored it
       this.actions.create(geometry);
