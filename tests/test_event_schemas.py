@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,34 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
         assert response.status_code == 200, response.text
         lon, lat = along(ROUTE, 0.65)  # inside ZONE
         assert (await aosmand(http, key, lat, lon, T0)).status_code == 200
+        # alert.drafted, alert.sent, alert.updated, alert.cancelled (from the zone)
+        response = await http.post(
+            f"/api/incidents/{incident}/alerts",
+            json={
+                "area": {"anchor_ids": [zone["id"]]},
+                "info": {
+                    "fr": {"headline": "Feu", "description": "Fumée", "instruction": "Restez"}
+                },
+                "event": "Fire",
+                "category": "Fire",
+                "urgency": "Immediate",
+                "severity": "Severe",
+                "certainty": "Observed",
+                "expires": (datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+                "channels": ["sms", "public"],
+            },
+        )
+        assert response.status_code == 201, response.text
+        alert_id = response.json()["alert"]["id"]
+        for version, verb, extra in [
+            (1, "send", {}),
+            (2, "update", {"severity": "Extreme"}),
+            (3, "cancel", {}),
+        ]:
+            response = await http.post(
+                f"/api/alerts/{alert_id}/{verb}", json={"version": version, **extra}
+            )
+            assert response.status_code == 200, response.text
 
     for _ in range(200):
         held = watcher.incidents[incident].events
