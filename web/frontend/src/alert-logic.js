@@ -160,16 +160,21 @@ function canonical(value) {
   return value;
 }
 
-/** What a manager may do with an alert in its state; contributors may edit drafts. */
-export function allowedActions(alert, role) {
+/**
+ * What a role may do with an alert in its state: contributors edit drafts, managers also send,
+ * update and cancel. A closed incident takes no new text, but an alert in force stays
+ * cancellable (the hub's rule).
+ */
+export function allowedActions(alert, role, { closed = false } = {}) {
   const manager = role === 'manager';
   const writer = manager || role === 'contributor';
   const state = alert && alert.state;
+  const inForce = state === 'sent' || state === 'updated';
   return {
-    edit: writer && state === 'draft',
-    send: manager && state === 'draft',
-    update: manager && (state === 'sent' || state === 'updated'),
-    cancel: manager && (state === 'sent' || state === 'updated'),
+    edit: writer && !closed && state === 'draft',
+    send: manager && !closed && state === 'draft',
+    update: manager && !closed && inForce,
+    cancel: manager && inForce,
   };
 }
 

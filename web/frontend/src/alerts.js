@@ -80,6 +80,7 @@ export class AlertsPanel {
         break;
       case 'incident':
         if (this.draft) this.renderStatus();
+        else this.build(); // opened or closed: what may be done changes
         break;
       case 'population-alert':
       case 'population-alerts':
@@ -123,7 +124,7 @@ export class AlertsPanel {
       'div',
       { class: 'bea-head' },
       h('h2', {}, t('alerts.title')),
-      this.canDraft && !this.draft
+      this.canDraft && !this.draft && !this.closed()
         ? h('button', { type: 'button', id: 'alert-new', class: 'btn btn-primary btn-small', onclick: () => this.startNew() }, t('alerts.new'))
         : null,
     );
@@ -132,6 +133,10 @@ export class AlertsPanel {
     fill(this.root, head, this.composeRoot, this.listRoot);
     if (this.draft) this.renderCompose();
     this.renderList();
+  }
+
+  closed() {
+    return Boolean(this.store.incident && this.store.incident.status === 'closed');
   }
 
   incidentKind() {
@@ -157,7 +162,7 @@ export class AlertsPanel {
   _card(alert) {
     const lang = languagesOf(alert.info)[0];
     const headline = lang ? alert.info[lang].headline : '';
-    const allowed = allowedActions(alert, this.role);
+    const allowed = allowedActions(alert, this.role, { closed: this.closed() });
     const busy = this.draft && this.draft.alert && this.draft.alert.id === alert.id;
     const open = this.open.has(alert.id);
     const estimate = alert.estimate || {};

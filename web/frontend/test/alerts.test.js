@@ -149,6 +149,9 @@ test('each role sees what it may do with an alert in its state', () => {
   assert.deepEqual(allowedActions(sent, 'contributor'), { edit: false, send: false, update: false, cancel: false });
   assert.deepEqual(allowedActions(sent, 'manager'), { edit: false, send: false, update: true, cancel: true });
   assert.deepEqual(allowedActions({ state: 'cancelled' }, 'manager'), { edit: false, send: false, update: false, cancel: false });
+  const closed = { closed: true };
+  assert.deepEqual(allowedActions(draft, 'manager', closed), { edit: false, send: false, update: false, cancel: false });
+  assert.deepEqual(allowedActions(sent, 'manager', closed), { edit: false, send: false, update: false, cancel: true });
   assert.equal(hasPublicPage(sent), true);
   assert.equal(hasPublicPage(draft), false);
   assert.equal(hasPublicPage({ state: 'sent', cap_status: 'Exercise' }), false);
