@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
@@ -50,15 +51,31 @@ class Registration(SQLModel, table=True):
 
 
 class RegistrationPlace(SQLModel, table=True):
-    """One of a registration's 1 to 5 places. The (lat, lon) index serves the bounding-box
-    pre-filter of an area's selection; the exact test is shapely's (hub/alerts/).
+    """One of a registration's 1 to 5 places.
 
     The place carries copies of what an audience count needs of its registration (language,
     channels, confirmed, test_audience), so that selecting an area reads this table alone:
-    every writer of a registration keeps them equal (hub/alerts/registrations.py)."""
+    every writer of a registration keeps them equal (hub/alerts/registrations.py `store`,
+    `place_copies` for the others). `shared_key` is NULL when the place is its registration's
+    only one; otherwise every place of the registration carries the same integer, unique to
+    it, which is what a count deduplicates on (an area holding two places of one registration
+    counts it once); a writer that gives a registration a second place gives all its places
+    a key (`next_shared_key` there). The covering index on (lat, lon, the copies) serves the area's
+    range scans without reading the table."""
 
     __tablename__ = "registration_place"
-    __table_args__ = (Index("ix_registration_place_lat_lon", "lat", "lon"),)
+    __table_args__ = (
+        Index(
+            "ix_registration_place_audience",
+            "lat",
+            "lon",
+            "confirmed",
+            "test_audience",
+            "shared_key",
+            "language",
+            "channels",
+        ),
+    )
 
     id: int | None = Field(
         default=None,
@@ -82,7 +99,28 @@ class RegistrationPlace(SQLModel, table=True):
     channels: int = 0
     confirmed: bool = False
     test_audience: bool = False
+    shared_key: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
 
 
 # RegistrationPlace.channels: which contact points its registration has.
 CHANNEL_BITS = {"sms": 1, "voice": 2, "email": 4}
+
+
+def channel_bits(sms: str | None, voice: str | None, email: str | None) -> int:
+    """RegistrationPlace.channels of a registration's contact points."""
+    return (
+        (CHANNEL_BITS["sms"] if sms else 0)
+        | (CHANNEL_BITS["voice"] if voice else 0)
+        | (CHANNEL_BITS["email"] if email else 0)
+    )
+
+
+def place_copies(registration: Registration) -> dict[str, Any]:
+    """The fields a place copies from its registration, for writers other than the import:
+    `RegistrationPlace(registration_id=…, label=…, lat=…, lon=…, **place_copies(r))`."""
+    return {
+        "language": registration.language,
+        "channels": channel_bits(registration.sms, registration.voice, registration.email),
+        "confirmed": registration.confirmed,
+        "test_audience": registration.test_audience,
+    }

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.registration import Registration, RegistrationPlace
+from models.registration import Registration, RegistrationPlace, place_copies
 from tests.live import HubProcess
 from tests.seed import Seeder
 from tests.test_cli import crisishub, last_line
@@ -94,9 +94,14 @@ async def self_registration(seed: Seeder, lat: float, lon: float) -> None:
         registration = Registration(language="fr", email="self@example.be", confirmed=True)
         session.add(registration)
         await session.flush()
-        session.add(
-            RegistrationPlace(registration_id=registration.id, label="home", lat=lat, lon=lon)
+        place = RegistrationPlace(
+            registration_id=registration.id,
+            label="home",
+            lat=lat,
+            lon=lon,
+            **place_copies(registration),
         )
+        session.add(place)
 
 
 async def test_reimport_updates_by_external_id_and_replace_deletes_the_absent(

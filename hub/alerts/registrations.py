@@ -1,5 +1,6 @@
 """Registrations: the CSV import's parsing and validation (pure), its bulk write through the
-driver (aiosqlite's executemany, asyncpg's unnest arrays) and the audience of an area.
+driver (aiosqlite's executemany, asyncpg's COPY) and the audience of an area (its count, and
+the ids of its recipients), read from registration_place alone.
 
 CSV rules (docs/protocol-additions.md, "Registrations"): a header naming at least
 `external_id,language,sms,voice,email,label,lat,lon` (any order; `test_audience` optional),
@@ -26,10 +27,12 @@ import shapely.geometry
 from models.base import new_id
 from models.limits import MAX_LABEL_CHARS
 from models.registration import (
+    CHANNEL_BITS,
     EMAIL_CHARS,
     EXTERNAL_ID_CHARS,
     MAX_PLACES,
     Language,
+    channel_bits,
 )
 
 MAX_LINE_CHARS = 65_536
@@ -219,13 +222,16 @@ class Stored:
 CHUNK = 20_000
 _REG_COLUMNS: tuple[str, ...] = ("id", "external_id", "language", "sms", "voice", "email")
 _REG_COLUMNS += ("test_audience", "confirmed", "created_at")
-_PLACE_COLUMNS = ("registration_id", "label", "lat", "lon")
+_PLACE_COLUMNS: tuple[str, ...] = ("registration_id", "label", "lat", "lon")
+_PLACE_COLUMNS += ("language", "channels", "confirmed", "test_audience", "shared_key")
 _INSERT_REG_SQLITE = (
     f"INSERT INTO registration ({', '.join(_REG_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _REG_COLUMNS)})"
 )
-_INSERT_PLACE_SQLITE = "INSERT INTO registration_place (registration_id, label, lat, lon) "
-_INSERT_PLACE_SQLITE += "VALUES (?, ?, ?, ?)"
+_INSERT_PLACE_SQLITE = (
+    f"INSERT INTO registration_place ({', '.join(_PLACE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _PLACE_COLUMNS)})"
+)
 _UPDATE_SQLITE = (
     "UPDATE registration SET language = ?, sms = ?, voice = ?, email = ?, test_audience = ?"
     " WHERE id = ?"
@@ -236,6 +242,18 @@ _UPDATE_PG = (
     " $2::varchar[], $3::varchar[], $4::varchar[], $5::bool[], $6::varchar[])"
     " AS u(language, sms, voice, email, test_audience, id) WHERE r.id = u.id"
 )
+# Serialises the writers that number shared places on PostgreSQL (SQLite has one writer).
+_SHARED_KEY_LOCK = 7_300_112
+_MAX_SHARED_KEY = "SELECT coalesce(max(shared_key), 0) FROM registration_place"
+
+
+async def next_shared_key(driver: Any, sqlite: bool) -> int:
+    """The first free RegistrationPlace.shared_key, inside the caller's transaction, which
+    holds it until its commit (SQLite's write lock; an advisory lock on PostgreSQL): a writer
+    giving a registration several places numbers them from here."""
+    if not sqlite:
+        await driver.execute(f"SELECT pg_advisory_xact_lock({_SHARED_KEY_LOCK})")
+    return int((await _fetch(driver, sqlite, _MAX_SHARED_KEY))[0][0]) + 1
 
 
 async def store(
@@ -245,25 +263,37 @@ async def store(
     asyncpg), inside the caller's transaction: a registration whose external_id is known
     has its contact fields and places replaced, the others are added; with `replace`, those
     absent from the file are deleted with their places (those without an external_id, the
-    self-registrations, are never touched by an import)."""
+    self-registrations, are never touched by an import). Every place written carries its
+    registration's audience fields (RegistrationPlace), so an update rewrites their copies."""
 
-    existing = dict(await _fetch(driver, sqlite, _EXISTING))
+    existing = {ext: (id_, bool(ok)) for ext, id_, ok in await _fetch(driver, sqlite, _EXISTING)}
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
     places: list[tuple[Any, ...]] = []
     created = now.isoformat(" ", "microseconds")[:26] if sqlite else now
+    # Registrations of several places get fresh keys: the places of those updated are
+    # rewritten here, so their old keys go with them.
+    shared_key = await next_shared_key(driver, sqlite)
     for external_id, r in registrations.items():
         known = existing.get(external_id)
         contact = (r.language, r.sms, r.voice, r.email, r.test_audience)
         if known is None:
-            known = new_id()
-            inserts.append((known, external_id, *contact, True, created))
+            id_, confirmed = new_id(), True
+            inserts.append((id_, external_id, *contact, confirmed, created))
         else:
-            updates.append((*contact, known))
-        places.extend((known, label, lat, lon) for label, lat, lon in r.places)
+            id_, confirmed = known
+            updates.append((*contact, id_))
+        key: int | None = None
+        if len(r.places) > 1:
+            key, shared_key = shared_key, shared_key + 1
+        channels = channel_bits(r.sms, r.voice, r.email)
+        copies = (r.language, channels, confirmed, r.test_audience, key)
+        places.extend((id_, label, lat, lon, *copies) for label, lat, lon in r.places)
     stale = [(id_,) for id_ in (row[-1] for row in updates)]
     removed = (
-        [(id_,) for ext, id_ in existing.items() if ext not in registrations] if replace else []
+        [(id_,) for ext, (id_, _) in existing.items() if ext not in registrations]
+        if replace
+        else []
     )
     # Places first (they reference their registration), by the registration_id index.
     await _delete(driver, sqlite, "registration_place", "registration_id", stale + removed)
@@ -290,7 +320,7 @@ async def store(
     return Stored(len(inserts), len(updates), len(removed), int(total))
 
 
-_EXISTING = "SELECT external_id, id FROM registration WHERE external_id IS NOT NULL"
+_EXISTING = "SELECT external_id, id, confirmed FROM registration WHERE external_id IS NOT NULL"
 
 
 async def _fetch(driver: Any, sqlite: bool, sql: str, *args: Any) -> list[Any]:
@@ -315,13 +345,40 @@ async def _delete(
 
 
 # the audience of an area ------------------------------------------------------------------------
+#
+# The area's bounding box is cut into GRID by GRID cells, each classified by shapely against the
+# area: inside (the closed cell is covered by the area, so every place in it is inside, the
+# boundary included), outside (disjoint), or on the edge. Consecutive cells of a kind are
+# merged into rectangles, and each rectangle is one range scan of the covering index
+# ix_registration_place_audience, on registration_place alone. Inside rectangles are counted
+# by the database; only the places of edge rectangles come back with their coordinates, for
+# shapely's vectorised exact test. Cells are half-open ([south, north) by [west, east), closed
+# at the box's north and east), so every place in the box lies in exactly one rectangle.
+#
+# Each registration is counted once: a sole place (shared_key NULL) is its registration, so
+# the database counts those; places of registrations with several places come back as one
+# integer each (shared_key, channels and language packed), deduplicated by numpy.
 
-_IN_BOX = (
-    "SELECT p.registration_id, p.lon, p.lat, r.language, r.sms IS NOT NULL,"
-    " r.voice IS NOT NULL, r.email IS NOT NULL"
-    " FROM registration_place AS p JOIN registration AS r ON r.id = p.registration_id"
-    " WHERE r.confirmed AND p.lat BETWEEN ? AND ? AND p.lon BETWEEN ? AND ?"
+GRID = 32
+# Rectangles per statement: one SELECT each, joined by UNION ALL (SQLite allows 500).
+_RECTANGLES_PER_QUERY = 100
+_LANGUAGES = tuple(language.value for language in Language)
+# A place's audience fields as 5 bits: channels (3 bits, CHANNEL_BITS) then the language.
+_LANGUAGE_INDEX = (
+    "CASE language "
+    + " ".join(f"WHEN '{code}' THEN {i}" for i, code in enumerate(_LANGUAGES))
+    + " ELSE 0 END"
 )
+_CODE = f"channels * 4 + {_LANGUAGE_INDEX}"
+_CODES = 32
+_SOLE_SUMS = ", ".join(
+    ["count(*)"]
+    + [f"sum((channels & {bit}) / {bit})" for bit in CHANNEL_BITS.values()]
+    + [f"sum(CASE WHEN language = '{code}' THEN 1 ELSE 0 END)" for code in _LANGUAGES]
+)
+
+# south, north, west, east, and whether north and east are included
+Rectangle = tuple[float, float, float, float, bool, bool]
 
 
 @dataclass(slots=True)
@@ -332,30 +389,154 @@ class Audience:
         default_factory=lambda: {language.value: 0 for language in Language}
     )
 
+    def add_sums(self, row: Any) -> None:
+        """A row of _SOLE_SUMS (None for sums over no place)."""
+        values = [int(value or 0) for value in row]
+        self.registrations += values[0]
+        for name, value in zip(CHANNEL_BITS, values[1:4], strict=True):
+            self.by_channel[name] += value
+        for code, value in zip(_LANGUAGES, values[4:], strict=True):
+            self.by_language[code] += value
 
-async def audience(driver: Any, sqlite: bool, geometry: dict[str, Any]) -> Audience:
-    """The confirmed registrations with at least one place in the area (its boundary
-    included), each counted once: per polygon, the places in its bounding box (the (lat, lon)
-    index), then shapely's vectorised exact test against the prepared area."""
+    def add_codes(self, codes: np.ndarray[Any, Any]) -> None:
+        """Registrations given as their 5-bit _CODE each."""
+        for code, n in enumerate(np.bincount(codes, minlength=_CODES).tolist()):
+            if n:
+                self.registrations += n
+                channels = code >> 2
+                for name, bit in CHANNEL_BITS.items():
+                    if channels & bit:
+                        self.by_channel[name] += n
+                self.by_language[_LANGUAGES[code & 3]] += n
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """An area cut into rectangles: `inside` ones hold only places inside it, `edge` ones
+    need the exact test (`contains`)."""
+
+    area: Any
+    where: str
+    inside: list[Rectangle]
+    edge: list[Rectangle]
+
+    def contains(self, lons: np.ndarray[Any, Any], lats: np.ndarray[Any, Any]) -> Any:
+        return shapely.intersects_xy(self.area, lons, lats)
+
+
+def selection(geometry: dict[str, Any], *, test_only: bool) -> Selection:
     area = shapely.geometry.shape(geometry)
     shapely.prepare(area)
-    parts = list(area.geoms) if isinstance(area, shapely.MultiPolygon) else [area]
-    seen: dict[str, tuple[str, bool, bool, bool]] = {}
-    for part in parts:
-        west, south, east, north = part.bounds
-        rows = await _fetch(driver, sqlite, _IN_BOX, south, north, west, east)
-        if not rows:
+    west, south, east, north = area.bounds
+    steps = np.arange(GRID + 1, dtype=np.float64) / GRID
+    xs = west + (east - west) * steps
+    ys = south + (north - south) * steps
+    xs[-1], ys[-1] = east, north
+    cells = shapely.box(xs[None, :-1], ys[:-1, None], xs[None, 1:], ys[1:, None])
+    inside = shapely.covers(area, cells)
+    edge = shapely.intersects(area, cells) & ~inside
+    where = "confirmed AND test_audience" if test_only else "confirmed"
+    return Selection(area, where, _rectangles(inside, xs, ys), _rectangles(edge, xs, ys))
+
+
+def _rectangles(
+    cells: np.ndarray[Any, Any], xs: np.ndarray[Any, Any], ys: np.ndarray[Any, Any]
+) -> list[Rectangle]:
+    """The cells (rows by latitude, columns by longitude) as few rectangles: runs of cells in
+    a row, merged with the same runs of the rows above."""
+    rows: list[tuple[tuple[int, int], ...]] = []
+    for row in cells.tolist():
+        runs: list[tuple[int, int]] = []
+        for column, cell in enumerate(row):
+            if cell and runs and runs[-1][1] == column:
+                runs[-1] = (runs[-1][0], column + 1)
+            elif cell:
+                runs.append((column, column + 1))
+        rows.append(tuple(runs))
+    rectangles: list[Rectangle] = []
+    first = 0
+    for j in range(1, GRID + 1):
+        if j < GRID and rows[j] == rows[first]:
             continue
-        lons = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
-        lats = np.fromiter((row[2] for row in rows), dtype=np.float64, count=len(rows))
-        inside = shapely.intersects_xy(area, lons, lats)
-        for position in np.flatnonzero(inside).tolist():
-            row = rows[position]
-            seen[row[0]] = (row[3], bool(row[4]), bool(row[5]), bool(row[6]))
-    result = Audience(registrations=len(seen))
-    for language, sms, voice, mail in seen.values():
-        result.by_language[language] = result.by_language.get(language, 0) + 1
-        result.by_channel["sms"] += sms
-        result.by_channel["voice"] += voice
-        result.by_channel["email"] += mail
+        for i0, i1 in rows[first]:
+            last_row, last_column = j == GRID, i1 == GRID
+            rectangles.append(
+                (
+                    float(ys[first]),
+                    float(ys[j]),
+                    float(xs[i0]),
+                    float(xs[i1]),
+                    last_row,
+                    last_column,
+                )
+            )
+        first = j
+    return rectangles
+
+
+async def _in(
+    driver: Any, sqlite: bool, columns: str, where: str, rectangles: list[Rectangle]
+) -> list[Any]:
+    """`columns` of the places matching `where` in the rectangles, UNION ALL of one range scan
+    each."""
+    rows: list[Any] = []
+    for start in range(0, len(rectangles), _RECTANGLES_PER_QUERY):
+        group = rectangles[start : start + _RECTANGLES_PER_QUERY]
+        sql = " UNION ALL ".join(
+            f"SELECT {columns} FROM registration_place WHERE {where}"
+            f" AND lat >= ? AND lat {'<=' if north else '<'} ?"
+            f" AND lon >= ? AND lon {'<=' if east else '<'} ?"
+            for *_, north, east in group
+        )
+        args = [bound for rectangle in group for bound in rectangle[:4]]
+        rows.extend(await _fetch(driver, sqlite, sql, *args))
+    return rows
+
+
+def _column(rows: list[Any], index: int, dtype: Any) -> np.ndarray[Any, Any]:
+    return np.fromiter((row[index] for row in rows), dtype=dtype, count=len(rows))
+
+
+async def audience(
+    driver: Any, sqlite: bool, geometry: dict[str, Any], *, test_only: bool = False
+) -> Audience:
+    """The confirmed registrations (with `test_only`, those of the test audience) with at
+    least one place in the area, its boundary included, each counted once, by channel and
+    language."""
+    cut = selection(geometry, test_only=test_only)
+    result = Audience()
+    sole, shared = f"{cut.where} AND shared_key IS NULL", f"{cut.where} AND shared_key IS NOT NULL"
+    for row in await _in(driver, sqlite, _SOLE_SUMS, sole, cut.inside):
+        result.add_sums(row)
+    packed = [
+        _column(
+            await _in(driver, sqlite, f"shared_key * {_CODES} + {_CODE}", shared, cut.inside),
+            0,
+            np.int64,
+        )
+    ]
+    edge = await _in(
+        driver, sqlite, f"lon, lat, coalesce(shared_key, -1), {_CODE}", cut.where, cut.edge
+    )
+    if edge:
+        inside = cut.contains(_column(edge, 0, np.float64), _column(edge, 1, np.float64))
+        keys, codes = _column(edge, 2, np.int64)[inside], _column(edge, 3, np.int64)[inside]
+        result.add_codes(codes[keys < 0])
+        packed.append(keys[keys >= 0] * _CODES + codes[keys >= 0])
+    result.add_codes(np.unique(np.concatenate(packed)) % _CODES)
     return result
+
+
+async def recipients(
+    driver: Any, sqlite: bool, geometry: dict[str, Any], *, test_only: bool
+) -> list[str]:
+    """The ids of the registrations `audience` counts, each once (in no particular order)."""
+    cut = selection(geometry, test_only=test_only)
+    ids = dict.fromkeys(
+        row[0] for row in await _in(driver, sqlite, "registration_id", cut.where, cut.inside)
+    )
+    edge = await _in(driver, sqlite, "registration_id, lon, lat", cut.where, cut.edge)
+    if edge:
+        inside = cut.contains(_column(edge, 1, np.float64), _column(edge, 2, np.float64))
+        ids.update(dict.fromkeys(edge[i][0] for i in np.flatnonzero(inside).tolist()))
+    return list(ids)
