@@ -745,6 +745,11 @@ async def test_demo_starts_and_its_motorcade_moves_and_alerts(tmp_path: Path) ->
                 except httpx.HTTPError:
                     await asyncio.sleep(0.1)
             [summit] = [i for i in listed.json()["incidents"] if i["title"] == "Summit Brussels"]
+            # BE-Alert: registrations to count and a drafted alert on the red and orange zones
+            [draft] = (await http.get(f"/api/incidents/{summit['id']}/alerts")).json()["alerts"]
+            assert draft["state"] == "draft" and len(draft["area"]["anchor_ids"]) == 2
+            assert draft["estimate"]["registrations"] > 0
+            assert set(draft["info"]) == {"fr", "nl", "de", "en"}
         client = HubClient(f"http://127.0.0.1:{port}", token)
         await client.connect()
         try:

@@ -1,4 +1,6 @@
-"""`crisishub demo`: a summit in Brussels with a motorcade from the airport to the venue.
+"""`crisishub demo`: a summit in Brussels with a motorcade from the airport to the venue,
+BE-Alert registrations around the European quarter and a drafted alert for its red and orange
+zones, ready for the manager to send (or to cancel, once sent).
 
 Everything is written through the same domain actions as the API and the CLI; running it again
 on the same database reuses what exists and gives the trackers fresh keys.
@@ -8,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
-from hub.actions import anchors, convoys, directory, incidents
+from hub.actions import alerts, anchors, convoys, directory, incidents, registrations
+from hub.alerts.registrations import Parsed
 from hub.auth import principal_for_token, token_digest
 from hub.context import Hub
 from hub.db import Database
@@ -33,8 +38,20 @@ from models import (
     Vehicle,
     VehicleRole,
 )
+from models.alert import CapCategory, Certainty, Channel, Severity, Urgency
+from models.base import utcnow
 from models.convoy_shapes import ConvoyCreateIn, VehicleCreateIn
-from models.shapes import AnchorCreateIn, IncidentCreateIn, MemberIn, OrganisationIn, UserIn
+from models.registration import Language, Registration
+from models.shapes import (
+    AlertAreaIn,
+    AlertDraftIn,
+    AlertTextIn,
+    AnchorCreateIn,
+    IncidentCreateIn,
+    MemberIn,
+    OrganisationIn,
+    UserIn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +131,58 @@ VEHICLES = [
 ]
 
 
+# BE-Alert registrations, spread over Brussels and denser in the European quarter: enough for
+# the estimate to mean something, few enough to seed in a second. A tenth are the test
+# audience, which exercise and test alerts reach.
+REGISTRATIONS = 3_000
+BRUSSELS = (4.30, 50.80, 4.45, 50.90)  # west, south, east, north
+QUARTER = (4.365, 50.834, 4.398, 50.852)
+ALERT_ZONES = ("Red zone: Europa / Justus Lipsius", "Orange zone: Schuman")
+ALERT_TEXTS = {
+    Language.FR: AlertTextIn(
+        headline="Sommet européen : zone rouge fermée au public",
+        description="Le périmètre autour du bâtiment Europa est fermé jusqu'à la fin du sommet.",
+        instruction="Évitez le quartier Schuman et suivez les consignes de la police.",
+    ),
+    Language.NL: AlertTextIn(
+        headline="Europese top: rode zone gesloten voor het publiek",
+        description="De perimeter rond het Europagebouw is gesloten tot het einde van de top.",
+        instruction="Vermijd de Schumanwijk en volg de instructies van de politie.",
+    ),
+    Language.DE: AlertTextIn(
+        headline="EU-Gipfel: rote Zone für die Öffentlichkeit gesperrt",
+        description="Der Bereich um das Europa-Gebäude ist bis zum Ende des Gipfels gesperrt.",
+        instruction="Meiden Sie das Schuman-Viertel und folgen Sie den Anweisungen der Polizei.",
+    ),
+    Language.EN: AlertTextIn(
+        headline="EU summit: red zone closed to the public",
+        description="The perimeter around the Europa building is closed until the summit ends.",
+        instruction="Avoid the Schuman quarter and follow police instructions.",
+    ),
+}
+
+
+def demo_registrations(count: int = REGISTRATIONS, seed: int = 2026) -> dict[str, Parsed]:
+    """Made-up registrations (numbers in the +32 470 range, example.be addresses)."""
+    rng = random.Random(seed)
+    languages = ["fr", "fr", "fr", "nl", "nl", "de", "en"]
+    result: dict[str, Parsed] = {}
+    for n in range(count):
+        external_id = f"demo-{n:05d}"
+        sms = f"+32470{n:06d}" if n % 5 else None
+        voice = f"+3225{n:06d}" if n % 7 == 0 else None
+        email = f"resident{n}@example.be" if n % 3 == 0 or sms is None else None
+        parsed = Parsed(
+            external_id, rng.choice(languages), sms, voice, email, n % 10 == 0, line=n + 2
+        )
+        for label in ("home", "work")[: 1 + (n % 4 == 0)]:
+            west, south, east, north = QUARTER if rng.random() < 0.3 else BRUSSELS
+            lat, lon = rng.uniform(south, north), rng.uniform(west, east)
+            parsed.places.append((label, round(lat, 6), round(lon, 6)))
+        result[external_id] = parsed
+    return result
+
+
 @dataclass
 class Demo:
     incident_id: str
@@ -147,6 +216,10 @@ async def seed(hub: Hub) -> Demo:
         incident_id = await session.scalar(
             select(col(Incident.id)).where(col(Incident.title) == TITLE)
         )
+    async with hub.db.read() as session:
+        registered = await session.scalar(select(col(Registration.id)).limit(1))
+    if registered is None:
+        await registrations.import_registrations(hub, demo_registrations(), replace=False)
     if incident_id is None:
         incident_id = await _create_incident(hub)
     demo = Demo(incident_id, [(u, role, PASSWORD) for u, _, _, role, _ in USERS])
@@ -167,8 +240,9 @@ async def _create_incident(hub: Hub) -> str:
     async with hub.db.read() as session:
         monitor = await principal_for_token(session, raw)
     assert monitor is not None
+    zones: list[str] = []
     for kind, label, geometry in ANCHORS:
-        await anchors.create_anchor(
+        anchor = await anchors.create_anchor(
             hub,
             monitor,
             AnchorCreateIn(
@@ -179,6 +253,24 @@ async def _create_incident(hub: Hub) -> str:
                 geometry=geometry,
             ),
         )
+        if label in ALERT_ZONES:
+            zones.append(anchor["id"])
+    await alerts.draft_alert(
+        hub,
+        monitor,
+        AlertDraftIn(
+            incident_id=incident_id,
+            area=AlertAreaIn(anchor_ids=zones),
+            info=ALERT_TEXTS,
+            event="Security perimeter",
+            category=CapCategory.SECURITY,
+            urgency=Urgency.EXPECTED,
+            severity=Severity.MODERATE,
+            certainty=Certainty.OBSERVED,
+            expires=utcnow() + timedelta(hours=24),
+            channels=[Channel.SMS, Channel.EMAIL, Channel.PUBLIC],
+        ),
+    )
     await directory.revoke_token(hub, None, monitor.token_id)
     convoy = await convoys.create_convoy(
         hub,
