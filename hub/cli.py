@@ -205,6 +205,14 @@ def cmd_registrations_import(args: argparse.Namespace) -> None:
     print(stored.total)
 
 
+def cmd_registrations_purge(args: argparse.Namespace) -> None:
+    from hub.actions.self_registration import purge_unconfirmed
+
+    purged = run_action(purge_unconfirmed)
+    print("self-registrations left unconfirmed for 24 hours, deleted:")
+    print(purged)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from hub.demo import run
     from hub.migrate import upgrade
@@ -308,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="delete the registrations absent from the file"
     )
     registrations_import.set_defaults(run=cmd_registrations_import)
+    registrations_purge = registrations.add_parser(
+        "purge-unconfirmed",
+        help="delete the self-registrations left unconfirmed for 24 hours; prints how many",
+    )
+    registrations_purge.set_defaults(run=cmd_registrations_purge)
 
     demo = commands.add_parser(
         "demo", help="seed the Summit Brussels demo, serve it and drive its motorcade"

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from hub.auth import SessionCookies
 from hub.db import Database
-from hub.ratelimit import LoginThrottle, RateLimiter
+from hub.ratelimit import LoginThrottle, PublicThrottle, RateLimiter
 from hub.realtime.notify import Notifier
 from hub.realtime.presence import LocalPresence, Presence
 from hub.settings import Settings
@@ -36,6 +36,8 @@ class Hub:
     cookies: SessionCookies | None = None
     # Failed password guesses, per username and address and per address (hub/ratelimit.py).
     logins: LoginThrottle = field(default_factory=LoginThrottle)
+    # The public's self-registration, per client address and per contact point.
+    public: PublicThrottle | None = None
     # Makes the group commit of feed posts from this hub, which it writes through: pass
     # hub.actions.feed.FeedCommits to build a hub that posts to feeds (create_app, the CLI,
     # the tests' seeder). Without it `feed_commits` is None and feed posts are refused.
@@ -46,6 +48,12 @@ class Hub:
         if self.limiter is None:
             self.limiter = RateLimiter(
                 self.settings.post_rate_per_second, self.settings.post_rate_burst
+            )
+        if self.public is None:
+            self.public = PublicThrottle(
+                self.settings.public_writes_burst,
+                self.settings.public_writes_per_hour,
+                self.settings.codes_per_contact_per_hour,
             )
         if self.cookies is None:
             assert self.settings.secret_key is not None

@@ -60,3 +60,10 @@ class ThrottledLog:
             message += f" ({count} more since the last line)"
         self._last[kind] = (now, 0)
         self.logger.warning(message, *args)
+
+
+def masked(value: str | None) -> str:
+    """A phone number or an address for a log line: all but its last 3 characters hidden."""
+    if not value:
+        return "-"
+    return "*" * max(0, len(value) - 3) + value[-3:]

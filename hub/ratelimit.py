@@ -98,3 +98,34 @@ class LoginThrottle:
         """The reservation of `check` is given back: a success costs nothing."""
         self.pairs.refund(f"{username.lower()}|{client}")
         self.clients.refund(client)
+
+
+class PublicThrottle:
+    """The public's writes, which need no login (self-registration): each client address
+    gets a burst of `burst`, then `per_hour` an hour; and each contact point (a number, an
+    address) is sent at most `codes_per_hour` confirmation codes an hour, whoever asks, so
+    that the hub cannot be used to flood someone's phone. Both refuse with the same words:
+    the answer says nothing of whether an address is registered. Per instance, as the login
+    throttle."""
+
+    def __init__(self, burst: int, per_hour: float, codes_per_hour: int) -> None:
+        self.clients = RateLimiter(per_hour / 3600, burst)
+        self.contacts = RateLimiter(codes_per_hour / 3600, codes_per_hour)
+
+    def client(self, address: str) -> None:
+        retry = self.clients.wait(address)
+        if retry > 0:
+            raise refused(TOO_MANY, retry)
+        self.clients.spend(address)
+
+    def codes(self, contacts: list[str]) -> None:
+        """One code to each of `contacts`, or none: all are checked before any is spent."""
+        keys = [contact.lower() for contact in contacts]
+        retry = max((self.contacts.wait(key) for key in keys), default=0.0)
+        if retry > 0:
+            raise refused(TOO_MANY, retry)
+        for key in keys:
+            self.contacts.spend(key)
+
+
+TOO_MANY = "too many requests, or too many codes sent to these contact details"

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # none by default, so a client cannot pick its own address for the login throttle.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tile_url: str | None = None
+    # Self-registration (BE-Alert, README "Limits"): public writes per client address (a
+    # burst, then so many an hour), and confirmation codes sent to one number or address.
+    public_writes_burst: int = Field(default=20, ge=1)
+    public_writes_per_hour: float = Field(default=60.0, gt=0)
+    codes_per_contact_per_hour: int = Field(default=3, ge=1)
 
     # Per-user write rate (README "Limits"); the size and shape limits live in models/limits.py
     # because the input shapes that enforce them are built at import time.

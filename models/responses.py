@@ -281,3 +281,22 @@ class AlertPreview(Public):
 
     cap_status: Literal["Actual", "Exercise", "Test"]
     languages: dict[str, ChannelPreviews]
+
+
+# self-registration (BE-Alert's public pages) ----------------------------------------------------
+
+
+class SelfRegistrationOut(Public):
+    """POST /public/registrations: the new, unconfirmed registration's id and the channel its
+    code was sent on (nothing else: the caller knows what they sent)."""
+
+    id: str
+    confirmed: bool
+    channel: Literal["sms", "voice", "email"]
+
+
+class ConfirmedOut(Public):
+    """POST /public/registrations/{id}/confirm."""
+
+    id: str
+    confirmed: bool

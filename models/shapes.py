@@ -34,7 +34,7 @@ from models.limits import (
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 )
-from models.registration import Language
+from models.registration import MAX_PLACES, Language
 
 
 def _geometry(value: Any) -> dict[str, Any]:
@@ -372,3 +372,55 @@ class AlertEstimateIn(IncidentRef):
 class AlertPreviewIn(IncidentRef):
     info: Info
     cap_status: ChosenStatus = "Actual"
+
+
+# self-registration (BE-Alert's public pages) ----------------------------------------------------
+
+
+def _phone(what: str) -> AfterValidator:
+    from hub.alerts.registrations import phone
+
+    return AfterValidator(lambda value: phone(value, what) if value is not None else None)
+
+
+def _email(value: str | None) -> str | None:
+    from hub.alerts.registrations import email
+
+    return email(value) if value is not None else None
+
+
+class PlaceIn(Strict):
+    label: Label
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+def _places(value: list[PlaceIn]) -> list[PlaceIn]:
+    # A ValueError, not max_length: six places are a wrong shape (invalid), not an oversize.
+    if not 1 <= len(value) <= MAX_PLACES:
+        raise ValueError(f"a registration has 1 to {MAX_PLACES} places")
+    return value
+
+
+class SelfRegistrationIn(Strict):
+    """POST /public/registrations: a person registers themself (no login). Numbers in E.164,
+    at least one channel, 1 to 5 places; `test_audience` may only be false."""
+
+    language: Annotated[Language, Lax]
+    sms: Annotated[str | None, _phone("sms")] = None
+    voice: Annotated[str | None, _phone("voice")] = None
+    email: Annotated[str | None, AfterValidator(_email)] = None
+    places: Annotated[list[PlaceIn], AfterValidator(_places)]
+    test_audience: Literal[False] = False
+
+    @model_validator(mode="after")
+    def _a_channel(self) -> SelfRegistrationIn:
+        if self.sms is None and self.voice is None and self.email is None:
+            raise ValueError("give at least one of sms, voice, email")
+        return self
+
+
+class ConfirmIn(Strict):
+    """POST /public/registrations/{id}/confirm: the code sent on the first channel."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=12)]

@@ -14,6 +14,7 @@ from web.api import (
     health,
     incidents,
     ingest,
+    public_registrations,
     registrations,
     session,
 )
@@ -28,6 +29,7 @@ ENDPOINTS: list[Endpoint] = [
     *admin.ENDPOINTS,
     *convoys.ENDPOINTS,
     *registrations.ENDPOINTS,
+    *public_registrations.ENDPOINTS,
     *alerts.ENDPOINTS,
 ]
 
