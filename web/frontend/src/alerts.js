@@ -395,7 +395,7 @@ export class AlertsPanel {
     this.form = h(
       'form',
       { class: 'bea-compose', id: 'alert-form', novalidate: true, onsubmit: (e) => this._submit(e) },
-      h('h3', {}, t(titles[d.mode])),
+      (this.formTitle = h('h3', {}, t(titles[d.mode]))),
       this.statusRoot,
       fieldset(t('alerts.area'), h('p', { class: 'muted' }, t('alerts.area_help')), this.perimetersRoot, this.estimateRoot),
       fieldset(t('alerts.texts'), langBoxes, this.langsRoot),
@@ -511,7 +511,7 @@ export class AlertsPanel {
       return;
     }
     if (e.error) {
-      fill(this.estimateRoot, h('p', { class: 'bea-error' }, errorText(e.error)));
+      fill(this.estimateRoot, h('p', { class: 'bea-error' }, explain(e.error)));
       return;
     }
     fill(this.estimateRoot,
@@ -580,7 +580,7 @@ export class AlertsPanel {
         continue;
       }
       if (!rendered) {
-        fill(box, h('p', { class: d.previewError ? 'bea-error' : 'muted' }, d.previewError ? errorText(d.previewError) : t('alerts.rendering')));
+        fill(box, h('p', { class: d.previewError ? 'bea-error' : 'muted' }, d.previewError ? explain(d.previewError) : t('alerts.rendering')));
         continue;
       }
       // While the next rendering is on its way, the last one stays, marked as not current.
@@ -589,7 +589,7 @@ export class AlertsPanel {
       const limit = sms.encoding === 'GSM-7' ? t('alerts.limit_gsm') : t('alerts.limit_ucs');
       box.classList.toggle('bea-stale', !current);
       fill(box,
-        !current && d.previewError ? h('p', { class: 'bea-error' }, errorText(d.previewError)) : null,
+        !current && d.previewError ? h('p', { class: 'bea-error' }, explain(d.previewError)) : null,
         h(
           'div',
           { class: `bea-sms-count${sms.segments > 1 ? ' bea-multi' : ''}` },
@@ -825,7 +825,8 @@ export class AlertsPanel {
       } else {
         const data = await api('POST', `/api/incidents/${enc(this.incidentId)}/alerts`, body);
         d.alert = this._replace(data.alert);
-        d.mode = 'edit';
+        d.mode = 'edit'; // stored: the form now edits that draft (if the send is not confirmed)
+        this.formTitle.textContent = t('alerts.edit_draft');
       }
       return d.alert;
     } catch (error) {
@@ -835,16 +836,35 @@ export class AlertsPanel {
   }
 
   async _failed(error, alert) {
-    toast(error.code === 'conflict' ? t('alerts.conflict') : errorText(error), 'error');
+    toast(error.code === 'conflict' ? t('alerts.conflict') : explain(error), 'error');
     if (error.code === 'conflict' && alert) {
       const fresh = await this._reload(alert.id);
       if (fresh && this.draft && this.draft.alert && this.draft.alert.id === fresh.id) this.draft.alert = fresh;
     }
   }
 
+  /**
+   * The audience of an area now (registrations come and go): a stored area is counted by its
+   * geometry, since the hub keeps an alert's area as drafted whatever its anchors became.
+   */
+  async _audience(area, capStatus) {
+    const asked = area.geometry ? { geometry: area.geometry } : area;
+    try {
+      return await api('POST', `/api/incidents/${enc(this.incidentId)}/alerts/estimate`, {
+        area: asked,
+        cap_status: capStatus === 'Test' ? 'Test' : 'Actual',
+      });
+    } catch (error) {
+      toast(explain(error), 'error');
+      return null;
+    }
+  }
+
   /** Send a stored draft after the manager confirms what it is, where and to whom. */
   async send(alert) {
-    const ok = await this._confirm('send', alert, alert.area, alert.estimate, alert);
+    const fresh = await this._audience(alert.area, alert.cap_status);
+    if (!fresh) return false;
+    const ok = await this._confirm('send', alert, alert.area, fresh.estimate, alert);
     if (!ok) return false;
     try {
       const data = await api('POST', `/api/alerts/${enc(alert.id)}/send`, { version: alert.version });
@@ -866,17 +886,11 @@ export class AlertsPanel {
       toast(t('alerts.unchanged'), 'error');
       return;
     }
-    let audience = { area: alert.area, estimate: alert.estimate };
-    if (changed.area) {
-      try {
-        audience = await api('POST', `/api/incidents/${enc(this.incidentId)}/alerts/estimate`, { area: changed.area, cap_status: this._chosenStatus() });
-      } catch (error) {
-        toast(errorText(error), 'error');
-        return;
-      }
-    }
+    const fresh = await this._audience(changed.area || alert.area, alert.cap_status);
+    if (!fresh) return;
+    const area = changed.area ? fresh.area : alert.area;
     const after = { ...alert, ...body, info: body.info, channels: body.channels };
-    if (!(await this._confirm('update', alert, audience.area, audience.estimate, after))) return;
+    if (!(await this._confirm('update', alert, area, fresh.estimate, after))) return;
     try {
       const data = await api('POST', `/api/alerts/${enc(alert.id)}/update`, { version: alert.version, ...changed });
       this._replace(data.alert);
@@ -959,6 +973,12 @@ export class AlertsPanel {
 /** Replace an element's children, skipping the null and false of optional parts. */
 function fill(el, ...children) {
   el.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
+}
+
+/** An error as the page says it, with the hub's own words when they name the field or rule. */
+function explain(error) {
+  const detail = error && (error.code === 'invalid' || error.code === 'forbidden') && error.message ? ` ${error.message}` : '';
+  return `${errorText(error)}${detail}`;
 }
 
 function fmt(n) {
