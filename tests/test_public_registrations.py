@@ -213,6 +213,15 @@ async def test_register_confirm_count_unsubscribe(
             )
         )
     assert flags == [True, True]
+    async with seed.hub.db.read() as session:
+        keys = set(
+            await session.scalars(
+                select(col(RegistrationPlace.shared_key)).where(
+                    col(RegistrationPlace.registration_id) == registration_id
+                )
+            )
+        )
+    assert len(keys) == 1 and None not in keys  # two places: counted once by their key
     assert place is not None and (place.language, place.channels, place.test_audience) == (
         "fr",
         1 | 4,

@@ -24,18 +24,20 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.alerts.registrations import next_shared_key
 from hub.context import Hub
 from hub.errors import HubError
 from hub.logs import masked
 from models.base import utcnow
 from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose
-from models.registration import CHANNEL_BITS, Registration, RegistrationPlace
+from models.registration import Registration, RegistrationPlace, place_copies
 from models.shapes import SelfRegistrationIn
 
 log = logging.getLogger(__name__)
@@ -101,8 +103,11 @@ def _first_channel(payload: SelfRegistrationIn) -> tuple[OutboxChannel, str]:
     return OutboxChannel.EMAIL, payload.email
 
 
-def _channels(payload: SelfRegistrationIn) -> int:
-    return sum(bit for name, bit in CHANNEL_BITS.items() if getattr(payload, name) is not None)
+async def _driver(session: AsyncSession) -> Any:
+    """The session's driver connection (aiosqlite or asyncpg), inside its transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 # the messages, in the person's language -------------------------------------------------------
@@ -190,6 +195,10 @@ async def register(
     async with hub.db.write() as session:
         session.add(registration)
         await session.flush()  # the places and the message reference it
+        # Several places share a key, on which an area's count counts the registration once.
+        shared = None
+        if len(payload.places) > 1:
+            shared = await next_shared_key(await _driver(session), hub.db.is_sqlite)
         for place in payload.places:
             session.add(
                 RegistrationPlace(
@@ -197,11 +206,9 @@ async def register(
                     label=place.label,
                     lat=place.lat,
                     lon=place.lon,
+                    shared_key=shared,
                     # the audience's copies of the registration (models/registration.py)
-                    language=language,
-                    channels=_channels(payload),
-                    confirmed=False,
-                    test_audience=False,
+                    **place_copies(registration),
                 )
             )
         session.add(
