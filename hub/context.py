@@ -38,6 +38,9 @@ class Hub:
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     # The public's self-registration, per client address and per contact point.
     public: PublicThrottle | None = None
+    # Audience counts per user (hub/actions/registrations.py): a small area's count tells about
+    # its households, so a stream of counts is scraping. 20 in a burst, then one every 2 s.
+    counts: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 2, 20))
     # Makes the group commit of feed posts from this hub, which it writes through: pass
     # hub.actions.feed.FeedCommits to build a hub that posts to feeds (create_app, the CLI,
     # the tests' seeder). Without it `feed_commits` is None and feed posts are refused.

@@ -221,3 +221,26 @@ def test_count_needs_a_login_and_a_closed_polygon(
     assert extra.status_code == 400
     assert counted(hub_server, token, area)["registrations"] == 1
     assert httpx.get(f"{hub_server.url}/api/registrations/count").status_code == 405
+
+
+async def test_counts_are_rate_limited_per_user(hub_server: HubProcess, seed: Seeder) -> None:
+    """A burst of counts passes, then a user hammering the count is refused (scraping the
+    counts of small areas would locate households); another user still counts."""
+    scraper, other = (await seed.user("scraper")).token, (await seed.user("other")).token
+    area = square(2.5, 47.0, 0.01)
+    burst = [count(hub_server, scraper, area).status_code for _ in range(20)]
+    assert burst == [200] * 20
+    # then refused as soon as the counts come faster than one every 2 s, as these do
+    for _ in range(1_000):
+        refused = count(hub_server, scraper, area)
+        if refused.status_code != 200:
+            break
+    assert refused.status_code == 429, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert error["message"].startswith(
+        "too many audience counts: at most 20 at once, then one every 2 s; retry in "
+    )
+    assert int(refused.headers["retry-after"]) >= 1
+    assert counted(hub_server, other, area)["registrations"] == 0
+    assert "registrations count refused to scraper-" in hub_server.log_path.read_text()

@@ -11,10 +11,13 @@ from sqlalchemy import text
 from hub.alerts.registrations import Audience, Parsed, Stored, audience, store
 from hub.auth import Principal
 from hub.context import Hub
+from hub.logs import ThrottledLog
+from hub.ratelimit import refused
 from models.base import utcnow
 from models.shapes import RegistrationCountIn
 
 log = logging.getLogger(__name__)
+_refusals = ThrottledLog(log)
 
 
 async def _driver(session: Any) -> Any:
@@ -47,7 +50,10 @@ async def count_registrations(
     hub: Hub, principal: Principal, payload: RegistrationCountIn
 ) -> Audience:
     """How many confirmed registrations have a place in the area, by channel and language.
-    Any logged-in professional may ask; who asked for which area is logged."""
+    Any logged-in professional may ask, at a human's pace (`hub.counts`, per user): the
+    counts of many small areas would locate households. Who asked for which area is logged,
+    and so is a refusal (at most a line a second)."""
+    _check_count_rate(hub, principal)
     async with hub.db.read() as session:
         driver = await _driver(session)
         result = await audience(driver, hub.db.is_sqlite, payload.geometry)
@@ -60,6 +66,24 @@ async def count_registrations(
         _bounds(payload.geometry),
     )
     return result
+
+
+def _check_count_rate(hub: Hub, principal: Principal) -> None:
+    counts = hub.counts
+    retry = counts.wait(principal.user_id)
+    if retry > 0:
+        _refusals.warning(
+            principal.user_id,
+            "registrations count refused to %s (%s): over the rate of counts",
+            principal.username,
+            principal.user_id,
+        )
+        raise refused(
+            f"too many audience counts: at most {counts.burst:g} at once, then one every"
+            f" {1 / counts.rate:g} s",
+            retry,
+        )
+    counts.spend(principal.user_id)
 
 
 def _bounds(geometry: dict[str, Any]) -> str:
