@@ -118,12 +118,14 @@ def _body(endpoint: Endpoint, path_names: list[str], schemas: dict[str, Any]) ->
 def _success(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "success"}
     if endpoint.media != "application/json":
-        # The GPX and KML exports: files, named by Content-Disposition.
+        # The GPX and KML exports and the CAP documents and feed: files, named by
+        # Content-Disposition.
         success["content"] = {endpoint.media: {"schema": {"type": "string"}}}
         success["headers"] = {
             "Content-Disposition": {
                 "required": True,
-                "description": 'attachment; filename="….gpx" (or .kml)',
+                "description": 'attachment; filename="….gpx" (or .kml); CAP: inline; '
+                'filename="….xml" (or alerts.atom)',
                 "schema": {"type": "string"},
             }
         }

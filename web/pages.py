@@ -25,6 +25,7 @@ from hub.actions import incidents
 from hub.auth import Principal
 from hub.errors import HubError
 from hub.settings import Settings
+from web.alert_page import alert_page
 from web.http import caller, hub_of, nul_in_url
 from web.public_pages import public_page_routes
 
@@ -307,6 +308,7 @@ def page_routes(settings: Settings) -> list[BaseRoute]:
         Route("/login", secure(login_page), methods=["GET", "HEAD"]),
         Route("/incidents", secure(incidents_page), methods=["GET", "HEAD"]),
         Route("/incidents/{incident_id}", secure(incident_page), methods=["GET", "HEAD"]),
+        Route("/alerts/{alert_id}", secure(alert_page), methods=["GET", "HEAD"]),  # public
         *public_page_routes(secure),  # BE-Alert's self-registration, no login
         Mount("/static", app=SecureHeaders(StaticFiles(directory=STATIC), headers), name="static"),
     ]

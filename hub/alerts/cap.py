@@ -10,10 +10,10 @@ in (hub/alerts/published.py), and the tests run it on every message beside the s
 What a document holds (docs/protocol-additions.md "CAP and the public"):
 - `status` Actual, Exercise or Test; `scope` Public; `references` on Update and Cancel only,
   "sender,identifier,sent" of every earlier message of the alert, separated by spaces;
-- one `info` per language of the alert (fr-BE, nl-BE, de-BE, en-GB), whose event, headline,
-  description and instruction start with the EXERCISE or TEST word of that language for such
-  messages (hub/alerts/texts.py `marked`), and whose `web` is the public page of an Actual
-  alert in that language;
+- one `info` per language of the alert, in the order fr-BE, nl-BE, de-BE, en-GB, whose
+  event, headline, description and instruction start with the EXERCISE or TEST word of that
+  language for such messages (hub/alerts/texts.py `marked`), and whose `web` is the public
+  page of an Actual alert in that language;
 - in each `info` one `area`: its `areaDesc` (the perimeters' labels, else "Drawn area"), a
   `polygon` per exterior ring of the area but its circles, closed, as "lat,lon" pairs, and a
   `circle` "lat,lon radius_km" per circular perimeter. CAP polygons have no holes: a ring's
@@ -71,6 +71,18 @@ def reference(message: AlertMessage) -> str:
     return f"{message.sender},{message.identifier},{cap_time(message.sent)}"
 
 
+def _reference_text(entry: str) -> str:
+    """A stored reference with its time as CAP writes it (the instant unchanged), so that it
+    names the earlier message exactly as that message's own `sent` reads."""
+    parts = entry.split(",")
+    if len(parts) == 3:
+        try:
+            parts[2] = cap_time(parts[2])
+        except ValueError:
+            pass  # cap_problems reports what is no time
+    return ",".join(parts)
+
+
 def _coordinate(value: float) -> str:
     # Six decimals are 0.1 m; trailing zeros dropped ("50.85", not "50.850000").
     text = f"{float(value):.6f}".rstrip("0").rstrip(".")
@@ -115,6 +127,14 @@ def area_description(language: str, labels: Sequence[str]) -> str:
     return ", ".join(named) if named else DRAWN_AREA[language]
 
 
+def languages(content: Mapping[str, Any]) -> list[str]:
+    """The languages of a message's texts, always in one order (fr, nl, de, en): PostgreSQL's
+    JSONB keeps an object's keys in an order of its own, so the stored order is not the
+    author's on every backend, and documents must not differ between them."""
+    info = content.get("info") or {}
+    return [language for language in CAP_LANGUAGES if language in info]
+
+
 def _sub(parent: Any, name: str, text: str) -> Any:
     element = etree.SubElement(parent, _Q + name)
     element.text = text
@@ -145,7 +165,7 @@ def render(
     if status in NOTES:
         _sub(root, "note", NOTES[status])
     if message.msg_type != MsgType.ALERT.value and message.references:
-        _sub(root, "references", " ".join(message.references))
+        _sub(root, "references", " ".join(_reference_text(entry) for entry in message.references))
     if content.get("incident_id"):
         _sub(root, "incidents", str(content["incident_id"]))
     area = content.get("area") or {}
@@ -153,7 +173,8 @@ def render(
     # `polygons` is the area but its circles; an area of circles only has none.
     shapes = area.get("polygons") if area.get("polygons") or circles else area.get("geometry")
     polygons = [polygon_text(ring) for ring in exterior_rings(shapes)]
-    for language, text in (content.get("info") or {}).items():
+    for language in languages(content):
+        text = content["info"][language]
         info = etree.SubElement(root, _Q + "info")
         _sub(info, "language", CAP_LANGUAGES[language])
         _sub(info, "category", str(content["category"]))

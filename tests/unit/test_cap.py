@@ -78,6 +78,7 @@ def content(**changes: Any) -> dict[str, Any]:
 def message(
     identifier: str = "crisishub-a1-1",
     *,
+    number: int = 1,
     msg_type: str = "Alert",
     cap_status: str = "Actual",
     references: list[str] | None = None,
@@ -86,6 +87,7 @@ def message(
     return AlertMessage(
         identifier=identifier,
         alert_id="a1",
+        number=number,
         msg_type=msg_type,
         cap_status=cap_status,
         sender="crisishub@nccn.example.be",
@@ -130,9 +132,10 @@ def test_an_alert_is_valid_with_one_info_per_language_and_its_area(
 
 def test_update_and_cancel_reference_every_earlier_message(schema: xmlschema.XMLSchema) -> None:
     first = message()
-    update = message("crisishub-a1-2", msg_type="Update", references=[reference(first)])
+    update = message("crisishub-a1-2", number=2, msg_type="Update", references=[reference(first)])
     cancel = message(
         "crisishub-a1-3",
+        number=3,
         msg_type="Cancel",
         references=[reference(first), reference(update)],
     )

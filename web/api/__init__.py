@@ -9,6 +9,7 @@ from web.api import (
     admin,
     alerts,
     anchors,
+    cap,
     convoys,
     feed,
     health,
@@ -29,6 +30,7 @@ ENDPOINTS: list[Endpoint] = [
     *admin.ENDPOINTS,
     *convoys.ENDPOINTS,
     *registrations.ENDPOINTS,
+    *cap.ENDPOINTS,
     *public_registrations.ENDPOINTS,
     *alerts.ENDPOINTS,
 ]
