@@ -17,14 +17,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from markupsafe import escape
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
+import web.pages
 from models.base import utcnow
 from models.outbox import OutboxMessage
 from models.registration import Registration, RegistrationPlace
 from tests.live import HubProcess
 from tests.seed import Seeder
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, WATCH_CSP
 from tests.test_cli import crisishub, last_line
 from tests.test_registrations import square
 from web.public_text import PUBLIC_LANGS, TEXT
@@ -578,3 +581,46 @@ async def test_confirm_and_unsubscribe_by_form(
         gone = submit(browser, f"{path}?lang=nl", {"token": token})
         assert gone.status_code == 200 and shown("unsubscribed", "nl") in gone.text
     assert await stored(seed, registration_id) == (None, 0)
+
+
+@pytest.fixture
+def chromium() -> str:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium: scripts/setup --test"
+    assert (Path(web.pages.DIST) / "register.js").is_file(), "build the front end first"
+    return CHROMIUM
+
+
+async def test_a_place_is_picked_on_the_map_in_a_real_browser(
+    hub_server: HubProcess, chromium: str
+) -> None:
+    """Debian's chromium: the map appears over the offline base layer, a click fills the first
+    place's latitude and longitude, the form goes through, and the CSP blocks nothing."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await browser.new_page(extra_http_headers={"X-Forwarded-For": "198.51.100.7"})
+            await page.add_init_script(WATCH_CSP)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(f"{hub_server.url}/register?lang=de")
+            area = page.locator("#place-map")
+            await expect(area).to_be_visible()
+            await expect(
+                page.locator("#place-map path.leaflet-interactive, #place-map path")
+            ).not_to_have_count(0)
+            await area.click(position={"x": 200, "y": 150})
+            lat = page.locator('input[name="place-0-lat"]')
+            await expect(lat).not_to_have_value("")
+            assert -90 <= float(await lat.input_value()) <= 90
+            assert await page.locator('input[name="place-0-label"]').input_value() == "Zuhause"
+            await expect(page.locator("#place-map .leaflet-tooltip")).to_have_count(1)
+            await page.fill("#email", f"map-{uuid.uuid4().hex[:6]}@example.be")
+            await page.click("#register-form button[type=submit]")
+            await expect(page).to_have_url(re.compile(r"/register/[0-9a-f]{32}/confirm"))
+            await expect(page.locator("body")).to_contain_text(TEXT["confirm_email"]["de"])
+            assert await page.evaluate("window.__csp") == []
+            assert errors == []
+        finally:
+            await browser.close()

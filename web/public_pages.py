@@ -81,7 +81,7 @@ def _page(
     return response
 
 
-def _error_key(error: HubError, form: dict[str, str] | None = None) -> str:
+def _error_key(error: HubError) -> str:
     """The page's words for a refusal of the action (its messages are the API's)."""
     message = error.message
     if error.code == "invalid":
