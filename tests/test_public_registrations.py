@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import col
 
 import web.pages
+from hub.actions.self_registration import unsubscribe_token
 from models.base import utcnow
 from models.outbox import OutboxMessage
 from models.registration import Registration, RegistrationPlace
@@ -624,3 +625,32 @@ async def test_a_place_is_picked_on_the_map_in_a_real_browser(
             assert errors == []
         finally:
             await browser.close()
+
+
+async def test_an_imported_registration_unsubscribes_by_the_same_link(
+    hub_server: HubProcess, seed: Seeder, client: str, database_url: str, tmp_path: Path
+) -> None:
+    """The token is derived from the id, so an alert's message to an imported registration
+    carries a link as good as a confirmation's; nothing about the token is stored."""
+    external = f"imp-{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "external_id,language,sms,voice,email,label,lat,lon\n"
+        f"{external},nl,{number()},,,thuis,46.2,6.2\n",
+        encoding="utf-8",
+    )
+    last_line(crisishub(database_url, "registrations", "import", str(path), cwd=tmp_path))
+    async with seed.hub.db.read() as session:
+        registration_id = await session.scalar(
+            select(col(Registration.id)).where(col(Registration.external_id) == external)
+        )
+    assert registration_id is not None
+    token = unsubscribe_token(hub_server.env["SECRET_KEY"], registration_id)
+    assert len(token) == 43
+    # an imported registration has no code to confirm
+    confirm = post(
+        hub_server, f"/public/registrations/{registration_id}/confirm", {"code": "123456"}, client
+    )
+    assert confirm.status_code == 404
+    assert delete(hub_server, registration_id, token, client).status_code == 200
+    assert await stored(seed, registration_id) == (None, 0)
