@@ -173,6 +173,7 @@ def alert_public(alert: Alert, messages: Sequence[AlertMessage]) -> AlertPublic:
         "cap_status": alert.cap_status,
         "area": {
             "anchor_ids": list(alert.anchor_ids),
+            "labels": list(alert.area_labels),
             "geometry": alert.geometry,
             "polygons": alert.polygons,
             "circles": [

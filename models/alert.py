@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, new_id, utcnow
@@ -100,14 +100,18 @@ class Alert(SQLModel, table=True):
     # are selected by), and the circular perimeters themselves, [{lat, lon, radius_m}], which
     # CAP carries as `circle`s.
     anchor_ids: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # Their labels then: what CAP's areaDesc and the public page name, frozen with the area.
+    area_labels: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     geometry: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     polygons: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     circles: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
     channels: list[str] = Field(sa_column=Column(JSONType, nullable=False))
-    # {language: {headline, description, instruction}}, in the order the author gave them.
-    info: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    # {language: {headline, description, instruction}}, in the order the author gave them:
+    # plain JSON, not JSONB, because PostgreSQL's JSONB reorders keys, and the first language
+    # is the one a recipient of another language gets.
+    info: dict[str, Any] = Field(sa_column=Column(JSON(), nullable=False))
     event: str = Field(max_length=200)
     category: str = Field(max_length=20)
     urgency: str = Field(max_length=20)

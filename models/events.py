@@ -327,6 +327,9 @@ class AlertArea(TypedDict):
     anchor_ids: Annotated[
         list[str], Field(description="the perimeter anchors whose union is the area")
     ]
+    labels: Annotated[
+        list[str], Field(description="their labels when the area was drawn (CAP `areaDesc`)")
+    ]
     geometry: Annotated[
         Geometry, Field(description="the whole area, circles as polygons: who is warned")
     ]

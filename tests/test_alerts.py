@@ -130,6 +130,12 @@ class Case:
         answer: dict[str, Any] = response.json()
         return answer
 
+    async def call_text(self, user: TestUser, path: str) -> str:
+        async with self.http(user) as http:
+            response = await http.get(path)
+        assert response.status_code == 200, response.text
+        return response.text
+
     async def draft(self, user: TestUser | None = None, **extra: Any) -> dict[str, Any]:
         area = extra.pop("area", {"anchor_ids": [self.square, self.circle]})
         body = draft_body(area, **extra)
@@ -170,6 +176,7 @@ async def test_a_draft_from_perimeters_is_sent_updated_and_cancelled_as_events(
     draft = await case.draft()
     assert draft["state"] == "draft" and draft["cap_status"] == "Actual"
     assert draft["area"]["anchor_ids"] == [case.square, case.circle]
+    assert draft["area"]["labels"] == ["Zone rouge", "Cercle"]
     assert draft["area"]["geometry"]["type"] == "MultiPolygon"  # the square and the circle
     assert draft["area"]["polygons"]["type"] == "Polygon"  # the square alone, for CAP
     [circle] = draft["area"]["circles"]
@@ -411,3 +418,21 @@ async def test_an_area_must_be_drawn_from_perimeters(case: Case) -> None:
     assert (
         "twice" in (await case.call(case.contributor, "POST", path, body, 400))["error"]["message"]
     )
+
+
+async def test_the_area_keeps_its_names_and_the_texts_their_order(case: Case) -> None:
+    """The author's first language is the one other readers get: PostgreSQL's JSONB would
+    reorder the languages, so the order read back is checked on both backends. Renaming a
+    perimeter later leaves the alert's area (and its CAP areaDesc) as drawn."""
+    texts = {"nl": TEXTS["nl"], "fr": TEXTS["fr"]}
+    draft = await case.draft(info=texts, area={"anchor_ids": [case.square]})
+    read = (await case.call(case.viewer, "GET", f"/api/alerts/{draft['id']}"))["alert"]
+    assert list(read["info"]) == ["nl", "fr"]
+    async with case.http(case.manager) as http:
+        path = f"/api/incidents/{case.incident}/anchors/{case.square}"
+        response = await http.patch(path, json={"version": 1, "label": "Zone verte"})
+        assert response.status_code == 200, response.text
+    sent = await case.act(read, "send")
+    assert sent["area"]["labels"] == ["Zone rouge"]
+    cap = await case.call_text(case.viewer, f"/api/alerts/{draft['id']}/cap")
+    assert "<areaDesc>Zone rouge</areaDesc>" in cap

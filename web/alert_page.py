@@ -164,7 +164,7 @@ async def alert_page(request: Request) -> Response:
     try:
         async with hub.db.read() as session:
             shown = await published.public_alert(session, request.path_params["alert_id"])
-            labels = await published.area_labels(session, shown.message)
+            labels = published.area_labels(shown.message)
     except HubError as error:
         if error.code == "not_found":
             return missing(request)

@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
+from hub.alerts import cap
 from hub.alerts.area import AreaError, from_anchors, from_geometry
 from hub.alerts.registrations import audience
 from hub.alerts.texts import Text, email_message, sms_segments, sms_text, voice_text
@@ -121,6 +122,7 @@ async def draft_alert(hub: Hub, principal: Principal, payload: AlertDraftIn) -> 
             incident_id=payload.incident_id,
             cap_status=cap_status,
             anchor_ids=prepared.area["anchor_ids"],
+            area_labels=prepared.area["labels"],
             geometry=prepared.area["geometry"],
             polygons=prepared.area["polygons"],
             circles=[dict(circle) for circle in prepared.area["circles"]],
@@ -235,6 +237,7 @@ async def _change(
         public = alert_public(alert, history)
         if not edit:
             history[-1].content = dict(public)
+            _check_cap(hub, history[-1])
         event = log_event(session, alert.incident_id, seq, kind, principal, public)
     log.info(
         "alert %s %s (%s) by %s, version %d",
@@ -246,6 +249,17 @@ async def _change(
     )
     await hub.notifier.incident_event(event)
     return public
+
+
+def _check_cap(hub: Hub, message: AlertMessage) -> None:
+    """A message whose CAP document would fail the checks the schema does not make is not
+    sent at all (the transaction rolls back): the public side withholds such a document, so
+    sending it would warn no one while the cell believes it did."""
+    document = cap.render(message, sender_name=hub.settings.cap_sender_name, page_url=None)
+    problems = cap.cap_problems(document)
+    if problems:
+        log.error("alert %s not sent, its CAP message fails: %s", message.alert_id, problems)
+        raise HubError("invalid", "the CAP message would be invalid: " + "; ".join(problems))
 
 
 def _check_state(alert: Alert, step: MsgType, *, edit: bool) -> None:
@@ -274,6 +288,7 @@ def _apply(alert: Alert, fields: AlertFieldsIn) -> None:
 
 def _apply_area(alert: Alert, prepared: Prepared) -> None:
     alert.anchor_ids = list(prepared.area["anchor_ids"])
+    alert.area_labels = list(prepared.area["labels"])
     alert.geometry = prepared.area["geometry"]
     alert.polygons = prepared.area["polygons"]
     alert.circles = [dict(circle) for circle in prepared.area["circles"]]
@@ -283,6 +298,7 @@ def _apply_area(alert: Alert, prepared: Prepared) -> None:
 def _stored_area(alert: Alert) -> AlertArea:
     return {
         "anchor_ids": list(alert.anchor_ids),
+        "labels": list(alert.area_labels),
         "geometry": alert.geometry,
         "polygons": alert.polygons,
         "circles": [
@@ -308,16 +324,11 @@ def _message(
         cap_status=alert.cap_status,
         sender=hub.settings.cap_sender,
         sent=utcnow().replace(microsecond=0),
-        references=[cap_reference(earlier) for earlier in history],
+        references=[cap.reference(earlier) for earlier in history],
         content={},
     )
     session.add(message)
     return message
-
-
-def cap_reference(message: AlertMessage) -> str:
-    """CAP 1.2 `references` entry: sender,identifier,sent."""
-    return f"{message.sender},{message.identifier},{message.sent.isoformat()}"
 
 
 # reads ----------------------------------------------------------------------------------------

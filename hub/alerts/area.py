@@ -25,7 +25,13 @@ def from_geometry(geometry: dict[str, Any]) -> AlertArea:
     area = shapely.geometry.shape(geometry)
     if area.is_empty or area.area == 0:
         raise AreaError("the drawn area is empty")
-    return {"anchor_ids": [], "geometry": geometry, "polygons": geometry, "circles": []}
+    return {
+        "anchor_ids": [],
+        "labels": [],
+        "geometry": geometry,
+        "polygons": geometry,
+        "circles": [],
+    }
 
 
 def from_anchors(anchor_ids: list[str], anchors: Iterable[AnchorPublic]) -> AlertArea:
@@ -64,6 +70,7 @@ def from_anchors(anchor_ids: list[str], anchors: Iterable[AnchorPublic]) -> Aler
         raise AreaError(f"the area has more than {MAX_VERTICES} vertices: choose fewer anchors")
     return {
         "anchor_ids": list(anchor_ids),
+        "labels": [by_id[anchor_id]["label"] for anchor_id in anchor_ids],
         "geometry": _geojson(union),
         "polygons": _geojson(shapely.union_all(polygons)) if polygons else None,
         "circles": circles,

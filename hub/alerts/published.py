@@ -29,7 +29,6 @@ from hub.errors import HubError
 from hub.settings import Settings
 from models import Role
 from models.alert import Alert, AlertMessage, AlertState, CapStatus, MsgType
-from models.anchor import Anchor
 from models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -158,17 +157,10 @@ async def member_message(
     return latest
 
 
-async def area_labels(session: AsyncSession, message: AlertMessage) -> list[str]:
-    """The labels of the perimeter anchors the message's area was made of, in their order
-    (deleted anchors keep their row, so an old message keeps its description)."""
-    anchor_ids = [str(item) for item in (message.content.get("area") or {}).get("anchor_ids", [])]
-    if not anchor_ids:
-        return []
-    rows = await session.execute(
-        select(col(Anchor.id), col(Anchor.label)).where(col(Anchor.id).in_(anchor_ids))
-    )
-    labels = {anchor_id: label for anchor_id, label in rows.tuples()}
-    return [labels[anchor_id] for anchor_id in anchor_ids if anchor_id in labels]
+def area_labels(message: AlertMessage) -> list[str]:
+    """The labels of the perimeter anchors the message's area was made of, as they were when
+    the area was drawn: renaming an anchor later does not rewrite a sent document."""
+    return [str(label) for label in (message.content.get("area") or {}).get("labels", [])]
 
 
 def page_url(base: str, alert_id: str) -> str:
@@ -194,7 +186,7 @@ async def document(
         message,
         sender_name=settings.cap_sender_name,
         page_url=page_url(base, message.alert_id),
-        area_labels=await area_labels(session, message),
+        area_labels=area_labels(message),
     )
     problems = cap.cap_problems(xml)
     if problems:
