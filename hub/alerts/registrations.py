@@ -33,6 +33,7 @@ from models.registration import (
     MAX_PLACES,
     Language,
     channel_bits,
+    lat_band,
 )
 
 MAX_LINE_CHARS = 65_536
@@ -222,7 +223,7 @@ class Stored:
 CHUNK = 20_000
 _REG_COLUMNS: tuple[str, ...] = ("id", "external_id", "language", "sms", "voice", "email")
 _REG_COLUMNS += ("test_audience", "confirmed", "created_at")
-_PLACE_COLUMNS: tuple[str, ...] = ("registration_id", "label", "lat", "lon")
+_PLACE_COLUMNS: tuple[str, ...] = ("registration_id", "label", "lat", "lon", "band")
 _PLACE_COLUMNS += ("language", "channels", "confirmed", "test_audience", "shared_key")
 _INSERT_REG_SQLITE = (
     f"INSERT INTO registration ({', '.join(_REG_COLUMNS)}) "
@@ -288,7 +289,9 @@ async def store(
             key, shared_key = shared_key, shared_key + 1
         channels = channel_bits(r.sms, r.voice, r.email)
         copies = (r.language, channels, confirmed, r.test_audience, key)
-        places.extend((id_, label, lat, lon, *copies) for label, lat, lon in r.places)
+        places.extend(
+            (id_, label, lat, lon, lat_band(lat), *copies) for label, lat, lon in r.places
+        )
     stale = [(id_,) for id_ in (row[-1] for row in updates)]
     removed = (
         [(id_,) for ext, (id_, _) in existing.items() if ext not in registrations]
@@ -352,8 +355,10 @@ async def _delete(
 # merged into rectangles, and each rectangle is one range scan of the covering index
 # ix_registration_place_audience, on registration_place alone. Inside rectangles are counted
 # by the database; only the places of edge rectangles come back with their coordinates, for
-# shapely's vectorised exact test. Cells are half-open ([south, north) by [west, east), closed
-# at the box's north and east), so every place in the box lies in exactly one rectangle.
+# shapely's vectorised exact test. A rectangle is read band by band (RegistrationPlace.band,
+# the index's first column), each band a seek on its longitudes. Cells are half-open
+# ([south, north) by [west, east), closed at the box's north and east), so every place in the
+# box lies in exactly one rectangle.
 #
 # Each registration is counted once: a sole place (shared_key NULL) is its registration, so
 # the database counts those; places of registrations with several places come back as one
@@ -484,13 +489,19 @@ async def _in(
         group = rectangles[start : start + _RECTANGLES_PER_QUERY]
         sql = " UNION ALL ".join(
             f"SELECT {columns} FROM registration_place WHERE {where}"
-            f" AND lat >= ? AND lat {'<=' if north else '<'} ?"
-            f" AND lon >= ? AND lon {'<=' if east else '<'} ?"
-            for *_, north, east in group
+            f" AND band IN ({_bands(south, north)})"
+            f" AND lon >= ? AND lon {'<=' if with_east else '<'} ?"
+            f" AND lat >= ? AND lat {'<=' if with_north else '<'} ?"
+            for south, north, _, _, with_north, with_east in group
         )
-        args = [bound for rectangle in group for bound in rectangle[:4]]
+        args = [bound for s, n, w, e, *_ in group for bound in (w, e, s, n)]
         rows.extend(await _fetch(driver, sqlite, sql, *args))
     return rows
+
+
+def _bands(south: float, north: float) -> str:
+    """The bands a rectangle crosses, as SQL: integers the hub computed, never input text."""
+    return ", ".join(str(band) for band in range(lat_band(south), lat_band(north) + 1))
 
 
 def _column(rows: list[Any], index: int, dtype: Any) -> np.ndarray[Any, Any]:
@@ -531,12 +542,25 @@ async def recipients(
     driver: Any, sqlite: bool, geometry: dict[str, Any], *, test_only: bool
 ) -> list[str]:
     """The ids of the registrations `audience` counts, each once (in no particular order)."""
+    ids, _, _ = await recipient_places(driver, sqlite, geometry, test_only=test_only)
+    return list(dict.fromkeys(ids))
+
+
+async def recipient_places(
+    driver: Any, sqlite: bool, geometry: dict[str, Any], *, test_only: bool
+) -> tuple[list[str], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The places inside the area of the registrations `audience` counts: (registration
+    ids, longitudes, latitudes), one entry per place (a registration of two places inside
+    comes twice), for the delivery's order (hub/alerts/outbox.py)."""
     cut = selection(geometry, test_only=test_only)
-    ids = dict.fromkeys(
-        row[0] for row in await _in(driver, sqlite, "registration_id", cut.where, cut.inside)
-    )
+    inner = await _in(driver, sqlite, "registration_id, lon, lat", cut.where, cut.inside)
+    ids = [row[0] for row in inner]
+    lons, lats = [_column(inner, 1, np.float64)], [_column(inner, 2, np.float64)]
     edge = await _in(driver, sqlite, "registration_id, lon, lat", cut.where, cut.edge)
     if edge:
-        inside = cut.contains(_column(edge, 1, np.float64), _column(edge, 2, np.float64))
-        ids.update(dict.fromkeys(edge[i][0] for i in np.flatnonzero(inside).tolist()))
-    return list(ids)
+        edge_lons, edge_lats = _column(edge, 1, np.float64), _column(edge, 2, np.float64)
+        inside = cut.contains(edge_lons, edge_lats)
+        ids.extend(edge[i][0] for i in np.flatnonzero(inside).tolist())
+        lons.append(edge_lons[inside])
+        lats.append(edge_lats[inside])
+    return ids, np.concatenate(lons), np.concatenate(lats)
