@@ -3,6 +3,7 @@
 
 import L from './leaflet-global.js';
 import '@geoman-io/leaflet-geoman-free';
+import { loadBasemap } from './basemap.js';
 import { t } from './i18n.js';
 import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
 import { routeGeometries } from './store.js';
@@ -19,35 +20,9 @@ export function createMap(element, { tileUrl, basemapUrl = '/static/dist/basemap
     L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
   } else {
     element.classList.add('map-offline');
-    loadBasemap(map, basemapUrl);
+    loadBasemap(map, basemapUrl, { labels: true });
   }
   return map;
-}
-
-async function loadBasemap(map, url) {
-  let data;
-  try {
-    data = await (await fetch(url, { credentials: 'same-origin' })).json();
-  } catch {
-    return; // the map still works without it
-  }
-  map.createPane('basemap').style.zIndex = 200;
-  L.geoJSON(data, {
-    pane: 'basemap',
-    attribution: 'Natural Earth',
-    interactive: false,
-    style: (f) => {
-      const role = f.properties.role;
-      if (role === 'neighbour') return { color: '#9e9e9e', weight: 1, fillColor: '#e6e6e6', fillOpacity: 1 };
-      if (role === 'country') return { color: '#37474f', weight: 2.5, fillColor: '#fbfbf8', fillOpacity: 1 };
-      return { color: '#78909c', weight: 1.2, dashArray: '4 3', fill: false };
-    },
-    onEachFeature: (f, layer) => {
-      if (f.properties.role === 'province') {
-        layer.bindTooltip(f.properties.name, { permanent: true, direction: 'center', className: 'province-label' });
-      }
-    },
-  }).addTo(map);
 }
 
 /** Pan or zoom to a GeoJSON geometry. */

@@ -2,6 +2,7 @@
 // works without it (latitude and longitude typed in); this only fills those fields. The base
 // layer is the hub's offline one (basemap.geojson), or the configured tile server.
 import L from 'leaflet';
+import { loadBasemap } from './basemap.js';
 import './register.css';
 
 const BELGIUM = [50.6, 4.6];
@@ -31,21 +32,8 @@ async function baseLayer(map) {
     return;
   }
   element.classList.add('map-offline');
-  try {
-    const data = await (await fetch(config.basemap_url || '/static/dist/basemap.geojson')).json();
-    L.geoJSON(data, {
-      attribution: 'Natural Earth',
-      interactive: false,
-      style: (f) => {
-        const role = f.properties.role;
-        if (role === 'neighbour') return { color: '#9e9e9e', weight: 1, fillColor: '#e6e6e6', fillOpacity: 1 };
-        if (role === 'country') return { color: '#37474f', weight: 2.5, fillColor: '#fbfbf8', fillOpacity: 1 };
-        return { color: '#78909c', weight: 1.2, dashArray: '4 3', fill: false };
-      },
-    }).addTo(map);
-  } catch {
-    // the fields still work without a base layer
-  }
+  // the fields still work without a base layer
+  await loadBasemap(map, config.basemap_url || '/static/dist/basemap.geojson');
 }
 
 if (element && rows.length) {
