@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from hub.alerts import published
-from hub.alerts.cap import cap_time, languages
+from hub.alerts.cap import area_labels, cap_time, languages
 from hub.errors import HubError
 from models.alert import AlertState, MsgType
 from models.base import utcnow
@@ -164,7 +164,6 @@ async def alert_page(request: Request) -> Response:
     try:
         async with hub.db.read() as session:
             shown = await published.public_alert(session, request.path_params["alert_id"])
-            labels = published.area_labels(shown.message)
     except HubError as error:
         if error.code == "not_found":
             return missing(request)
@@ -195,7 +194,7 @@ async def alert_page(request: Request) -> Response:
             "expires_iso": cap_time(expires),
             "sent": local_time(message.sent, language),
             "sent_iso": cap_time(message.sent),
-            "area_labels": labels,
+            "area_labels": area_labels(message.content),
             "languages": languages(content),
             "cap_url": published.document_url(base, message.identifier),
             "styled": (DIST / "public-alert.css").is_file(),

@@ -198,7 +198,7 @@ async def _change(
             # sending, and what the manager confirms is today's count.
             area = AlertAreaIn(geometry=alert.geometry)
             counted = await _prepare(hub, session, alert.incident_id, area, cap_status)
-            prepared = Prepared(_stored_area(alert), counted.estimate)
+            prepared = Prepared(alert_public(alert, [])["area"], counted.estimate)
     async with hub.db.write() as session:
         await require_role(session, principal, alert.incident_id, minimum, write=is_open)
         # take_seq first: its row lock orders concurrent changes of this incident, so the
@@ -293,18 +293,6 @@ def _apply_area(alert: Alert, prepared: Prepared) -> None:
     alert.polygons = prepared.area["polygons"]
     alert.circles = [dict(circle) for circle in prepared.area["circles"]]
     alert.estimate = dict(prepared.estimate)
-
-
-def _stored_area(alert: Alert) -> AlertArea:
-    return {
-        "anchor_ids": list(alert.anchor_ids),
-        "labels": list(alert.area_labels),
-        "geometry": alert.geometry,
-        "polygons": alert.polygons,
-        "circles": [
-            {"lat": c["lat"], "lon": c["lon"], "radius_m": c["radius_m"]} for c in alert.circles
-        ],
-    }
 
 
 def _info(info: Any) -> dict[str, Any]:

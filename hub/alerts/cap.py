@@ -127,6 +127,12 @@ def area_description(language: str, labels: Sequence[str]) -> str:
     return ", ".join(named) if named else DRAWN_AREA[language]
 
 
+def area_labels(content: Mapping[str, Any]) -> list[str]:
+    """The labels of the perimeter anchors a message's area was made of, as they were when
+    the area was drawn: renaming an anchor later does not rewrite a sent document."""
+    return [str(label) for label in (content.get("area") or {}).get("labels", [])]
+
+
 def languages(content: Mapping[str, Any]) -> list[str]:
     """The languages of a message's texts, always in one order (fr, nl, de, en): PostgreSQL's
     JSONB keeps an object's keys in an order of its own, so the stored order is not the
@@ -146,13 +152,13 @@ def render(
     *,
     sender_name: str,
     page_url: str | None,
-    area_labels: Sequence[str] = (),
 ) -> bytes:
     """The CAP 1.2 document of `message`, UTF-8 with its XML declaration.
 
     `page_url` is the alert's public page (`…/alerts/{id}`): each `info` of an Actual message
     links to it in its language; Exercise and Test messages have no public page, so no `web`.
-    `area_labels` are the labels of the perimeter anchors the area was made of."""
+    The area is described by the labels of the perimeter anchors it was made of, as they
+    were when it was drawn (content["area"]["labels"]), else as a drawn area."""
     content = message.content
     status = message.cap_status
     root = etree.Element(_Q + "alert", nsmap={None: NS})
@@ -190,7 +196,7 @@ def render(
         if page_url and status == CapStatus.ACTUAL.value:
             _sub(info, "web", f"{page_url}?lang={language}")
         area_element = etree.SubElement(info, _Q + "area")
-        _sub(area_element, "areaDesc", area_description(language, area_labels))
+        _sub(area_element, "areaDesc", area_description(language, area_labels(content)))
         for polygon in polygons:
             _sub(area_element, "polygon", polygon)
         for circle in circles:

@@ -157,12 +157,6 @@ async def member_message(
     return latest
 
 
-def area_labels(message: AlertMessage) -> list[str]:
-    """The labels of the perimeter anchors the message's area was made of, as they were when
-    the area was drawn: renaming an anchor later does not rewrite a sent document."""
-    return [str(label) for label in (message.content.get("area") or {}).get("labels", [])]
-
-
 def page_url(base: str, alert_id: str) -> str:
     return f"{base}/alerts/{alert_id}"
 
@@ -171,24 +165,22 @@ def document_url(base: str, identifier: str) -> str:
     return f"{base}/cap/{identifier}.xml"
 
 
-async def document(
-    session: AsyncSession,
-    settings: Settings,
-    message: AlertMessage,
-    base: str,
-    *,
-    explain: bool = False,
+def _checked(message: AlertMessage, settings: Settings, base: str) -> tuple[bytes, list[str]]:
+    """The CAP document of `message` and what cap_problems finds in it."""
+    xml = cap.render(
+        message, sender_name=settings.cap_sender_name, page_url=page_url(base, message.alert_id)
+    )
+    return xml, cap.cap_problems(xml)
+
+
+def document(
+    settings: Settings, message: AlertMessage, base: str, *, explain: bool = False
 ) -> bytes:
     """The CAP document of `message`, checked; `base` is the public address of the hub
-    (PUBLIC_URL, else the request's). A document with problems is never served; `explain`
-    (the incident's members) names them in the refusal."""
-    xml = cap.render(
-        message,
-        sender_name=settings.cap_sender_name,
-        page_url=page_url(base, message.alert_id),
-        area_labels=area_labels(message),
-    )
-    problems = cap.cap_problems(xml)
+    (PUBLIC_URL, else the request's). A document with problems is never served (the send
+    refuses such a message, so this guards against what a later version would render);
+    `explain` (the incident's members) names them in the refusal."""
+    xml, problems = _checked(message, settings, base)
     if problems:
         log.error(
             "CAP message %s of alert %s withheld: %s",
@@ -202,14 +194,8 @@ async def document(
 
 
 def servable(message: AlertMessage, settings: Settings, base: str) -> bool:
-    """Whether the feed may list `message` (cap_problems finds nothing in its document); the
-    anchors' labels change no check, so none are looked up."""
-    xml = cap.render(
-        message,
-        sender_name=settings.cap_sender_name,
-        page_url=page_url(base, message.alert_id),
-    )
-    problems = cap.cap_problems(xml)
+    """Whether the feed may list `message` (cap_problems finds nothing in its document)."""
+    _, problems = _checked(message, settings, base)
     if problems:
         log.error(
             "CAP message %s of alert %s left out of the feed: %s",

@@ -60,6 +60,7 @@ def content(**changes: Any) -> dict[str, Any]:
         },
         "area": {
             "anchor_ids": ["x1", "c1"],
+            "labels": ["Exclusion zone", "Smoke"],
             "geometry": {"type": "MultiPolygon", "coordinates": [[SQUARE, HOLE], [TRIANGLE]]},
             "polygons": {"type": "MultiPolygon", "coordinates": [[SQUARE, HOLE], [TRIANGLE]]},
             "circles": [{"lat": 50.85, "lon": 4.35, "radius_m": 1500.0}],
@@ -97,8 +98,8 @@ def message(
     )
 
 
-def rendered(row: AlertMessage, labels: tuple[str, ...] = ("Exclusion zone", "Smoke")) -> bytes:
-    return render(row, sender_name="NCCN", page_url=PAGE, area_labels=labels)
+def rendered(row: AlertMessage) -> bytes:
+    return render(row, sender_name="NCCN", page_url=PAGE)
 
 
 def test_an_alert_is_valid_with_one_info_per_language_and_its_area(
@@ -181,12 +182,13 @@ def test_a_drawn_area_of_circles_only_and_one_language(schema: xmlschema.XMLSche
         info={"nl": {"headline": "Gaslek", "description": "", "instruction": "Ga naar binnen."}},
         area={
             "anchor_ids": [],
+            "labels": [],
             "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
             "polygons": None,
             "circles": [{"lat": 51.2, "lon": 4.4, "radius_m": 250}],
         },
     )
-    document = rendered(row, labels=())
+    document = rendered(row)
     schema.validate(document.decode())
     assert cap_problems(document) == []
     info = etree.fromstring(document).find(Q + "info")

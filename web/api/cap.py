@@ -58,9 +58,9 @@ async def member_cap(request: Request, principal: Principal) -> Response:
         message = await published.member_message(
             session, principal, request.path_params["alert_id"], identifier
         )
-        xml = await published.document(
-            session, hub.settings, message, public_base(request, hub.settings), explain=True
-        )
+    xml = published.document(
+        hub.settings, message, public_base(request, hub.settings), explain=True
+    )
     return Response(
         xml,
         media_type=MEDIA_TYPE,
@@ -76,9 +76,7 @@ async def public_cap(request: Request) -> Response:
     hub = hub_of(request)
     async with hub.db.read() as session:
         message = await published.public_message(session, request.path_params["identifier"])
-        xml = await published.document(
-            session, hub.settings, message, public_base(request, hub.settings)
-        )
+    xml = published.document(hub.settings, message, public_base(request, hub.settings))
     return _cacheable(request, xml, MEDIA_TYPE, f"{message.identifier}.xml", DOCUMENT_MAX_AGE)
 
 
