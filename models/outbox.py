@@ -1,8 +1,14 @@
 """The durable outbox: every message to send (a confirmation code, an alert) is a row here
-first, and the delivery workers drain it by channel (`ix_outbox_message_drain`: state,
-channel, next_attempt_at). A message belongs to its registration: deleting the registration
-(an unsubscribe, the purge of unconfirmed ones) deletes its messages with it, because their
-address and text are that person's data."""
+first, and the delivery workers drain it by channel. A message belongs to its registration:
+deleting the registration (an unsubscribe, the purge of unconfirmed ones) deletes its
+messages with it, because their address and text are that person's data.
+
+An alert's deliveries (hub/alerts/outbox.py) carry the CAP message they deliver
+(`message_identifier`) and their place in the queue (`rank`: the closest to the danger
+first, `ix_outbox_message_order` serves the drain in that order). While a delivery is
+`sending`, `next_attempt_at` is the end of its lease and `leased_by` the instance holding
+it: once the lease has run out (the instance died), another takes the delivery back
+(`ix_outbox_message_drain`: state, channel, next_attempt_at)."""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from models.registration import EMAIL_CHARS
 
 SUBJECT_CHARS = 200
 ERROR_CHARS = 500
+IDENTIFIER_CHARS = 100
+PROVIDER_ID_CHARS = 200
 
 
 class OutboxChannel(StrEnum):
@@ -40,7 +48,10 @@ class OutboxState(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_drain", "state", "channel", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_drain", "state", "channel", "next_attempt_at"),
+        Index("ix_outbox_message_order", "state", "channel", "rank", "id"),
+    )
 
     id: int | None = Field(
         default=None,
@@ -67,6 +78,16 @@ class OutboxMessage(SQLModel, table=True):
     # The alert this message delivers (purpose "alert"); no foreign key: an alert's report
     # outlives nothing here, and the delivery workers read it by this column.
     alert_id: str | None = Field(default=None, max_length=32, index=True)
+    # The CAP message (AlertMessage.identifier) this delivery is of: an Update or Cancel
+    # supersedes the queued deliveries of the earlier ones.
+    message_identifier: str | None = Field(default=None, max_length=IDENTIFIER_CHARS)
+    # The drain's order, lowest first: confirmation codes 0, an alert's deliveries by
+    # perimeter tier then distance to the incident site (hub/alerts/outbox.py `order_keys`).
+    rank: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, server_default="0"))
+    # The instance sending it (state sending), whose lease ends at next_attempt_at.
+    leased_by: str | None = Field(default=None, max_length=32)
+    # What the channel answered for it: the SMSC's message id, the SMTP server's reply.
+    provider_id: str | None = Field(default=None, max_length=PROVIDER_ID_CHARS)
     state: str = Field(default=OutboxState.QUEUED.value, max_length=9)
     attempts: int = 0
     error: str | None = Field(default=None, max_length=ERROR_CHARS)

@@ -25,12 +25,15 @@ from sqlmodel import col
 
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
+from hub.actions.self_registration import unsubscribe_token
 from hub.alerts import cap
 from hub.alerts.area import AreaError, from_anchors, from_geometry
+from hub.alerts.outbox import TIERS, Perimeter, Plan, Queued, queue, site_of
 from hub.alerts.registrations import audience
 from hub.alerts.texts import Text, email_message, sms_segments, sms_text, voice_text
 from hub.auth import Principal
 from hub.context import Hub
+from hub.convoys.geo import zone_from_anchor
 from hub.db import driver_connection
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
@@ -227,12 +230,16 @@ async def _change(
         alert.updated_at = now
         history = messages.get(alert.id, [])
         kind: EventType = "alert.drafted"
+        queued: Queued | None = None
         if not edit:
             state, kind = _STEP[step]
             alert.state = state.value
             if step is MsgType.ALERT:
                 alert.sent_by, alert.sent_at = principal.user_id, now
-            history = [*history, _message(hub, session, alert, step, history)]
+            message = _message(hub, session, alert, step, history)
+            history = [*history, message]
+            # In this transaction: the deliveries exist if and only if the message does.
+            queued = await _queue_deliveries(hub, session, alert, message, now)
         session.add(alert)
         public = alert_public(alert, history)
         if not edit:
@@ -247,8 +254,72 @@ async def _change(
         principal.username,
         alert.version,
     )
+    if queued is not None:
+        log.info(
+            "alert %s: %d deliveries queued (%s), %d queued ones superseded",
+            alert.id,
+            queued.total,
+            ", ".join(f"{channel} {n}" for channel, n in queued.by_channel.items()) or "-",
+            queued.superseded,
+        )
     await hub.notifier.incident_event(event)
     return public
+
+
+async def _queue_deliveries(
+    hub: Hub, session: AsyncSession, alert: Alert, message: AlertMessage, now: datetime
+) -> Queued:
+    """The message's deliveries in the outbox (hub/alerts/outbox.py), in the caller's
+    transaction: ordered by the alert's perimeters as they stand and the incident site."""
+    anchors = await live_anchors(session, alert.incident_id)
+    by_id = {anchor["id"]: anchor for anchor in anchors}
+    perimeters: list[Perimeter] = []
+    for anchor_id in alert.anchor_ids:
+        anchor = by_id.get(anchor_id)
+        tier = TIERS.get(anchor["kind"]) if anchor is not None else None
+        if anchor is None or tier is None:
+            continue
+        zone = zone_from_anchor(
+            anchor_id, anchor["kind"], anchor["label"], anchor["geometry"], anchor["properties"]
+        )
+        if zone is not None:
+            perimeters.append(Perimeter(tier, zone.geometry))
+    base = public_base(hub)
+    secret = hub.settings.secret_key
+    assert secret is not None
+    plan = Plan(
+        alert_id=alert.id,
+        identifier=message.identifier,
+        msg_type=message.msg_type,
+        cap_status=alert.cap_status,
+        channels=frozenset(alert.channels),
+        info=alert.info,
+        page=f"{base}/alerts/{alert.id}",
+        link=lambda registration_id: unsubscribe_link(
+            base, registration_id, unsubscribe_token(secret, registration_id)
+        ),
+    )
+    driver = await driver_connection(session)
+    return await queue(
+        driver,
+        hub.db.is_sqlite,
+        plan,
+        geometry=alert.geometry,
+        test_only=test_only(alert.cap_status),
+        perimeters=perimeters,
+        site=site_of(anchors, alert.geometry),
+        now=now,
+    )
+
+
+def public_base(hub: Hub) -> str:
+    """Where the links of alert messages point: PUBLIC_URL, else the first allowed origin,
+    else the hub's own address (a deployment sets PUBLIC_URL)."""
+    if hub.settings.public_url:
+        return hub.settings.public_url
+    if hub.settings.allowed_origins:
+        return hub.settings.allowed_origins[0]
+    return f"http://{hub.settings.host}:{hub.settings.port}"
 
 
 def _check_cap(hub: Hub, message: AlertMessage) -> None:

@@ -86,3 +86,23 @@ def email_message(
         language,
     )
     return subject, body
+
+
+# What a Cancel tells those who received the alert, in their language.
+CANCEL_WORDS = {"fr": "ANNULÉ", "nl": "GEANNULEERD", "de": "AUFGEHOBEN", "en": "CANCELLED"}
+CANCEL_INSTRUCTIONS = {
+    "fr": "Cette alerte est levée: ses consignes ne s'appliquent plus.",
+    "nl": "Deze waarschuwing is opgeheven: de richtlijnen gelden niet meer.",
+    "de": "Diese Warnung ist aufgehoben: ihre Anweisungen gelten nicht mehr.",
+    "en": "This alert is lifted: its instructions no longer apply.",
+}
+
+
+def cancelled(text: Text, language: str) -> Text:
+    """The text a Cancel sends: the alert's headline marked as cancelled, and that its
+    instructions no longer apply (the status marker is added by each rendering, in front)."""
+    return Text(
+        f"{CANCEL_WORDS[language]}: {text.headline}",
+        text.description,
+        CANCEL_INSTRUCTIONS[language],
+    )
