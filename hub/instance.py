@@ -18,11 +18,15 @@ from typing import Any
 import orjson
 import socketio
 
+from hub.actions.alerts import public_base
 from hub.actions.feed import FeedCommits
+from hub.actions.self_registration import unsubscribe_link
 from hub.context import Hub
 from hub.convoys.ingest import start_tracking
 from hub.convoys.pipeline import PositionPipeline
 from hub.db import Database
+from hub.delivery.channels import configured
+from hub.delivery.worker import Deliveries
 from hub.realtime.fanout import FastDelivery, HubManager
 from hub.realtime.handlers import SocketHandlers
 from hub.realtime.notify import Notifier
@@ -33,6 +37,7 @@ from hub.settings import Settings
 from hub.tak.bridge import TakBridge
 from hub.tak.listener import TakListener, tls_context
 from hub.tak.position import Registrations
+from models.base import new_id
 from models.limits import MAX_WIRE_BYTES
 
 log = logging.getLogger(__name__)
@@ -116,6 +121,15 @@ class Instance:
                 Registrations(self.hub),
                 tls_context(settings),
             )
+        # Delivery of the outbox (hub/delivery/): a worker per channel SMTP_URL etc. configure.
+        self.deliveries = Deliveries(
+            self.hub,
+            configured(settings),
+            owner=new_id()[:16],
+            link=lambda registration_id: unsubscribe_link(
+                self.hub, public_base(self.hub), registration_id
+            ),
+        )
         self._stop_tracking: Callable[[], Awaitable[None]] | None = None
 
     async def apply_control(self, message: dict[str, Any]) -> None:
@@ -141,8 +155,10 @@ class Instance:
         if self.tak_bridge is not None and self.tak is not None:
             await self.tak_bridge.start()
             await self.tak.start()
+        await self.deliveries.start()
 
     async def close(self) -> None:
+        await self.deliveries.close()
         if self.tak is not None and self.tak_bridge is not None:
             await self.tak.close()
             await self.tak_bridge.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 SECRET_PARAMS = re.compile(r"(?i)\b(id|deviceid|token|key|password|access_token)=([^&\s\"]+)")
 
@@ -67,3 +68,16 @@ def masked(value: str | None) -> str:
     if not value:
         return "-"
     return "*" * max(0, len(value) - 3) + value[-3:]
+
+
+def without_secret(url: str) -> str:
+    """A channel's URL for a log line or /readyz: its password (and any query) replaced by
+    ***, the user and the server kept, so that an operator sees which server is meant."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username is not None:
+        user = parts.username + (":***" if parts.password is not None else "")
+        netloc = f"{user}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))

@@ -111,6 +111,23 @@ class Settings(BaseSettings):
     # unsubscribe links); without it, links are built from the request's own address.
     public_url: str | None = None
 
+    # Delivery of the outbox (hub/delivery/, docs/protocol-additions.md "Delivery (issue 13)"):
+    # each channel by its URL (secrets in them never reach a log), its rate per instance.
+    smtp_url: str | None = Field(default=None, repr=False)
+    # The From of every e-mail; its domain makes the Message-IDs.
+    smtp_from: str = Field(default="crisishub@localhost", min_length=3, max_length=254)
+    alert_email_per_second: float = Field(default=1000.0, gt=0)
+    # SMTP connections kept open, each handing over one message at a time.
+    alert_email_connections: int = Field(default=4, ge=1, le=100)
+    # How long a claimed delivery is this instance's: after that, another takes it back.
+    delivery_lease_s: float = Field(default=30.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    # Back-off of a retried hand-over: base * 2^(attempts - 1), at most max, jittered.
+    delivery_retry_base_s: float = Field(default=2.0, gt=0)
+    delivery_retry_max_s: float = Field(default=300.0, gt=0)
+    # How often an idle worker looks for queued deliveries.
+    delivery_poll_s: float = Field(default=0.5, gt=0)
+
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:

@@ -5,18 +5,31 @@ still queued of the earlier messages; an exercise reaches only the test audience
 
 from __future__ import annotations
 
+import asyncio
+import io
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 from sqlmodel import col
 
+from hub.actions.registrations import import_registrations
 from hub.actions.self_registration import unsubscribe_token
+from hub.alerts.registrations import parse
 from models.outbox import OutboxMessage
 from models.registration import Registration
-from tests.live import HubProcess
+from tests.live import HubProcess, free_port, migrate, throwaway_database
 from tests.seed import Seeder
-from tests.test_alerts import TEXTS, Case
+from tests.test_alerts import HEADER, TEXTS, Case
 
 SECRET = "test-secret-key-not-for-production"  # tests/live.py HubProcess
 
@@ -142,3 +155,196 @@ async def test_an_exercise_queues_only_the_test_audience_marked(
     [(row, who)] = await deliveries(seed, sent["id"])
     assert who == "test" and row.channel == "sms"
     assert row.text.startswith("EXERCICE - " + TEXTS["fr"]["headline"])
+
+
+# e-mail over SMTP, to a real aiosmtpd server ---------------------------------------------------
+
+
+class Sink:
+    """A real SMTP server (aiosmtpd, in its own thread) that keeps every message it accepts,
+    in order; `refuse` maps an address to the replies it gets first (one per attempt)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, EmailMessage]] = []
+        self.refuse: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self.controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=free_port(),
+            authenticator=self.authenticate,
+            auth_require_tls=False,
+        )
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        accepted = isinstance(auth_data, LoginPassword) and auth_data == (
+            b"hub",
+            b"s3cret-pass",
+        )
+        return AuthResult(success=accepted, handled=False)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://hub:s3cret-pass@127.0.0.1:{self.controller.port}"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        with self._lock:
+            replies = self.refuse.get(address)
+            if replies:
+                return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        assert isinstance(mail, EmailMessage)
+        with self._lock:
+            for address in envelope.rcpt_tos:
+                self.received.append((address, mail))
+        return "250 queued as sink"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [mail for to, mail in self.received if to == address]
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[Sink]:
+    found = Sink()
+    found.controller.start()
+    yield found
+    found.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own: this module's mailing hub drains every e-mail it holds."""
+    with throwaway_database(database_url, tmp_path_factory.mktemp("mail")) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def mail_hub(mail_database: str, sink: Sink, logs: Path) -> Iterator[HubProcess]:
+    server = HubProcess(
+        mail_database,
+        log_dir=logs,
+        smtp_url=sink.url,
+        alert_email_per_second=10,
+        delivery_retry_base_s=0.05,
+        delivery_poll_s=0.05,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def mail_seed(mail_database: str) -> AsyncIterator[Seeder]:
+    seeder = Seeder(mail_database)
+    yield seeder
+    await seeder.close()
+
+
+async def mail_case(server: HubProcess, seed: Seeder, lon: float) -> Case:
+    return await with_site(await Case(server, seed, lon=lon).build())
+
+
+async def settled(seed: Seeder, alert_id: str, channel: str = "email") -> list[OutboxMessage]:
+    """The alert's deliveries on `channel` once none is queued or being handed over."""
+    for _ in range(1200):
+        rows = [m for m, _ in await deliveries(seed, alert_id) if m.channel == channel]
+        if rows and all(m.state not in ("queued", "sending") for m in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"deliveries still pending: {[plain(m) for m in rows]}")
+
+
+async def extra(seed: Seeder, rows: list[str]) -> None:
+    parsed = parse(io.StringIO(HEADER + "\n".join(rows) + "\n"))
+    await import_registrations(seed.hub, parsed, replace=False)
+
+
+async def test_email_reaches_each_recipient_once_in_its_language_with_unsubscribe(
+    mail_hub: HubProcess, mail_seed: Seeder, sink: Sink
+) -> None:
+    case = await mail_case(mail_hub, mail_seed, lon=10.0)
+    k = uuid.uuid4().hex[:6]
+    flaky, bad = f"flaky-{k}@example.be", f"bad-{k}@example.be"
+    sink.refuse[flaky] = ["451 4.7.1 try again later", "452 4.3.1 still busy"]
+    sink.refuse[bad] = ["550 5.1.1 no such mailbox"]
+    inside = f"{case.lat + 0.01},{case.lon + 0.01}"
+    await extra(
+        mail_seed,
+        [f"flaky-{k},nl,,,{flaky},home,{inside},false", f"bad-{k},en,,,{bad},home,{inside},false"],
+    )
+    sent = await case.act(await case.draft(), "send")
+    rows = {m.address: m for m in await settled(mail_seed, sent["id"])}
+    assert set(rows) == {"in@example.be", "circle@example.be", flaky, bad}
+    assert rows[flaky].state == "sent" and rows[flaky].attempts == 3 and rows[flaky].error is None
+    assert rows[bad].state == "failed" and rows[bad].attempts == 1
+    assert str(rows[bad].error).startswith("SMTP 550")
+    for address in ("in@example.be", "circle@example.be", flaky):
+        [mail] = [m for m in sink.to(address) if f"/alerts/{sent['id']}" in str(m)]
+        row = rows[address]
+        assert row.provider_id is not None and "queued as sink" in row.provider_id
+        assert mail["Message-ID"] == f"<outbox-{row.id}@localhost>"
+        assert mail["Subject"] == TEXTS[row.language]["headline"]
+        assert mail["Content-Language"] == row.language
+        link = f"/public/registrations/{row.registration_id}/unsubscribe?token="
+        assert link in mail["List-Unsubscribe"]
+        text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+        assert text is not None and html is not None
+        assert TEXTS[row.language]["instruction"] in text.get_content()
+        assert f'lang="{row.language}"' in html.get_content()
+    assert sink.to(bad) == []
+    # no SMSC is configured here: the SMS wait in the outbox, the e-mail did not wait for them
+    sms = [m for m, _ in await deliveries(mail_seed, sent["id"]) if m.channel == "sms"]
+    assert sms and {m.state for m in sms} == {"queued"}
+    # the SMTP password is in no log line
+    assert "s3cret-pass" not in mail_hub.log_path.read_text()
+
+
+async def test_a_cancel_stops_the_rest_and_reaches_only_those_warned(
+    mail_hub: HubProcess, mail_seed: Seeder, sink: Sink
+) -> None:
+    case = await mail_case(mail_hub, mail_seed, lon=20.0)
+    k = uuid.uuid4().hex[:6]
+    people = [f"bulk{i}-{k}@example.be" for i in range(60)]
+    await extra(
+        mail_seed,
+        [
+            f"bulk{i}-{k},fr,,,{address},home,{case.lat + 0.001 * i},{case.lon + 0.001 * i},false"
+            for i, address in enumerate(people)
+        ],
+    )
+    sent = await case.act(await case.draft(channels=["email"]), "send")
+    # the closest first: bulk0 is at the incident site
+    for _ in range(1200):
+        if len([p for p in people if sink.to(p)]) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    first = [to for to, _ in sink.received if to in people][:3]
+    assert first == people[:3]
+    cancelled = await case.act(sent, "cancel")
+    rows = await settled(mail_seed, sent["id"])
+    alert_id, cancel_id = sent["messages"][0]["identifier"], cancelled["messages"][-1]["identifier"]
+    warned = {m.address for m in rows if m.message_identifier == alert_id and m.state == "sent"}
+    told = {m.address for m in rows if m.message_identifier == cancel_id and m.state == "sent"}
+    superseded = [m for m in rows if m.message_identifier == alert_id and m.state == "failed"]
+    assert warned and told == warned  # everyone warned is told it is over, and only they
+    assert len(warned) + len(superseded) == len(people) + 2  # in@ and circle@ too
+    assert all(str(m.error).startswith("superseded") for m in superseded)
+    # in the order the server received them, no alert came after the first cancel
+    order = [
+        "cancel" if "ANNULÉ" in str(mail["Subject"]) else "alert"
+        for to, mail in sink.received
+        if to in people
+        or (to in ("in@example.be", "circle@example.be") and f"/alerts/{sent['id']}" in str(mail))
+    ]
+    assert "alert" not in order[order.index("cancel") :]
+    for address in warned:
+        assert len(sink.to(address)) == 2

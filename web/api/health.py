@@ -30,7 +30,10 @@ async def readyz(request: Request) -> Response:
         checks["database"] = f"unavailable: {type(error).__name__}"
     checks.update(await instance.readiness())
     ready = all(value == "ok" for value in checks.values())
+    # A channel that is down is said (and logged) but does not take the instance out of
+    # service: its deliveries wait in the outbox, and the hub still serves everything else.
+    channels = instance.deliveries.readiness()
     return JSON(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        {"status": "ok" if ready else "unavailable", "checks": checks, "channels": channels},
         status_code=200 if ready else 503,
     )

@@ -1,0 +1,21 @@
+"""The channels this hub's settings configure (each by its URL; none without it)."""
+
+from __future__ import annotations
+
+from hub.delivery.channel import Channel
+from hub.delivery.email import SmtpChannel
+from hub.settings import Settings
+
+
+def configured(settings: Settings) -> list[Channel]:
+    channels: list[Channel] = []
+    if settings.smtp_url:
+        channels.append(
+            SmtpChannel(
+                settings.smtp_url,
+                settings.smtp_from,
+                settings.alert_email_per_second,
+                settings.alert_email_connections,
+            )
+        )
+    return channels
