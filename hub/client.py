@@ -64,6 +64,8 @@ class HubClient:
         self.on_event = on_event
         self.incidents: dict[str, IncidentState] = {}
         self.positions: list[dict[str, Any]] = []
+        # `alert.progress` messages as received (coalesced, unsequenced).
+        self.alert_progress: list[dict[str, Any]] = []
         self.presence: dict[str, list[dict[str, Any]]] = {}
         self.connected = asyncio.Event()
         self.sio = socketio.AsyncClient(
@@ -76,6 +78,7 @@ class HubClient:
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("incident.event", self._on_event)
         self.sio.on("convoy.positions", self._on_positions)
+        self.sio.on("alert.progress", self._on_alert_progress)
         self.sio.on("presence", self._on_presence)
         self.sio.on("incident.left", self._on_left)
         self.left: list[dict[str, Any]] = []  # incidents the hub made us leave, and why
@@ -281,6 +284,9 @@ class HubClient:
 
     async def _on_positions(self, message: dict[str, Any]) -> None:
         self.positions.append(message)
+
+    async def _on_alert_progress(self, message: dict[str, Any]) -> None:
+        self.alert_progress.append(message)
 
     async def _on_left(self, message: dict[str, Any]) -> None:
         """Removed from the incident (on any instance): stop following it."""

@@ -26,6 +26,7 @@ from hub.convoys.ingest import start_tracking
 from hub.convoys.pipeline import PositionPipeline
 from hub.db import Database
 from hub.delivery.channels import configured
+from hub.delivery.progress import ProgressReports
 from hub.delivery.worker import Deliveries
 from hub.realtime.fanout import FastDelivery, HubManager
 from hub.realtime.handlers import SocketHandlers
@@ -122,6 +123,7 @@ class Instance:
                 tls_context(settings),
             )
         # Delivery of the outbox (hub/delivery/): a worker per channel SMTP_URL etc. configure.
+        self.progress = ProgressReports(self.hub)
         self.deliveries = Deliveries(
             self.hub,
             configured(settings),
@@ -129,6 +131,7 @@ class Instance:
             link=lambda registration_id: unsubscribe_link(
                 self.hub, public_base(self.hub), registration_id
             ),
+            changed=self.progress.changed,
         )
         self._stop_tracking: Callable[[], Awaitable[None]] | None = None
 
@@ -155,10 +158,12 @@ class Instance:
         if self.tak_bridge is not None and self.tak is not None:
             await self.tak_bridge.start()
             await self.tak.start()
+        await self.progress.start()
         await self.deliveries.start()
 
     async def close(self) -> None:
         await self.deliveries.close()
+        await self.progress.close()
         if self.tak is not None and self.tak_bridge is not None:
             await self.tak.close()
             await self.tak_bridge.close()

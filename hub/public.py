@@ -23,6 +23,7 @@ from models.events import (
     AnchorPublic,
     AudienceCounts,
     AuthorPublic,
+    ChannelProgress,
     ConvoyPositions,
     EventPublic,
     FeedEntryPublic,
@@ -164,7 +165,12 @@ def audience_counts(counted: Audience) -> AudienceCounts:
     }
 
 
-def alert_public(alert: Alert, messages: Sequence[AlertMessage]) -> AlertPublic:
+def alert_public(
+    alert: Alert,
+    messages: Sequence[AlertMessage],
+    progress: Mapping[str, ChannelProgress] | None = None,
+) -> AlertPublic:
+    """`progress`: hub/alerts/progress.py `progress_of` of the alert (none before sending)."""
     return {
         "id": alert.id,
         "incident_id": alert.incident_id,
@@ -208,6 +214,7 @@ def alert_public(alert: Alert, messages: Sequence[AlertMessage]) -> AlertPublic:
             "by_channel": dict(alert.estimate["by_channel"]),
             "by_language": dict(alert.estimate["by_language"]),
         },
-        # Deliveries (the outbox, the next issue) report here; nothing is queued before.
-        "progress": {},
+        "progress": {
+            channel: ChannelProgress(**counts) for channel, counts in (progress or {}).items()
+        },
     }

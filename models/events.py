@@ -362,6 +362,30 @@ class ChannelProgress(TypedDict):
 
 
 @with_config(FORBID)
+class AlertProgress(TypedDict):
+    """`alert.progress` (unsequenced, coalesced): where the alert's delivery stands."""
+
+    incident_id: str
+    alert_id: str
+    by_channel: dict[str, ChannelProgress]
+
+
+@with_config(FORBID)
+class DeliveryPublic(TypedDict):
+    """One delivery of an alert to one recipient on one channel (the outbox row)."""
+
+    id: int
+    message_identifier: str | None
+    channel: str
+    address: Annotated[str, Field(description="masked but its last 3 characters")]
+    language: str
+    state: Annotated[str, Field(description="queued, sending, sent, delivered or failed")]
+    attempts: int
+    error: str | None
+    updated_at: Time
+
+
+@with_config(FORBID)
 class AlertPublic(TypedDict):
     id: str
     incident_id: str

@@ -243,6 +243,12 @@ class AlertsOut(Public):
     alerts: list[events.AlertPublic]
 
 
+class DeliveriesOut(Public):
+    deliveries: list[events.DeliveryPublic]
+    # The `after` of the next page; None on the last one.
+    next_after: int | None
+
+
 class AlertEstimate(Public):
     """The area a draft in the making would have, and its audience: Exercise and Test alerts
     (test_only) count only the registrations of the test audience."""

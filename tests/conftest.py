@@ -64,7 +64,7 @@ class Clients:
     """Connected HubClients, all closed at the end of the test. Then everything they received
     is checked against its model (models/events.py): every `incident.event` any of them
     applied (live or replayed, through `on_event`), and the snapshot, `presence`,
-    `convoy.positions` and `incident.left` messages each holds."""
+    `convoy.positions`, `alert.progress` and `incident.left` messages each holds."""
 
     def __init__(self) -> None:
         self.open: list[HubClient] = []
@@ -106,6 +106,7 @@ class Clients:
                 for key, online in client.presence.items()
             ]
             received += [("convoy.positions", events.ConvoyPositions, m) for m in client.positions]
+            received += [("alert.progress", events.AlertProgress, m) for m in client.alert_progress]
             received += [("incident.left", events.IncidentLeft, m) for m in client.left]
         found: list[str] = []
         for what, model, message in received:

@@ -6,6 +6,7 @@ still queued of the earlier messages; an exercise reaches only the test audience
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import threading
 import uuid
@@ -27,6 +28,7 @@ from hub.actions.self_registration import unsubscribe_token
 from hub.alerts.registrations import parse
 from models.outbox import OutboxMessage
 from models.registration import Registration
+from tests.conftest import Clients
 from tests.live import HubProcess, free_port, migrate, throwaway_database
 from tests.seed import Seeder
 from tests.test_alerts import HEADER, TEXTS, Case
@@ -348,3 +350,70 @@ async def test_a_cancel_stops_the_rest_and_reaches_only_those_warned(
     assert "alert" not in order[order.index("cancel") :]
     for address in warned:
         assert len(sink.to(address)) == 2
+
+
+# seeing it: alert.progress, the alert's progress, the deliveries and the report -----------------
+
+
+async def test_progress_is_told_to_the_room_and_deliveries_are_listed_masked(
+    mail_hub: HubProcess, mail_seed: Seeder, sink: Sink, clients: Clients
+) -> None:
+    case = await mail_case(mail_hub, mail_seed, lon=30.0)
+    watcher = await clients(case.server, case.viewer)
+    await watcher.join(case.incident)
+    sent = await case.act(await case.draft(), "send")
+    zero = {"queued": 0, "sent": 0, "delivered": 0, "failed": 0}
+    # the send's own answer (and its alert.sent event) counts what it queued
+    assert sent["progress"] == {
+        "sms": {**zero, "queued": 2},
+        "voice": {**zero, "queued": 1},
+        "email": {**zero, "queued": 2},
+    }
+    await settled(mail_seed, sent["id"])
+    final = {
+        "sms": {**zero, "queued": 2},  # no SMSC here
+        "voice": {**zero, "queued": 1},
+        "email": {**zero, "sent": 2},
+    }
+    for _ in range(1200):
+        mine = [m for m in watcher.alert_progress if m["alert_id"] == sent["id"]]
+        if mine and mine[-1]["by_channel"] == final:
+            break
+        await asyncio.sleep(0.05)
+    assert mine[-1] == {"incident_id": case.incident, "alert_id": sent["id"], "by_channel": final}
+    got = await case.call(case.viewer, "GET", f"/api/alerts/{sent['id']}")
+    assert got["alert"]["progress"] == final
+
+    path = f"/api/alerts/{sent['id']}/deliveries"
+    first = await case.call(case.viewer, "GET", path + "?limit=3")
+    assert len(first["deliveries"]) == 3 and first["next_after"] is not None
+    rest = await case.call(case.viewer, "GET", f"{path}?limit=3&after={first['next_after']}")
+    assert len(rest["deliveries"]) == 2 and rest["next_after"] is None
+    every = first["deliveries"] + rest["deliveries"]
+    assert [d["id"] for d in every] == sorted(d["id"] for d in every)
+    by_address = {d["address"]: d for d in every}
+    assert set(by_address) == {
+        "**********.be",
+        "**************.be",
+        "*********001",
+        "*********002",
+        "********001",
+    }
+    assert by_address["**********.be"]["state"] == "sent"
+    assert by_address["**********.be"]["attempts"] == 1
+    email = await case.call(case.viewer, "GET", path + "?channel=email&state=sent")
+    assert {d["channel"] for d in email["deliveries"]} == {"email"}
+    assert len(email["deliveries"]) == 2
+    refused = await case.call(case.viewer, "GET", path + "?state=lost", None, 400)
+    assert refused["error"]["code"] == "invalid"
+    await case.call(case.outsider, "GET", path, None, 403)
+    await case.call(case.outsider, "GET", f"/api/alerts/{sent['id']}/report.csv", None, 403)
+
+    async with case.http(case.viewer) as http:
+        response = await http.get(f"/api/alerts/{sent['id']}/report.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    report = list(csv.DictReader(io.StringIO(response.text)))
+    assert [int(row["id"]) for row in report] == [d["id"] for d in every]
+    assert {row["address"] for row in report} == set(by_address)
+    assert "example.be" not in response.text and "+3247" not in response.text
+    assert {row["state"] for row in report if row["channel"] == "email"} == {"sent"}

@@ -29,6 +29,7 @@ from hub.actions.self_registration import unsubscribe_token
 from hub.alerts import cap
 from hub.alerts.area import AreaError, from_anchors, from_geometry
 from hub.alerts.outbox import TIERS, Perimeter, Plan, Queued, queue, site_of
+from hub.alerts.progress import progress_of
 from hub.alerts.registrations import audience
 from hub.alerts.texts import Text, email_message, sms_segments, sms_text, voice_text
 from hub.auth import Principal
@@ -241,7 +242,8 @@ async def _change(
             # In this transaction: the deliveries exist if and only if the message does.
             queued = await _queue_deliveries(hub, session, alert, message, now)
         session.add(alert)
-        public = alert_public(alert, history)
+        progress = (await progress_of(session, [alert.id])).get(alert.id) if queued else None
+        public = alert_public(alert, history, progress)
         if not edit:
             history[-1].content = dict(public)
             _check_cap(hub, history[-1])
@@ -420,7 +422,8 @@ async def get_alert(hub: Hub, principal: Principal, alert_id: str) -> AlertPubli
         alert = await _alert(session, alert_id)
         await require_role(session, principal, alert.incident_id, Role.VIEWER)
         messages = await _messages(session, [alert.id])
-    return alert_public(alert, messages.get(alert.id, []))
+        progress = await progress_of(session, [alert.id])
+    return alert_public(alert, messages.get(alert.id, []), progress.get(alert.id))
 
 
 async def list_alerts(hub: Hub, principal: Principal, incident_id: str) -> list[AlertPublic]:
@@ -434,7 +437,10 @@ async def list_alerts(hub: Hub, principal: Principal, incident_id: str) -> list[
             )
         )
         messages = await _messages(session, [alert.id for alert in alerts])
-    return [alert_public(alert, messages.get(alert.id, [])) for alert in alerts]
+        progress = await progress_of(session, [alert.id for alert in alerts])
+    return [
+        alert_public(alert, messages.get(alert.id, []), progress.get(alert.id)) for alert in alerts
+    ]
 
 
 async def estimate_alert(

@@ -11,6 +11,7 @@ from web.api import (
     anchors,
     cap,
     convoys,
+    deliveries,
     feed,
     health,
     incidents,
@@ -33,6 +34,7 @@ ENDPOINTS: list[Endpoint] = [
     *cap.ENDPOINTS,
     *public_registrations.ENDPOINTS,
     *alerts.ENDPOINTS,
+    *deliveries.ENDPOINTS,
 ]
 
 
