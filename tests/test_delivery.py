@@ -417,3 +417,68 @@ async def test_progress_is_told_to_the_room_and_deliveries_are_listed_masked(
     assert {row["address"] for row in report} == set(by_address)
     assert "example.be" not in response.text and "+3247" not in response.text
     assert {row["state"] for row in report if row["channel"] == "email"} == {"sent"}
+
+
+# a SIGKILL of the instance that is sending ------------------------------------------------------
+
+
+async def test_a_sigkill_mid_delivery_loses_nothing_and_resends_only_the_in_flight_chunk(
+    database_url: str, sink: Sink, logs: Path, tmp_path: Path
+) -> None:
+    """Two instances drain one outbox; the one that has handed over the most is killed with
+    SIGKILL mid-delivery. Its leases run out, the other takes them back: every recipient gets
+    the alert, and a recipient gets it twice only when the kill fell between a hand-over and
+    its record, with the same Message-ID both times (counted, and at most one chunk)."""
+    with throwaway_database(database_url, tmp_path) as url:
+        migrate(url)
+        env: dict[str, Any] = {
+            "smtp_url": sink.url,
+            "alert_email_per_second": 20,
+            "alert_email_connections": 2,
+            "delivery_lease_s": 3,
+            "delivery_poll_s": 0.05,
+            "delivery_retry_base_s": 0.05,
+        }
+        first = HubProcess(url, log_dir=logs, **env).start()
+        second = HubProcess(url, log_dir=logs, **env).start()
+        seed = Seeder(url)
+        try:
+            case = await mail_case(first, seed, lon=40.0)
+            k = uuid.uuid4().hex[:6]
+            people = [f"kill{i}-{k}@example.be" for i in range(80)]
+            await extra(
+                seed,
+                [
+                    f"kill{i}-{k},fr,,,{a},home,{case.lat + 0.001 * i},{case.lon + 0.001 * i},false"
+                    for i, a in enumerate(people)
+                ],
+            )
+            sent = await case.act(await case.draft(channels=["email"]), "send")
+            for _ in range(1200):
+                if len([p for p in people if sink.to(p)]) >= 20:
+                    break
+                await asyncio.sleep(0.05)
+            first.kill()
+            rows = await settled(seed, sent["id"])
+        finally:
+            await seed.close()
+            first.stop()
+            second.stop()
+    assert {m.state for m in rows} == {"sent"} and len(rows) == len(people) + 2
+
+    def copies(m: OutboxMessage) -> list[EmailMessage]:
+        return [mail for mail in sink.to(m.address) if f"/alerts/{sent['id']}" in str(mail)]
+
+    taken_back = [m for m in rows if m.attempts > 1]
+    twice = [m for m in rows if len(copies(m)) > 1]
+    print(f"taken back after the kill: {len(taken_back)}; received twice: {len(twice)}")
+    assert taken_back, "the killed instance held no lease: it was killed too late to tell"
+    # only those taken back can have come twice, each copy with the delivery's Message-ID
+    assert {m.id for m in twice} <= {m.id for m in taken_back}
+    for m in twice:
+        ids = {mail["Message-ID"] for mail in copies(m)}
+        assert ids == {f"<outbox-{m.id}@localhost>"}
+    # the in-flight window: one chunk of the killed worker (its 2 connections)
+    assert len(twice) <= 2
+    for m in rows:
+        assert 1 <= len(copies(m)) <= 2

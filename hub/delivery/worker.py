@@ -141,7 +141,10 @@ class Deliveries:
     async def _drain(self, channel: Channel) -> None:
         pace = Pace(channel.per_second)
         chunk = max(channel.concurrency, min(200, int(channel.per_second / 10)))
-        batch = max(chunk, min(1_000, int(channel.per_second * 2)))
+        # Two seconds of the channel's rate, and at most a third of the lease: a batch is
+        # handed over long before its lease runs out, even at half the pace (throttled).
+        seconds = min(2.0, self.lease.total_seconds() / 3)
+        batch = max(chunk, min(1_000, int(channel.per_second * seconds)))
         while True:
             try:
                 await self.reap(channel.name)
