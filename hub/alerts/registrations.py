@@ -257,6 +257,11 @@ async def next_shared_key(driver: Any, sqlite: bool) -> int:
     return int((await _fetch(driver, sqlite, _MAX_SHARED_KEY))[0][0]) + 1
 
 
+# SQLite's page cache during an import, in KiB: its inserts land all over the covering index
+# and the registration ids' b-tree (the foreign key check), which the default 2 MB cannot hold.
+IMPORT_CACHE_KIB = 256 * 1024
+
+
 async def store(
     driver: Any, sqlite: bool, registrations: dict[str, Parsed], *, replace: bool, now: Any
 ) -> Stored:
@@ -265,8 +270,22 @@ async def store(
     has its contact fields and places replaced, the others are added; with `replace`, those
     absent from the file are deleted with their places (those without an external_id, the
     self-registrations, are never touched by an import). Every place written carries its
-    registration's audience fields (RegistrationPlace), so an update rewrites their copies."""
+    registration's audience fields (RegistrationPlace), so an update rewrites their copies.
+    On SQLite the page cache is IMPORT_CACHE_KIB for its duration."""
+    if not sqlite:
+        return await _store(driver, sqlite, registrations, replace=replace, now=now)
+    # The connection goes back to the pool afterwards, with its own cache size.
+    previous = int((await _fetch(driver, True, "PRAGMA cache_size"))[0][0])
+    await driver.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        return await _store(driver, sqlite, registrations, replace=replace, now=now)
+    finally:
+        await driver.execute(f"PRAGMA cache_size = {previous}")
 
+
+async def _store(
+    driver: Any, sqlite: bool, registrations: dict[str, Parsed], *, replace: bool, now: Any
+) -> Stored:
     existing = {ext: (id_, bool(ok)) for ext, id_, ok in await _fetch(driver, sqlite, _EXISTING)}
     updates: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
