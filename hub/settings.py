@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     # The From of every e-mail; its domain makes the Message-IDs.
     smtp_from: str = Field(default="crisishub@localhost", min_length=3, max_length=254)
     alert_email_per_second: float = Field(default=1000.0, gt=0)
+    # SMS over SMPP 3.4: smpp://system_id:password@host:port, bound as a transceiver.
+    smpp_url: str | None = Field(default=None, repr=False)
+    # The sender the public sees (alphanumeric, at most 11 characters).
+    smpp_source: str = Field(default="BE-Alert", min_length=1, max_length=11)
+    alert_sms_per_second: float = Field(default=100.0, gt=0)
     # SMTP connections kept open, each handing over one message at a time.
     alert_email_connections: int = Field(default=4, ge=1, le=100)
     # How long a claimed delivery is this instance's: after that, another takes it back.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import smpp34
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from sqlmodel import col
 from hub.actions.registrations import import_registrations
 from hub.actions.self_registration import unsubscribe_token
 from hub.alerts.registrations import parse
+from hub.delivery.sms import ESME_RMSGQFUL, ESME_RTHROTTLED
 from models.outbox import OutboxMessage
 from models.registration import Registration
 from tests.conftest import Clients
@@ -482,3 +484,187 @@ async def test_a_sigkill_mid_delivery_loses_nothing_and_resends_only_the_in_flig
     assert len(twice) <= 2
     for m in rows:
         assert 1 <= len(copies(m)) <= 2
+
+
+# SMS over SMPP 3.4, to a real SMSC (smpp34's server) -------------------------------------------
+
+
+class Smsc:
+    """An SMPP 3.4 SMSC of the test's own (smpp34.Server, in the test's event loop): it keeps
+    every submit_sm it accepts, answers the statuses in `slow` first (ESME_RTHROTTLED,
+    ESME_RMSGQFUL), and sends a delivery receipt per part, UNDELIV to the numbers in `lost`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server = smpp34.Server("127.0.0.1", self.port, system_id="TESTSMSC")
+        self.parts: list[tuple[str, int, int, bytes]] = []  # to, data_coding, esm_class, body
+        self.slow: dict[str, list[int]] = {}
+        self.lost: set[str] = set()
+        self.binds: list[str] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"smpp://hub:sms3cret@127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        await self.server.start()
+        self._tasks.add(asyncio.create_task(self._run()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.server.stop()
+
+    async def _run(self) -> None:
+        esme: smpp34.Esme | None = None
+        accepted = 0
+        while True:
+            event = await self.server.next()
+            if isinstance(event, smpp34.Esme):
+                esme = event
+                self.binds.append(event.system_id)
+            elif isinstance(event, smpp34.SubmitSmEvent):
+                statuses = self.slow.get(event.destination_addr)
+                if statuses:
+                    event.reject(statuses.pop(0))
+                    continue
+                accepted += 1
+                message_id = f"smsc-{accepted}"
+                event.accept(message_id)
+                self.parts.append(
+                    (
+                        event.destination_addr,
+                        event.data_coding,
+                        event.esm_class,
+                        event.short_message,
+                    )
+                )
+                if esme is not None:
+                    stat = "UNDELIV" if event.destination_addr in self.lost else "DELIVRD"
+                    task = asyncio.create_task(self._receipt(esme, event, message_id, stat))
+                    self._tasks.add(task)
+
+    async def _receipt(
+        self, esme: smpp34.Esme, event: smpp34.SubmitSmEvent, message_id: str, stat: str
+    ) -> None:
+        text = (
+            f"id:{message_id} sub:001 dlvrd:001 submit date:2612020300 done date:2612020300"
+            f" stat:{stat} err:{'000' if stat == 'DELIVRD' else '001'} text:"
+        )
+        await esme.deliver_sm(
+            event.source_addr,
+            text.encode(),
+            source_addr=event.destination_addr,
+            esm_class=0x04,
+        )
+
+    def texts(self, to: str, since: int = 0) -> list[str]:
+        """The messages received for `to` (from the `since`-th part on), concatenated parts
+        put back together."""
+        found: list[str] = []
+        pending: dict[int, dict[int, str]] = {}
+        for destination, coding, esm_class, body in self.parts[since:]:
+            if destination != to:
+                continue
+            codec = "utf-16-be" if coding == 8 else "gsm03.38"
+            if not esm_class & 0x40:
+                found.append(body.decode(codec))
+                continue
+            reference, total, number = body[3], body[4], body[5]
+            pending.setdefault(reference, {})[number] = body[6:].decode(codec)
+            if len(pending[reference]) == total:
+                parts = pending.pop(reference)
+                found.append("".join(parts[i] for i in range(1, total + 1)))
+        return found
+
+
+@pytest.fixture(scope="module")
+async def smsc() -> AsyncIterator[Smsc]:
+    server = Smsc()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_hub(
+    database_url: str, smsc: Smsc, logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HubProcess]:
+    with throwaway_database(database_url, tmp_path_factory.mktemp("sms")) as url:
+        migrate(url)
+        server = HubProcess(
+            url,
+            log_dir=logs,
+            smpp_url=smsc.url,
+            alert_sms_per_second=50,
+            delivery_retry_base_s=0.05,
+            delivery_poll_s=0.05,
+        ).start()
+        yield server
+        server.stop()
+
+
+async def test_sms_over_smpp_survive_throttling_and_end_delivered_by_receipts(
+    sms_hub: HubProcess, smsc: Smsc
+) -> None:
+    seed = Seeder(sms_hub.env["DATABASE_URL"])
+    start = len(smsc.parts)  # the SMSC outlives one backend's run
+    try:
+        case = await mail_case(sms_hub, seed, lon=50.0)
+        inside = f"{case.lat + 0.01},{case.lon + 0.01}"
+        k = uuid.uuid4().hex[:6]
+        await extra(
+            seed,
+            [
+                f"throttled-{k},nl,+32470000011,,,home,{inside},false",
+                f"full-{k},nl,+32470000012,,,home,{inside},false",
+                f"lost-{k},nl,+32470000013,,,home,{inside},false",
+            ],
+        )
+        smsc.slow["32470000011"] = [ESME_RTHROTTLED]
+        smsc.slow["32470000012"] = [ESME_RMSGQFUL, ESME_RTHROTTLED]
+        smsc.lost.add("32470000013")
+        long_fr = {
+            "headline": "Nuage toxique: cœur de Ruisbroek",  # œ: not GSM 03.38, so UCS-2
+            "description": TEXTS["fr"]["description"],
+            "instruction": "Restez à l'intérieur, fermez portes et fenêtres, coupez la "
+            "ventilation et attendez la fin de l'alerte avant de sortir.",
+        }
+        sent = await case.act(
+            await case.draft(info={"fr": long_fr, "nl": TEXTS["nl"]}, channels=["sms"]), "send"
+        )
+        rows = {m.address: m for m in await settled(seed, sent["id"], "sms")}
+        final = {m.address: m for m in await delivered(seed, sent["id"])}
+    finally:
+        await seed.close()
+    assert set(rows) == {"+32470000001", "+32470000002", "+32470000011", "+32470000012"} | {
+        "+32470000013"
+    }
+    assert smsc.texts("32470000003", start) == []  # `out` is outside the area
+    for address, row in final.items():
+        [text] = smsc.texts(address.lstrip("+"), start)
+        assert text == row.text
+        assert row.provider_id is not None and row.provider_id.startswith("smsc-")
+    # in (fr) and test (de, so the first language: fr) read the long UCS-2 text in parts
+    fr = [p for p in smsc.parts[start:] if p[0] == "32470000001"]
+    assert len(fr) > 1 and {p[1] for p in fr} == {8} and {p[2] for p in fr} == {0x40}
+    assert final["+32470000001"].text.startswith(long_fr["headline"])
+    assert {p[1] for p in smsc.parts[start:] if p[0] == "32470000011"} == {0}  # nl: GSM-7
+    assert final["+32470000011"].state == "delivered" and final["+32470000011"].attempts == 2
+    assert final["+32470000012"].state == "delivered" and final["+32470000012"].attempts == 3
+    assert final["+32470000013"].state == "failed"
+    assert str(final["+32470000013"].error).startswith("receipt UNDELIV")
+    assert {final[a].state for a in ("+32470000001", "+32470000002")} == {"delivered"}
+    assert smsc.binds and "sms3cret" not in sms_hub.log_path.read_text()
+
+
+async def delivered(seed: Seeder, alert_id: str) -> list[OutboxMessage]:
+    """The alert's SMS once every receipt has come (none left `sent`)."""
+    for _ in range(1200):
+        rows = [m for m, _ in await deliveries(seed, alert_id) if m.channel == "sms"]
+        if rows and all(m.state in ("delivered", "failed") for m in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"receipts still missing: {[plain(m) for m in rows]}")

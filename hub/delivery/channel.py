@@ -9,8 +9,9 @@ each channel at its rate, records the answer and retries with back-off.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,11 @@ class Channel(Protocol):
     def describe(self) -> str:
         """The channel's server for logs and /readyz, without any secret."""
         ...
+
+
+@runtime_checkable
+class Receipts(Protocol):
+    """A channel whose server reports delivery (SMPP receipts): `listen` gives it what to
+    call with (provider_id, delivered, reason) for each report."""
+
+    def listen(self, on_receipt: Callable[[str, bool, str], Awaitable[None]]) -> None: ...

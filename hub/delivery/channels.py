@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub.delivery.channel import Channel
 from hub.delivery.email import SmtpChannel
+from hub.delivery.sms import SmppChannel
 from hub.settings import Settings
 
 
@@ -17,5 +18,9 @@ def configured(settings: Settings) -> list[Channel]:
                 settings.alert_email_per_second,
                 settings.alert_email_connections,
             )
+        )
+    if settings.smpp_url:
+        channels.append(
+            SmppChannel(settings.smpp_url, settings.alert_sms_per_second, settings.smpp_source)
         )
     return channels

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import col
 
 from hub.context import Hub
-from hub.delivery.channel import Channel, Outgoing, Refused, Retry
+from hub.delivery.channel import Channel, Outgoing, Receipts, Refused, Retry
 from models.alert import AlertMessage, MsgType
 from models.base import utcnow
 from models.outbox import ERROR_CHARS, PROVIDER_ID_CHARS, OutboxMessage, OutboxState
@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 _TABLE: Any = OutboxMessage.__table__  # type: ignore[attr-defined]  # set by SQLModel at run time
 _SLOW_FOR_S = 5.0
+# A receipt that finds no `sent` delivery waits for the hand-over's record this many times.
+_RECEIPT_TRIES = 20
+_RECEIPT_WAIT_S = 0.25
 _HANDED = (OutboxState.SENDING.value, OutboxState.SENT.value, OutboxState.DELIVERED.value)
 
 
@@ -110,6 +113,8 @@ class Deliveries:
 
     async def start(self) -> None:
         for channel in self.channels:
+            if isinstance(channel, Receipts):
+                channel.listen(self._receipt_of(channel.name))
             log.info(
                 "delivery of %s through %s at %g a second (instance %s)",
                 channel.name,
@@ -129,6 +134,39 @@ class Deliveries:
                 pass
         for channel in self.channels:
             await channel.close()
+
+    def _receipt_of(self, channel: str) -> Callable[[str, bool, str], Awaitable[None]]:
+        async def on_receipt(provider_id: str, delivered: bool, reason: str) -> None:
+            await self.receipt(channel, provider_id, delivered, reason)
+
+        return on_receipt
+
+    async def receipt(self, channel: str, provider_id: str, delivered: bool, reason: str) -> None:
+        """A delivery report: `sent` becomes delivered, or failed with the reason. A report
+        can overtake the record of its hand-over (the worker records a chunk at once), so
+        one that finds nothing `sent` yet tries again a few times."""
+        state = OutboxState.DELIVERED.value if delivered else OutboxState.FAILED.value
+        for _ in range(_RECEIPT_TRIES):
+            now = utcnow()
+            async with self.hub.db.write() as session:
+                result: Any = await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.channel) == channel,
+                        col(OutboxMessage.provider_id) == provider_id,
+                        col(OutboxMessage.state) == OutboxState.SENT.value,
+                    )
+                    .values(state=state, error=None if delivered else reason, updated_at=now)
+                    .returning(col(OutboxMessage.alert_id))
+                    .execution_options(synchronize_session=False)
+                )
+                alerts = {alert for (alert,) in result.all() if alert is not None}
+            if alerts:
+                if self.changed is not None:
+                    self.changed(alerts)
+                return
+            await asyncio.sleep(_RECEIPT_WAIT_S)
+        log.warning("a %s receipt for %s matched no delivery", channel, provider_id)
 
     def readiness(self) -> dict[str, str]:
         return {
