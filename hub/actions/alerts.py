@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
+from hub.actions.registrations import check_count_rate
 from hub.actions.self_registration import unsubscribe_token
 from hub.alerts import cap
 from hub.alerts.area import AreaError, from_anchors, from_geometry
@@ -446,8 +447,9 @@ async def list_alerts(hub: Hub, principal: Principal, incident_id: str) -> list[
 async def estimate_alert(
     hub: Hub, principal: Principal, payload: AlertEstimateIn
 ) -> tuple[Prepared, str]:
-    """The area and audience of a draft in the making: (prepared, cap_status)."""
-    hub.check_rate(principal.user_id)
+    """The area and audience of a draft in the making: (prepared, cap_status), at the pace
+    of audience counts (it is one)."""
+    check_count_rate(hub, principal)
     async with hub.db.read() as session:
         incident, _ = await require_role(session, principal, payload.incident_id, Role.CONTRIBUTOR)
         cap_status = status_for(incident, payload.cap_status)

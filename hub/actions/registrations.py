@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import text
-
 from hub.alerts.registrations import Audience, Parsed, Stored, audience, store
 from hub.auth import Principal
 from hub.context import Hub
+from hub.db import driver_connection
 from hub.logs import ThrottledLog
 from hub.ratelimit import refused
 from models.base import utcnow
@@ -20,21 +19,12 @@ log = logging.getLogger(__name__)
 _refusals = ThrottledLog(log)
 
 
-async def _driver(session: Any) -> Any:
-    """The session's driver connection, inside its transaction (begun by a first
-    statement: SQLAlchemy begins asyncpg's transaction lazily)."""
-    await session.execute(text("SELECT 1"))
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 async def import_registrations(
     hub: Hub, registrations: dict[str, Parsed], *, replace: bool
 ) -> Stored:
     """Stores a parsed file in one transaction: a failure anywhere writes nothing."""
     async with hub.db.write() as session:
-        driver = await _driver(session)
+        driver = await driver_connection(session)
         stored = await store(driver, hub.db.is_sqlite, registrations, replace=replace, now=utcnow())
     log.info(
         "registrations imported: %d added, %d updated, %d removed, %d in all",
@@ -53,9 +43,9 @@ async def count_registrations(
     Any logged-in professional may ask, at a human's pace (`hub.counts`, per user): the
     counts of many small areas would locate households. Who asked for which area is logged,
     and so is a refusal (at most a line a second)."""
-    _check_count_rate(hub, principal)
+    check_count_rate(hub, principal)
     async with hub.db.read() as session:
-        driver = await _driver(session)
+        driver = await driver_connection(session)
         result = await audience(driver, hub.db.is_sqlite, payload.geometry)
     log.info(
         "registrations counted by %s (%s): %d in a %s with bounds %s",
@@ -68,7 +58,9 @@ async def count_registrations(
     return result
 
 
-def _check_count_rate(hub: Hub, principal: Principal) -> None:
+def check_count_rate(hub: Hub, principal: Principal) -> None:
+    """Refuses a count beyond the user's pace (`hub.counts`), whoever asks it: this route or
+    an alert's estimate while drafting."""
     counts = hub.counts
     retry = counts.wait(principal.user_id)
     if retry > 0:

@@ -22,9 +22,9 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import CursorResult, delete, select, update
@@ -33,6 +33,7 @@ from sqlmodel import col
 
 from hub.alerts.registrations import next_shared_key
 from hub.context import Hub
+from hub.db import driver_connection
 from hub.errors import HubError
 from hub.logs import masked
 from models.base import utcnow
@@ -71,8 +72,19 @@ def code_hash(secret: str, registration_id: str, code: str) -> str:
 
 
 def unsubscribe_token(secret: str, registration_id: str) -> str:
-    raw = _mac(secret, f"unsubscribe\x00{registration_id}")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return unsubscribe_signer(secret)(registration_id)
+
+
+def unsubscribe_signer(secret: str) -> Callable[[str], str]:
+    """unsubscribe_token with the key derived once: an alert signs a link per recipient
+    (hundreds of thousands), hub/actions/alerts.py."""
+    key = _key(secret)
+
+    def sign(registration_id: str) -> str:
+        raw = hmac.digest(key, f"unsubscribe\x00{registration_id}".encode(), "sha256")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return sign
 
 
 def base_url(hub: Hub, request_base: str) -> str:
@@ -101,13 +113,6 @@ def _first_channel(payload: SelfRegistrationIn) -> tuple[OutboxChannel, str]:
         return OutboxChannel.VOICE, payload.voice
     assert payload.email is not None  # the shape requires a channel
     return OutboxChannel.EMAIL, payload.email
-
-
-async def _driver(session: AsyncSession) -> Any:
-    """The session's driver connection (aiosqlite or asyncpg), inside its transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
 
 
 # the messages, in the person's language -------------------------------------------------------
@@ -198,7 +203,7 @@ async def register(
         # Several places share a key, on which an area's count counts the registration once.
         shared = None
         if len(payload.places) > 1:
-            shared = await next_shared_key(await _driver(session), hub.db.is_sqlite)
+            shared = await next_shared_key(await driver_connection(session), hub.db.is_sqlite)
         for place in payload.places:
             session.add(
                 RegistrationPlace(
