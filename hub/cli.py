@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from hub.errors import HubError, from_validation
+from hub.logs import RedactSecrets
 from hub.settings import Settings
 
 
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    # one line per voice call or operator POST is noise (and would carry the gateway's URL)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())  # the hub's own lines, as uvicorn's (serving.py)
     try:
         args.run(args)
     except HubError as error:

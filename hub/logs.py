@@ -18,13 +18,21 @@ SECRET_PARAMS = re.compile(r"(?i)\b(id|deviceid|token|key|password|access_token)
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                SECRET_PARAMS.sub(r"\1=***", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
+            record.args = tuple(_redacted(arg) for arg in record.args)
         if isinstance(record.msg, str) and "=" in record.msg:
             record.msg = SECRET_PARAMS.sub(r"\1=***", record.msg)
         return True
+
+
+def _redacted(arg: object) -> object:
+    """A log argument with its secret parameters masked: strings, and objects whose text
+    carries them (an httpx URL), which become that masked text."""
+    if isinstance(arg, str):
+        return SECRET_PARAMS.sub(r"\1=***", arg)
+    if isinstance(arg, int | float) or arg is None:
+        return arg
+    text = str(arg)
+    return SECRET_PARAMS.sub(r"\1=***", text) if SECRET_PARAMS.search(text) else arg
 
 
 class QuietTrackerFixes(logging.Filter):

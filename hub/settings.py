@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     # The sender the public sees (alphanumeric, at most 11 characters).
     smpp_source: str = Field(default="BE-Alert", min_length=1, max_length=11)
     alert_sms_per_second: float = Field(default=100.0, gt=0)
+    # Voice calls through an HTTP gateway (POST {to, language, text}); calls at once.
+    voice_url: str | None = Field(default=None, repr=False)
+    alert_voice_concurrency: int = Field(default=600, ge=1)
+    # The mobile operators' CAP gateways (comma list): each gets every CAP message by POST.
+    operator_cap_urls: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     # SMTP connections kept open, each handing over one message at a time.
     alert_email_connections: int = Field(default=4, ge=1, le=100)
     # How long a claimed delivery is this instance's: after that, another takes it back.
@@ -155,6 +160,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("operator_cap_urls", mode="before")
+    @classmethod
+    def _split_operators(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("trusted_proxies", mode="before")

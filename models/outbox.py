@@ -31,6 +31,8 @@ class OutboxChannel(StrEnum):
     SMS = "sms"
     VOICE = "voice"
     EMAIL = "email"
+    # The operators' CAP gateways: a CAP message per gateway (the address is its URL).
+    CAP = "cap"
 
 
 class OutboxPurpose(StrEnum):

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import smpp34
+from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
@@ -588,9 +589,76 @@ async def smsc() -> AsyncIterator[Smsc]:
     await server.stop()
 
 
+class Gateway:
+    """A voice gateway of the test's own (aiohttp, a real HTTP server): it keeps every call
+    it takes, answers 503 first to the numbers in `busy` and 400 to those in `bad`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.calls: list[dict[str, Any]] = []
+        self.busy: dict[str, int] = {}
+        self.bad: set[str] = set()
+        # the operators' CAP gateways: (name, content type, body) of each POST taken
+        self.caps: list[tuple[str, str, str]] = []
+        self.cap_busy: dict[str, int] = {}
+        self.runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/calls?key=v0ice-secret"
+
+    @property
+    def operators(self) -> str:
+        base = f"http://127.0.0.1:{self.port}/cap"
+        return f"{base}/a,{base}/b?token=op-s3cret"
+
+    async def call(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        to = body["to"]
+        if self.busy.get(to, 0) > 0:
+            self.busy[to] -= 1
+            return web.Response(status=503, text="all lines busy")
+        if to in self.bad:
+            return web.Response(status=400, text="no such line")
+        self.calls.append(body)
+        return web.json_response({"id": f"call-{len(self.calls)}"})
+
+    async def operator(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if self.cap_busy.get(name, 0) > 0:
+            self.cap_busy[name] -= 1
+            return web.Response(status=503, text="try later")
+        self.caps.append((name, request.content_type, await request.text()))
+        return web.Response(text=f"ack {name} {len(self.caps)}")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/calls", self.call)
+        app.router.add_post("/cap/{name}", self.operator)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def gateway() -> AsyncIterator[Gateway]:
+    server = Gateway()
+    await server.start()
+    yield server
+    await server.stop()
+
+
 @pytest.fixture(scope="module")
 def sms_hub(
-    database_url: str, smsc: Smsc, logs: Path, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    smsc: Smsc,
+    gateway: Gateway,
+    logs: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HubProcess]:
     with throwaway_database(database_url, tmp_path_factory.mktemp("sms")) as url:
         migrate(url)
@@ -598,6 +666,8 @@ def sms_hub(
             url,
             log_dir=logs,
             smpp_url=smsc.url,
+            voice_url=gateway.url,
+            operator_cap_urls=gateway.operators,
             alert_sms_per_second=50,
             delivery_retry_base_s=0.05,
             delivery_poll_s=0.05,
@@ -668,3 +738,86 @@ async def delivered(seed: Seeder, alert_id: str) -> list[OutboxMessage]:
             return rows
         await asyncio.sleep(0.05)
     raise AssertionError(f"receipts still missing: {[plain(m) for m in rows]}")
+
+
+async def test_voice_calls_go_through_the_gateway_once_each_in_their_language(
+    sms_hub: HubProcess, gateway: Gateway
+) -> None:
+    seed = Seeder(sms_hub.env["DATABASE_URL"])
+    start = len(gateway.calls)
+    try:
+        case = await mail_case(sms_hub, seed, lon=60.0)
+        inside = f"{case.lat + 0.01},{case.lon + 0.01}"
+        k = uuid.uuid4().hex[:6]
+        await extra(
+            seed,
+            [
+                f"busy-{k},fr,,+3225550011,,home,{inside},false",
+                f"bad-{k},nl,,+3225550012,,home,{inside},false",
+            ],
+        )
+        gateway.busy["+3225550011"] = 1
+        gateway.bad.add("+3225550012")
+        sent = await case.act(await case.draft(channels=["voice", "sms"]), "send")
+        rows = {m.address: m for m in await settled(seed, sent["id"], "voice")}
+    finally:
+        await seed.close()
+    calls = {call["to"]: call for call in gateway.calls[start:]}
+    assert len(gateway.calls[start:]) == len(calls) == 2  # edge and busy, once each
+    assert set(rows) == {"+3225550001", "+3225550011", "+3225550012"}
+    for address in ("+3225550001", "+3225550011"):
+        row = rows[address]
+        assert calls[address] == {"to": address, "language": row.language, "text": row.text}
+        assert row.state == "sent" and str(row.provider_id).startswith("call-")
+        assert TEXTS[row.language]["instruction"] in row.text
+    assert rows["+3225550011"].attempts == 2
+    assert rows["+3225550012"].state == "failed"
+    assert str(rows["+3225550012"].error).startswith("voice gateway HTTP 400")
+    assert "v0ice-secret" not in sms_hub.log_path.read_text()
+
+
+async def cap_rows(seed: Seeder, alert_id: str, count: int) -> list[OutboxMessage]:
+    """The alert's deliveries to the operators once there are `count`, all handed over."""
+    for _ in range(1200):
+        async with seed.hub.db.read() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.alert_id) == alert_id,
+                        col(OutboxMessage.channel) == "cap",
+                    )
+                    .order_by(col(OutboxMessage.id))
+                )
+            )
+        if len(rows) == count and all(m.state not in ("queued", "sending") for m in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"operator deliveries pending: {[plain(m) for m in rows]}")
+
+
+async def test_every_cap_message_is_posted_to_each_operator_and_acknowledged(
+    sms_hub: HubProcess, gateway: Gateway
+) -> None:
+    seed = Seeder(sms_hub.env["DATABASE_URL"])
+    start = len(gateway.caps)
+    try:
+        case = await mail_case(sms_hub, seed, lon=70.0)
+        gateway.cap_busy["b"] = 1
+        sent = await case.act(await case.draft(channels=["operators"]), "send")
+        await cap_rows(seed, sent["id"], 2)
+        updated = await case.act(sent, "update", info={"nl": TEXTS["nl"]})
+        rows = await cap_rows(seed, sent["id"], 4)
+    finally:
+        await seed.close()
+    identifiers = [m["identifier"] for m in updated["messages"]]
+    for name in ("a", "b"):
+        posted = [(kind, body) for who, kind, body in gateway.caps[start:] if who == name]
+        assert [kind for kind, _ in posted] == ["application/cap+xml"] * 2
+        for (_, body), identifier in zip(posted, identifiers, strict=True):
+            assert f"<identifier>{identifier}</identifier>" in body
+    assert {m.state for m in rows} == {"sent"}
+    assert [m.message_identifier for m in rows] == [identifiers[0]] * 2 + [identifiers[1]] * 2
+    assert all(str(m.provider_id).startswith("ack ") for m in rows)  # each acknowledgement
+    assert sorted(m.attempts for m in rows) == [1, 1, 1, 2]  # b was busy once
+    assert "op-s3cret" not in sms_hub.log_path.read_text()

@@ -26,7 +26,7 @@ from sqlmodel import col
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
 from hub.actions.registrations import check_count_rate
-from hub.actions.self_registration import unsubscribe_token
+from hub.actions.self_registration import unsubscribe_signer
 from hub.alerts import cap
 from hub.alerts.area import AreaError, from_anchors, from_geometry
 from hub.alerts.outbox import TIERS, Perimeter, Plan, Queued, queue, site_of
@@ -41,9 +41,11 @@ from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.public import alert_public, audience_counts
 from models import Alert, AlertMessage, AlertState, CapStatus, Incident, IncidentKind, MsgType
+from models.alert import Channel
 from models.base import new_id, utcnow
 from models.events import AlertArea, AlertPublic, AudienceCounts, EventType
 from models.incident import Role
+from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose
 from models.shapes import (
     AlertAreaIn,
     AlertDraftIn,
@@ -248,6 +250,8 @@ async def _change(
         if not edit:
             history[-1].content = dict(public)
             _check_cap(hub, history[-1])
+            if queued is not None:
+                queued.by_channel["cap"] = _queue_operators(hub, session, alert, history[-1], now)
         event = log_event(session, alert.incident_id, seq, kind, principal, public)
     log.info(
         "alert %s %s (%s) by %s, version %d",
@@ -288,8 +292,8 @@ async def _queue_deliveries(
         if zone is not None:
             perimeters.append(Perimeter(tier, zone.geometry))
     base = public_base(hub)
-    secret = hub.settings.secret_key
-    assert secret is not None
+    assert hub.settings.secret_key is not None
+    sign = unsubscribe_signer(hub.settings.secret_key)
     plan = Plan(
         alert_id=alert.id,
         identifier=message.identifier,
@@ -298,9 +302,7 @@ async def _queue_deliveries(
         channels=frozenset(alert.channels),
         info=alert.info,
         page=f"{base}/alerts/{alert.id}",
-        link=lambda registration_id: unsubscribe_link(
-            base, registration_id, unsubscribe_token(secret, registration_id)
-        ),
+        link=lambda registration_id: unsubscribe_link(base, registration_id, sign(registration_id)),
     )
     driver = await driver_connection(session)
     return await queue(
@@ -313,6 +315,35 @@ async def _queue_deliveries(
         site=site_of(anchors, alert.geometry),
         now=now,
     )
+
+
+def _queue_operators(
+    hub: Hub, session: AsyncSession, alert: Alert, message: AlertMessage, now: datetime
+) -> int:
+    """The message's CAP document, one delivery per operator gateway, first in the queue
+    (cell broadcast reaches the whole area at once), when the alert uses `operators`."""
+    urls = hub.settings.operator_cap_urls
+    if Channel.OPERATORS.value not in alert.channels or not urls:
+        return 0
+    page = f"{public_base(hub)}/alerts/{alert.id}"
+    document = cap.render(message, sender_name=hub.settings.cap_sender_name, page_url=page)
+    session.add_all(
+        OutboxMessage(
+            channel=OutboxChannel.CAP.value,
+            address=url,
+            language=next(iter(alert.info)),
+            text=document.decode(),
+            purpose=OutboxPurpose.ALERT.value,
+            alert_id=alert.id,
+            message_identifier=message.identifier,
+            rank=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        for url in urls
+    )
+    return len(urls)
 
 
 def public_base(hub: Hub) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hub.delivery.channel import Channel
 from hub.delivery.email import SmtpChannel
+from hub.delivery.operators import OperatorChannel
 from hub.delivery.sms import SmppChannel
+from hub.delivery.voice import VoiceChannel
 from hub.settings import Settings
 
 
@@ -23,4 +25,8 @@ def configured(settings: Settings) -> list[Channel]:
         channels.append(
             SmppChannel(settings.smpp_url, settings.alert_sms_per_second, settings.smpp_source)
         )
+    if settings.voice_url:
+        channels.append(VoiceChannel(settings.voice_url, settings.alert_voice_concurrency))
+    if settings.operator_cap_urls:
+        channels.append(OperatorChannel(settings.operator_cap_urls))
     return channels
