@@ -386,6 +386,15 @@ class DeliveryPublic(TypedDict):
 
 
 @with_config(FORBID)
+class FailureCount(TypedDict):
+    """How many of an alert's deliveries on a channel failed for one reason."""
+
+    channel: str
+    error: str
+    count: int
+
+
+@with_config(FORBID)
 class AlertPublic(TypedDict):
     id: str
     incident_id: str

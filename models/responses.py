@@ -243,6 +243,10 @@ class AlertsOut(Public):
     alerts: list[events.AlertPublic]
 
 
+class FailuresOut(Public):
+    failures: list[events.FailureCount]
+
+
 class DeliveriesOut(Public):
     deliveries: list[events.DeliveryPublic]
     # The `after` of the next page; None on the last one.

@@ -306,6 +306,8 @@ async def test_email_reaches_each_recipient_once_in_its_language_with_unsubscrib
         assert TEXTS[row.language]["instruction"] in text.get_content()
         assert f'lang="{row.language}"' in html.get_content()
     assert sink.to(bad) == []
+    failures = await case.call(case.viewer, "GET", f"/api/alerts/{sent['id']}/failures")
+    assert failures["failures"] == [{"channel": "email", "error": str(rows[bad].error), "count": 1}]
     # no SMSC is configured here: the SMS wait in the outbox, the e-mail did not wait for them
     sms = [m for m, _ in await deliveries(mail_seed, sent["id"]) if m.channel == "sms"]
     assert sms and {m.state for m in sms} == {"queued"}

@@ -9,7 +9,7 @@ import io
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from hub.access import require_role
@@ -19,7 +19,7 @@ from hub.errors import HubError
 from hub.logs import masked
 from models import Alert
 from models.base import iso
-from models.events import DeliveryPublic
+from models.events import DeliveryPublic, FailureCount
 from models.incident import Role
 from models.outbox import OutboxChannel, OutboxMessage, OutboxState
 
@@ -111,6 +111,31 @@ async def list_deliveries(
     more = len(rows) > limit
     page = [delivery_public(row) for row in rows[:limit]]
     return page, (page[-1]["id"] if more and page else None)
+
+
+MAX_REASONS = 100
+
+
+async def failures(hub: Hub, principal: Principal, alert_id: str) -> list[FailureCount]:
+    """The alert's failed deliveries grouped by reason (the last error), most frequent
+    first, by channel; superseded ones are no failure (hub/alerts/progress.py)."""
+    await _check(hub, principal, alert_id)
+    async with hub.db.read() as session:
+        rows = await session.execute(
+            select(col(OutboxMessage.channel), col(OutboxMessage.error), func.count())
+            .where(
+                col(OutboxMessage.alert_id) == alert_id,
+                col(OutboxMessage.state) == OutboxState.FAILED.value,
+                ~func.coalesce(col(OutboxMessage.error), "").startswith("superseded"),
+            )
+            .group_by(col(OutboxMessage.channel), col(OutboxMessage.error))
+            .order_by(func.count().desc(), col(OutboxMessage.channel))
+            .limit(MAX_REASONS)
+        )
+        return [
+            {"channel": channel, "error": error or "", "count": int(count)}
+            for channel, error, count in rows.all()
+        ]
 
 
 async def report(hub: Hub, principal: Principal, alert_id: str) -> AsyncIterator[str]:

@@ -10,7 +10,7 @@ from starlette.responses import StreamingResponse
 from hub.actions import deliveries
 from hub.auth import Principal
 from models.outbox import OutboxChannel, OutboxState
-from models.responses import DeliveriesOut
+from models.responses import DeliveriesOut, FailuresOut
 from web.api.endpoint import Endpoint
 from web.http import hub_of, query_int
 from web.openapi import enum_of, integer
@@ -31,6 +31,11 @@ async def list_deliveries(request: Request, principal: Principal) -> Any:
         after=query_int(request, "after", 0, 0, 2**62) or 0,
     )
     return {"deliveries": page, "next_after": next_after}
+
+
+async def delivery_failures(request: Request, principal: Principal) -> Any:
+    alert_id = request.path_params["alert_id"]
+    return {"failures": await deliveries.failures(hub_of(request), principal, alert_id)}
 
 
 async def delivery_report(request: Request, principal: Principal) -> Any:
@@ -56,6 +61,13 @@ ENDPOINTS: list[Endpoint] = [
             "limit": ("at most this many", integer(1, deliveries.MAX_PAGE, 100)),
             "after": ("the next_after of the previous page", integer(0, 2**62, 0)),
         },
+    ),
+    Endpoint(
+        "GET",
+        "/api/alerts/{alert_id}/failures",
+        "The alert's failed deliveries by channel and reason, most frequent first (members)",
+        delivery_failures,
+        response=FailuresOut,
     ),
     Endpoint(
         "GET",
