@@ -23,6 +23,7 @@ the area): rank = tier * 10^9 + metres.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,8 +165,11 @@ def site_of(anchors: Iterable[AnchorPublic], area: dict[str, Any]) -> tuple[floa
 # the rows -----------------------------------------------------------------------------------
 
 
-def render(plan: Plan, language: str) -> Callable[[str, str], tuple[str | None, str]]:
+def render(
+    plan: Plan, language: str, link: Callable[[str], str] | None = None
+) -> Callable[[str, str], tuple[str | None, str]]:
     """For one language of the plan: (channel, registration_id) -> (subject, text)."""
+    link = link or plan.link
     fields = plan.info.get(language)
     if fields is None:
         language, fields = next(iter(plan.info.items()))
@@ -176,10 +180,10 @@ def render(plan: Plan, language: str) -> Callable[[str, str], tuple[str | None, 
 
     def one(channel: str, registration_id: str) -> tuple[str | None, str]:
         if channel == OutboxChannel.SMS.value:
-            return None, sms_text(text, status, language, plan.link(registration_id))
+            return None, sms_text(text, status, language, link(registration_id))
         if channel == OutboxChannel.VOICE.value:
             return None, voice_text(text, status, language)
-        return email_message(text, status, language, plan.page, plan.link(registration_id))
+        return email_message(text, status, language, plan.page, link(registration_id))
 
     return one
 
@@ -189,10 +193,13 @@ def rows(plan: Plan, recipients: Iterable[Recipient], now: Any) -> list[tuple[An
     it reads (the alert's first when the alert has none in it)."""
     renderers: dict[str, Callable[[str, str], tuple[str | None, str]]] = {}
     out: list[tuple[Any, ...]] = []
+    # A registration's channels come together (the order's tie-break): its link (an HMAC)
+    # is worked out once for all of them.
+    link = functools.lru_cache(maxsize=8)(plan.link)
     for r in recipients:
         renderer = renderers.get(r.language)
         if renderer is None:
-            renderer = renderers[r.language] = render(plan, r.language)
+            renderer = renderers[r.language] = render(plan, r.language, link)
         subject, text = renderer(r.channel, r.registration_id)
         language = r.language if r.language in plan.info else next(iter(plan.info))
         out.append(
