@@ -17,6 +17,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import smpp34
 from aiohttp import web
@@ -823,3 +824,40 @@ async def test_every_cap_message_is_posted_to_each_operator_and_acknowledged(
     assert all(str(m.provider_id).startswith("ack ") for m in rows)  # each acknowledgement
     assert sorted(m.attempts for m in rows) == [1, 1, 1, 2]  # b was busy once
     assert "op-s3cret" not in sms_hub.log_path.read_text()
+
+
+async def test_a_dead_channel_is_said_by_readyz_and_its_deliveries_wait(
+    database_url: str, logs: Path, tmp_path: Path
+) -> None:
+    dead = free_port()  # nothing listens there
+    with throwaway_database(database_url, tmp_path) as url:
+        migrate(url)
+        server = HubProcess(
+            url,
+            log_dir=logs,
+            smtp_url=f"smtp://hub:d3ad-pass@127.0.0.1:{dead}",
+            delivery_max_attempts=1000,  # they wait for the server, however long it is down
+            delivery_retry_base_s=0.05,
+            delivery_poll_s=0.05,
+        ).start()
+        seed = Seeder(url)
+        try:
+            case = await mail_case(server, seed, lon=80.0)
+            sent = await case.act(await case.draft(channels=["email"]), "send")
+            for _ in range(1200):
+                async with httpx.AsyncClient(base_url=server.url) as http:
+                    ready = await http.get("/readyz")
+                if ready.json()["channels"]["email"] != "ok":
+                    break
+                await asyncio.sleep(0.05)
+            rows = [m for m, _ in await deliveries(seed, sent["id"])]
+        finally:
+            await seed.close()
+            server.stop()
+    # the instance stays in service: the e-mails wait, retried, and nothing is lost
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+    assert ready.json()["channels"]["email"].startswith("down: SMTP server unreachable")
+    assert rows and {m.state for m in rows} <= {"queued", "sending"}
+    assert all(m.error is None or "unreachable" in m.error for m in rows)
+    log = server.log_path.read_text()
+    assert "SMTP server unreachable" in log and "d3ad-pass" not in log
