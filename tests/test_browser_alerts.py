@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from tests import test_browser
+from tests import test_browser, test_delivery
 from tests.live import HubProcess
 from tests.seed import Seeder, TestUser
 from tests.test_browser import Tabs, api, assert_clean, open_incident
@@ -23,6 +23,11 @@ from tests.test_cli import crisishub, last_line
 chromium = test_browser.chromium
 browser = test_browser.browser
 tabs = test_browser.tabs
+# test_delivery.py's mailing hub: its own database, a real SMTP server (aiosmtpd) to drain to.
+sink = test_delivery.sink
+mail_database = test_delivery.mail_database
+mail_hub = test_delivery.mail_hub
+mail_seed = test_delivery.mail_seed
 
 RED = "rgb(198, 40, 40)"  # --bea-red in alerts.css
 # Antwerp's port, away from the areas of the other registration tests.
@@ -262,4 +267,29 @@ async def test_a_contributor_draws_an_area_and_keeps_a_draft(
         ("draft", "Actual", [])
     ]
     assert alerts[0]["area"]["geometry"]["type"] == "Polygon"
+    await assert_clean(tab)
+
+
+async def test_the_panel_shows_each_channel_s_delivery_while_it_runs(
+    mail_hub: HubProcess, mail_seed: Seeder, tabs: Tabs
+) -> None:
+    """A manager sends; the alert's card shows a bar per channel: e-mail fills up as the real
+    SMTP server takes the messages, and says it is done; SMS and voice, which this hub has no
+    gateway for, stay queued."""
+    case = await test_delivery.mail_case(mail_hub, mail_seed, lon=25.0)
+    tab = await tabs()
+    page = await open_incident(tab, mail_hub, case.manager, case.incident)
+    await page.click("#tab-alerts")
+    sent = await case.act(await case.draft(), "send")
+    card = page.locator(f".bea-card[data-alert-id='{sent['id']}']")
+    await card.locator(".bea-toggle").click()
+    email = card.locator(".bea-progress li", has_text="E-mail")
+    # in@example.be and circle@example.be: the case's e-mail registrations inside the area
+    await expect(email.locator("progress")).to_have_attribute("max", "2")
+    await expect(email.locator("progress")).to_have_attribute("value", "2", timeout=30_000)
+    await expect(email).to_contain_text("sent 2")
+    await expect(email.locator(".bea-progress-pace")).to_have_text("done")
+    sms = card.locator(".bea-progress li", has_text="SMS")
+    await expect(sms).to_contain_text("queued 2")
+    await expect(sms.locator("progress")).to_have_attribute("value", "0")
     await assert_clean(tab)

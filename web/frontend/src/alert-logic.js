@@ -227,3 +227,51 @@ export class Latest {
     }
   }
 }
+
+/** Deliveries of one channel handed over so far (sent, delivered or failed for good). */
+export function handedOver(p) {
+  return (p.sent || 0) + (p.delivered || 0) + (p.failed || 0);
+}
+
+/** Recent (time, handed over) samples per alert and channel, within a sliding window: what
+ * the rate of a channel's delivery is measured on, as `alert.progress` messages arrive. */
+export class ProgressSamples {
+  constructor(windowMs = 30_000) {
+    this.windowMs = windowMs;
+    this.byKey = new Map();
+  }
+
+  add(key, done, now = Date.now()) {
+    const samples = (this.byKey.get(key) || []).filter((s) => now - s.t <= this.windowMs);
+    const last = samples[samples.length - 1];
+    if (!last || last.done !== done || now - last.t >= 1000) samples.push({ t: now, done });
+    this.byKey.set(key, samples);
+    return samples;
+  }
+}
+
+/** A channel's bar: how many of how many, the rate over the samples (per second, null until
+ * two samples differ) and the seconds left at that rate (0 when nothing is queued). */
+export function deliveryView(p, samples) {
+  const done = handedOver(p);
+  const queued = p.queued || 0;
+  const total = done + queued;
+  let rate = null;
+  if (samples.length >= 2) {
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    const seconds = (last.t - first.t) / 1000;
+    if (seconds > 0 && last.done > first.done) rate = (last.done - first.done) / seconds;
+  }
+  const left = queued === 0 ? 0 : rate ? queued / rate : null;
+  return { done, total, rate, left };
+}
+
+/** Seconds as the panel says them: "45 s", "12 min", "1 h 05". */
+export function formatDuration(seconds) {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.ceil(s / 60)} min`;
+  const hours = Math.floor(s / 3600);
+  return `${hours} h ${String(Math.ceil((s % 3600) / 60)).padStart(2, '0')}`;
+}

@@ -13,6 +13,10 @@ import { field, openDialog, select } from './dialog.js';
 import { ALERT_CHANNELS, ALERT_LANGUAGES, CAP_CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES } from './enums.js';
 import {
   Latest,
+  ProgressSamples,
+  deliveryView,
+  formatDuration,
+  handedOver,
   allowedActions,
   areaNames,
   areaPayload,
@@ -55,6 +59,7 @@ export class AlertsPanel {
     this.isManager = role === 'manager';
     this.draft = null; // the form's state while composing; the DOM is rebuilt from it
     this.open = new Set(); // alert ids whose details are shown
+    this.samples = new ProgressSamples(); // delivery counts over time: each channel's rate
     this.overlay = null;
     this.drawing = null;
     this.estimates = new Latest(ESTIMATE_DELAY_MS, (answer) => this._estimated(answer), (error) => this._estimated(null, error));
@@ -246,9 +251,25 @@ export class AlertsPanel {
         ? h(
             'ul',
             { class: 'bea-progress' },
-            Object.entries(progress).map(([channel, p]) =>
-              h('li', {}, `${t(`alerts.channel.${channel}`)}: ${t('alerts.progress', { queued: fmt(p.queued), sent: fmt(p.sent), delivered: fmt(p.delivered), failed: fmt(p.failed) })}`),
-            ),
+            Object.entries(progress).map(([channel, p]) => {
+              const view = deliveryView(p, this.samples.add(`${alert.id}:${channel}`, handedOver(p)));
+              // the rate and time left while some are queued; once none are, that it is done
+              const pace =
+                view.left === 0
+                  ? [t('alerts.done')]
+                  : [
+                      view.rate ? t('alerts.rate', { rate: fmt(Math.round(view.rate)) }) : null,
+                      view.left === null ? null : t('alerts.left', { time: formatDuration(view.left) }),
+                    ].filter(Boolean);
+              return h(
+                'li',
+                {},
+                h('span', { class: 'bea-progress-channel' }, t(`alerts.channel.${channel}`)),
+                h('progress', { max: String(Math.max(view.total, 1)), value: String(view.done), 'aria-label': t(`alerts.channel.${channel}`) }),
+                h('span', {}, t('alerts.progress', { queued: fmt(p.queued), sent: fmt(p.sent), delivered: fmt(p.delivered), failed: fmt(p.failed) })),
+                pace.length ? h('span', { class: 'bea-progress-pace' }, pace.join(' · ')) : null,
+              );
+            }),
           )
         : null,
       h(

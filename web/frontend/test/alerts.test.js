@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   Latest,
+  ProgressSamples,
+  deliveryView,
+  formatDuration,
   allowedActions,
   areaNames,
   areaPayload,
@@ -250,4 +253,33 @@ test('every string the Alerts panel shows exists in every language', () => {
   keys.add('tab.alerts');
   assert.ok(keys.size > 100);
   for (const lang of LANGS) for (const key of keys) assert.ok(key in DICTIONARIES[lang], `${lang}: ${key}`);
+});
+
+test('a channel bar: handed over of all, the rate over recent samples, the time left', () => {
+  const samples = new ProgressSamples(30_000);
+  const key = 'a1:sms';
+  assert.deepEqual(deliveryView({ queued: 900, sent: 100, delivered: 0, failed: 0 }, samples.add(key, 100, 0)), {
+    done: 100,
+    total: 1000,
+    rate: null, // one sample: no rate yet
+    left: null,
+  });
+  samples.add(key, 100, 500); // the same count within a second is not kept twice
+  const view = deliveryView({ queued: 700, sent: 250, delivered: 40, failed: 10 }, samples.add(key, 300, 2000));
+  assert.equal(view.done, 300);
+  assert.equal(view.total, 1000);
+  assert.equal(view.rate, 100); // 200 more in 2 s
+  assert.equal(view.left, 7);
+  // beyond the window the old samples go: the rate is the recent one
+  const later = samples.add(key, 900, 40_000);
+  assert.equal(later.length, 1);
+  assert.deepEqual(deliveryView({ queued: 0, sent: 900, delivered: 0, failed: 100 }, later), {
+    done: 1000,
+    total: 1000,
+    rate: null,
+    left: 0, // nothing queued: done
+  });
+  assert.equal(formatDuration(45), '45 s');
+  assert.equal(formatDuration(700), '12 min');
+  assert.equal(formatDuration(3900), '1 h 05');
 });
