@@ -811,6 +811,9 @@ async def test_every_cap_message_is_posted_to_each_operator_and_acknowledged(
         await cap_rows(seed, sent["id"], 2)
         updated = await case.act(sent, "update", info={"nl": TEXTS["nl"]})
         rows = await cap_rows(seed, sent["id"], 4)
+        # a Test alert reaches the test audience alone: no operator, who warns everyone
+        test = await case.act(await case.draft(channels=["operators"], cap_status="Test"), "send")
+        assert await cap_rows(seed, test["id"], 0) == []
     finally:
         await seed.close()
     identifiers = [m["identifier"] for m in updated["messages"]]

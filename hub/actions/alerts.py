@@ -321,9 +321,14 @@ def _queue_operators(
     hub: Hub, session: AsyncSession, alert: Alert, message: AlertMessage, now: datetime
 ) -> int:
     """The message's CAP document, one delivery per operator gateway, first in the queue
-    (cell broadcast reaches the whole area at once), when the alert uses `operators`."""
+    (cell broadcast reaches the whole area at once), when the alert uses `operators`.
+    Actual alerts only: a gateway warns everyone in the area, and Exercise and Test alerts
+    may reach the test audience alone."""
     urls = hub.settings.operator_cap_urls
     if Channel.OPERATORS.value not in alert.channels or not urls:
+        return 0
+    if alert.cap_status != CapStatus.ACTUAL.value:
+        log.info("alert %s is %s: not posted to the operators", alert.id, alert.cap_status)
         return 0
     page = f"{public_base(hub)}/alerts/{alert.id}"
     document = cap.render(message, sender_name=hub.settings.cap_sender_name, page_url=page)
