@@ -165,10 +165,16 @@ def site_of(anchors: Iterable[AnchorPublic], area: dict[str, Any]) -> tuple[floa
 # the rows -----------------------------------------------------------------------------------
 
 
+# Where a registration's own link goes in a text rendered once for all its readers.
+_LINK = "\x00link\x00"
+
+
 def render(
     plan: Plan, language: str, link: Callable[[str], str] | None = None
 ) -> Callable[[str, str], tuple[str | None, str]]:
-    """For one language of the plan: (channel, registration_id) -> (subject, text)."""
+    """For one language of the plan: (channel, registration_id) -> (subject, text). Each
+    channel's text is rendered once, with a mark where the unsubscribe link goes, and each
+    reader's is that text with their link: the texts differ by it alone."""
     link = link or plan.link
     fields = plan.info.get(language)
     if fields is None:
@@ -177,13 +183,18 @@ def render(
     if plan.msg_type == MsgType.CANCEL.value:
         text = cancelled(text, language)
     status = plan.cap_status
+    sms_before, sms_after = sms_text(text, status, language, _LINK).split(_LINK)
+    voice = voice_text(text, status, language)
+    subject, body = email_message(text, status, language, plan.page, _LINK)
+    email_before, email_after = body.split(_LINK)
+    sms, voice_channel = OutboxChannel.SMS.value, OutboxChannel.VOICE.value
 
     def one(channel: str, registration_id: str) -> tuple[str | None, str]:
-        if channel == OutboxChannel.SMS.value:
-            return None, sms_text(text, status, language, link(registration_id))
-        if channel == OutboxChannel.VOICE.value:
-            return None, voice_text(text, status, language)
-        return email_message(text, status, language, plan.page, link(registration_id))
+        if channel == sms:
+            return None, sms_before + link(registration_id) + sms_after
+        if channel == voice_channel:
+            return None, voice
+        return subject, email_before + link(registration_id) + email_after
 
     return one
 
@@ -192,28 +203,31 @@ def rows(plan: Plan, recipients: Iterable[Recipient], now: Any) -> list[tuple[An
     """The outbox rows of the plan, in _COLUMNS order; each recipient's text in the language
     it reads (the alert's first when the alert has none in it)."""
     renderers: dict[str, Callable[[str, str], tuple[str | None, str]]] = {}
+    languages: dict[str, str] = {}
     out: list[tuple[Any, ...]] = []
     # A registration's channels come together (the order's tie-break): its link (an HMAC)
     # is worked out once for all of them.
     link = functools.lru_cache(maxsize=8)(plan.link)
+    purpose, queued = OutboxPurpose.ALERT.value, OutboxState.QUEUED.value
+    first = next(iter(plan.info))
     for r in recipients:
         renderer = renderers.get(r.language)
         if renderer is None:
             renderer = renderers[r.language] = render(plan, r.language, link)
+            languages[r.language] = r.language if r.language in plan.info else first
         subject, text = renderer(r.channel, r.registration_id)
-        language = r.language if r.language in plan.info else next(iter(plan.info))
         out.append(
             (
                 r.channel,
                 r.address,
-                language,
+                languages[r.language],
                 subject,
                 text,
-                OutboxPurpose.ALERT.value,
+                purpose,
                 r.registration_id,
                 plan.alert_id,
                 plan.identifier,
-                OutboxState.QUEUED.value,
+                queued,
                 0,
                 r.rank,
                 now,

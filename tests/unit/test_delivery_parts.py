@@ -6,7 +6,17 @@ from __future__ import annotations
 import numpy as np
 import shapely.geometry
 
-from hub.alerts.outbox import NO_TIER, TIER_SPAN, Perimeter, distances_m, order_keys
+from hub.alerts.outbox import (
+    NO_TIER,
+    TIER_SPAN,
+    Perimeter,
+    Plan,
+    Recipient,
+    distances_m,
+    order_keys,
+    rows,
+)
+from hub.alerts.texts import Text, email_message, sms_text, voice_text
 from hub.delivery.email import html_body, message_id
 from hub.delivery.worker import back_off
 from hub.logs import without_secret
@@ -58,3 +68,44 @@ def test_urls_in_logs_keep_the_server_and_lose_the_secrets() -> None:
     assert without_secret("smtp://hub:s3cret@mail.example:587") == "smtp://hub:***@mail.example:587"
     assert without_secret("smtps://mail.example") == "smtps://mail.example"
     assert without_secret("https://gw.example/voice?key=abc&x=1") == "https://gw.example/voice?***"
+
+
+def test_each_reader_s_text_is_the_channel_s_rendering_with_their_own_link() -> None:
+    """rows() renders each language's texts once and splices each reader's link in: the
+    result must be what rendering each reader's text from scratch gives, marker included,
+    and a reader of a language the alert lacks gets its first."""
+    info = {
+        "nl": {"headline": "Brand", "description": "Rook.", "instruction": "Blijf binnen."},
+        "fr": {"headline": "Feu", "description": "Fumée.", "instruction": "Restez dedans."},
+    }
+
+    def link(registration_id: str) -> str:
+        return f"https://hub.example/u/{registration_id}"
+
+    plan = Plan(
+        "a1",
+        "crisishub-1",
+        "Alert",
+        "Exercise",
+        frozenset({"sms", "voice", "email"}),
+        info,
+        "https://hub.example/alerts/a1",
+        link,
+    )
+    readers = [
+        Recipient("r1", "sms", "+32470000001", "fr", 0),
+        Recipient("r1", "email", "r1@example.be", "fr", 0),
+        Recipient("r2", "voice", "+3225550002", "nl", 1),
+        Recipient("r3", "email", "r3@example.be", "de", 2),  # no German text: Dutch, the first
+    ]
+    got = [(row[0], row[2], row[3], row[4]) for row in rows(plan, readers, "now")]
+    fr = Text("Feu", "Fumée.", "Restez dedans.")
+    nl = Text("Brand", "Rook.", "Blijf binnen.")
+    page = plan.page
+    assert got == [
+        ("sms", "fr", None, sms_text(fr, "Exercise", "fr", link("r1"))),
+        ("email", "fr", *email_message(fr, "Exercise", "fr", page, link("r1"))),
+        ("voice", "nl", None, voice_text(nl, "Exercise", "nl")),
+        ("email", "nl", *email_message(nl, "Exercise", "nl", page, link("r3"))),
+    ]
+    assert got[0][3].startswith("EXERCICE") and got[0][3].endswith(link("r1"))
