@@ -55,7 +55,10 @@ def square(west: float, south: float, size: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def registrations(n: int) -> dict[str, Parsed]:
+def registrations(
+    n: int, west: float = WEST, south: float = SOUTH, size: float = SIZE
+) -> dict[str, Parsed]:
+    """N registrations, one place each spread over the square at (west, south)."""
     rng = random.Random(13)
     languages = ("fr", "nl", "de", "en")
     return {
@@ -67,7 +70,7 @@ def registrations(n: int) -> dict[str, Parsed]:
             f"person{i}@example.be",
             False,
             i + 2,
-            [("home", SOUTH + rng.random() * SIZE, WEST + rng.random() * SIZE)],
+            [("home", south + rng.random() * size, west + rng.random() * size)],
         )
         for i in range(n)
     }
