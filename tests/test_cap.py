@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from hub.alerts.cap import MEDIA_TYPE, NS, cap_problems
 from models.alert import Alert
+from tests import test_alerts
 from tests.live import HubProcess
 from tests.seed import Seeder, TestUser
 from tests.test_convoys import bearer
@@ -29,16 +30,7 @@ from tests.test_convoys import bearer
 XSD = Path(__file__).resolve().parents[1] / ".." / "shared" / "standards" / "CAP-v1.2.xsd"
 Q = "{" + NS + "}"
 TEXTS = {
-    "fr": {
-        "headline": "Incendie chimique à Ruisbroek",
-        "description": "Un nuage de fumée se déplace vers le nord-est.",
-        "instruction": "Restez à l'intérieur, fermez portes et fenêtres.",
-    },
-    "nl": {
-        "headline": "Chemische brand in Ruisbroek",
-        "description": "Een rookwolk drijft naar het noordoosten.",
-        "instruction": "Blijf binnen, sluit deuren en ramen.",
-    },
+    **test_alerts.TEXTS,  # fr, nl
     "de": {
         "headline": "Chemiebrand in Ruisbroek",
         "description": "Eine Rauchwolke zieht nach Nordosten.",

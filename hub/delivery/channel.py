@@ -46,6 +46,21 @@ class Refused(Exception):
     """The server will never take this message: the delivery fails for good."""
 
 
+# HTTP answers of a gateway asking to slow down.
+SLOW_DOWN = frozenset({429, 503})
+
+
+def gateway_refusal(what: str, status: int, text: str) -> Retry | Refused:
+    """What an HTTP gateway's answer other than 2xx means: slow down (429, 503), try again
+    later (5xx), or never (4xx)."""
+    reason = f"{what} HTTP {status}: {text[:200]}"
+    if status in SLOW_DOWN:
+        return Retry(reason, throttled=True)
+    if status >= 500:
+        return Retry(reason)
+    return Refused(reason)
+
+
 class Channel(Protocol):
     """A delivery channel: `name` is the outbox channel it drains, `per_second` its rate,
     `concurrency` how many hand-overs may be in flight at once."""

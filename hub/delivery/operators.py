@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import httpx
 
-from hub.delivery.channel import Outgoing, Refused, Retry
+from hub.delivery.channel import Outgoing, Retry, gateway_refusal
 from hub.logs import without_secret
 
 CAP_MEDIA_TYPE = "application/cap+xml"
-_SLOW_DOWN = frozenset({429, 503})
 
 
 class OperatorChannel:
@@ -46,12 +45,7 @@ class OperatorChannel:
         status = answer.status_code
         if 200 <= status < 300:
             return answer.text.strip()[:200] or f"HTTP {status}"
-        reason = f"operator gateway HTTP {status}: {answer.text[:200]}"
-        if status in _SLOW_DOWN:
-            raise Retry(reason, throttled=True)
-        if status >= 500:
-            raise Retry(reason)
-        raise Refused(reason)
+        raise gateway_refusal("operator gateway", status, answer.text)
 
     async def close(self) -> None:
         await self._http.aclose()

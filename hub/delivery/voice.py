@@ -14,10 +14,8 @@ from typing import Any
 
 import httpx
 
-from hub.delivery.channel import Outgoing, Refused, Retry
+from hub.delivery.channel import Outgoing, Retry, gateway_refusal
 from hub.logs import without_secret
-
-_SLOW_DOWN = frozenset({429, 503})
 
 
 class VoiceChannel:
@@ -54,12 +52,7 @@ class VoiceChannel:
             if isinstance(found, dict) and isinstance(found.get("id"), str | int):
                 return str(found["id"])
             return f"HTTP {status}"
-        reason = f"voice gateway HTTP {status}: {answer.text[:200]}"
-        if status in _SLOW_DOWN:
-            raise Retry(reason, throttled=True)
-        if status >= 500:
-            raise Retry(reason)
-        raise Refused(reason)
+        raise gateway_refusal("voice gateway", status, answer.text)
 
     async def close(self) -> None:
         await self._http.aclose()
