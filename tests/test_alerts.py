@@ -359,6 +359,13 @@ async def test_steps_out_of_order_are_conflicts(case: Case) -> None:
         case.contributor, "PATCH", f"/api/alerts/{draft['id']}", {"version": 2}, 409
     )
     assert edit["error"]["code"] == "conflict"
+    # an update that changes nothing would warn everyone again: refused, nothing written
+    before = await case.last_seq()
+    empty = await case.call(
+        case.manager, "POST", f"/api/alerts/{draft['id']}/update", {"version": 2}, 400
+    )
+    assert "nothing to change" in empty["error"]["message"]
+    assert await case.last_seq() == before
 
 
 async def test_a_sent_alert_can_be_cancelled_after_its_incident_closed(case: Case) -> None:

@@ -222,6 +222,9 @@ async def _change(
                 alert=alert_public(alert, messages.get(alert.id, [])),
             )
         if edit or step is MsgType.UPDATE:
+            if not payload.model_fields_set - {"alert_id", "version"}:
+                # An empty update would warn everyone again with the same text.
+                raise HubError("invalid", "nothing to change: give the fields that change")
             _apply(alert, payload)
         if edit and payload.cap_status is not None:
             alert.cap_status = cap_status
