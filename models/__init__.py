@@ -4,6 +4,7 @@ from models.alert import Alert, AlertMessage, AlertState, CapStatus, Channel, Ms
 from models.anchor import PERIMETER_KINDS, Anchor, AnchorKind
 from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
+from models.evaluation import EvaluationKind, EvaluationPoint, EvaluationState
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
 from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose, OutboxState
@@ -23,6 +24,9 @@ __all__ = [
     "ConvoyStatus",
     "Discipline",
     "EntryKind",
+    "EvaluationKind",
+    "EvaluationPoint",
+    "EvaluationState",
     "Event",
     "FeedEntry",
     "Incident",
