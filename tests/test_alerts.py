@@ -10,6 +10,7 @@ import asyncio
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -163,10 +164,8 @@ class Case:
 
 
 @pytest.fixture
-async def case(hub_server: HubProcess, seed: Seeder, request: pytest.FixtureRequest) -> Case:
-    # A band of longitude per test: node ids differ, so do their areas.
-    band = abs(hash(request.node.nodeid)) % 400
-    return await Case(hub_server, seed, lon=-170 + band * 0.8).build()
+async def case(hub_server: HubProcess, seed: Seeder, area_longitudes: Iterator[float]) -> Case:
+    return await Case(hub_server, seed, lon=next(area_longitudes)).build()
 
 
 async def test_a_draft_from_perimeters_is_sent_updated_and_cancelled_as_events(

@@ -186,11 +186,15 @@ async def post_from_page(page: Page, text: str) -> None:
 async def anchor_box(page: Page, label: str) -> FloatRect:
     """Where the point anchor labelled `label` is drawn (its marker's title is "kind: label")."""
     marker = page.locator(f'.anchor-icon[title$=": {label}"]')
-    # The map draws its anchors after the snapshot arrives: wait for it, as a user would.
-    await expect(marker).to_be_visible()
-    box = await marker.bounding_box()
-    assert box is not None, f"anchor {label!r} is not on the map"
-    return box
+    # The map draws its anchors after the snapshot arrives, and draws a marker anew when its
+    # anchor changes: wait for one to be there, as a user would, and measure it while it is.
+    for _ in range(50):
+        await expect(marker).to_be_visible()
+        box = await marker.bounding_box()
+        if box is not None:
+            return box
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"anchor {label!r} is not on the map")
 
 
 async def drag_anchor(page: Page, label: str, dx: float, dy: float) -> None:
