@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # The sender the public sees (alphanumeric, at most 11 characters).
     smpp_source: str = Field(default="BE-Alert", min_length=1, max_length=11)
     alert_sms_per_second: float = Field(default=100.0, gt=0)
+    # How long a bind or a submit_sm may wait for the SMSC's answer: past it the session is
+    # dropped and the message retried, so a silent SMSC never holds the worker (and its lease).
+    smpp_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Voice calls through an HTTP gateway (POST {to, language, text}); calls at once.
     voice_url: str | None = Field(default=None, repr=False)
     alert_voice_concurrency: int = Field(default=600, ge=1)

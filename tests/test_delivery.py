@@ -64,9 +64,8 @@ async def with_site(case: Case) -> Case:
 
 
 @pytest.fixture
-async def case(hub_server: HubProcess, seed: Seeder, request: pytest.FixtureRequest) -> Case:
-    band = abs(hash(request.node.nodeid)) % 400
-    return await with_site(await Case(hub_server, seed, lon=-170 + band * 0.8).build())
+async def case(hub_server: HubProcess, seed: Seeder, area_longitudes: Iterator[float]) -> Case:
+    return await with_site(await Case(hub_server, seed, lon=next(area_longitudes)).build())
 
 
 def plain(message: OutboxMessage) -> dict[str, Any]:
@@ -504,6 +503,9 @@ class Smsc:
         self.parts: list[tuple[str, int, int, bytes]] = []  # to, data_coding, esm_class, body
         self.slow: dict[str, list[int]] = {}
         self.lost: set[str] = set()
+        # destinations whose next submit_sm this many times gets no answer at all (held)
+        self.silent: dict[str, int] = {}
+        self.held: list[smpp34.SubmitSmEvent] = []
         self.binds: list[str] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -533,6 +535,10 @@ class Smsc:
                 statuses = self.slow.get(event.destination_addr)
                 if statuses:
                     event.reject(statuses.pop(0))
+                    continue
+                if self.silent.get(event.destination_addr, 0) > 0:
+                    self.silent[event.destination_addr] -= 1
+                    self.held.append(event)  # kept: a dropped event would be answered
                     continue
                 accepted += 1
                 message_id = f"smsc-{accepted}"
@@ -672,6 +678,7 @@ def sms_hub(
             voice_url=gateway.url,
             operator_cap_urls=gateway.operators,
             alert_sms_per_second=50,
+            smpp_timeout_s=1,
             delivery_retry_base_s=0.05,
             delivery_poll_s=0.05,
         ).start()
@@ -731,6 +738,28 @@ async def test_sms_over_smpp_survive_throttling_and_end_delivered_by_receipts(
     assert str(final["+32470000013"].error).startswith("receipt UNDELIV")
     assert {final[a].state for a in ("+32470000001", "+32470000002")} == {"delivered"}
     assert smsc.binds and "sms3cret" not in sms_hub.log_path.read_text()
+
+
+async def test_an_smsc_that_stops_answering_is_left_and_bound_again(
+    sms_hub: HubProcess, smsc: Smsc
+) -> None:
+    seed = Seeder(sms_hub.env["DATABASE_URL"])
+    binds = len(smsc.binds)
+    try:
+        case = await mail_case(sms_hub, seed, lon=55.0)
+        inside = f"{case.lat + 0.01},{case.lon + 0.01}"
+        await extra(seed, [f"silent-{uuid.uuid4().hex[:6]},nl,+32470000014,,,home,{inside},false"])
+        smsc.silent["32470000014"] = 1
+        sent = await case.act(await case.draft(channels=["sms"]), "send")
+        final = {m.address: m for m in await delivered(seed, sent["id"])}
+    finally:
+        await seed.close()
+    # its submit_sm unanswered for SMPP_TIMEOUT_S, the hub dropped the session, bound again
+    # and handed the message over anew: delivered, on its second attempt at least
+    assert final["+32470000014"].state == "delivered" and final["+32470000014"].attempts >= 2
+    assert {m.state for m in final.values()} == {"delivered"}
+    assert len(smsc.binds) > binds
+    assert "did not answer submit_sm within 1 s" in sms_hub.log_path.read_text()
 
 
 async def delivered(seed: Seeder, alert_id: str) -> list[OutboxMessage]:

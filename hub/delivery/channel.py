@@ -9,7 +9,7 @@ each channel at its rate, records the answer and retries with back-off.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -83,6 +83,8 @@ class Channel(Protocol):
 @runtime_checkable
 class Receipts(Protocol):
     """A channel whose server reports delivery (SMPP receipts): `listen` gives it what to
-    call with (provider_id, delivered, reason) for each report."""
+    call with (provider_id, delivered, reason) for each report. The call only takes the
+    report in (the worker records them in batches): the channel's reader never waits on the
+    database, which would hold up the server's answers behind it."""
 
-    def listen(self, on_receipt: Callable[[str, bool, str], Awaitable[None]]) -> None: ...
+    def listen(self, on_receipt: Callable[[str, bool, str], None]) -> None: ...

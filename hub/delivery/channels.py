@@ -23,7 +23,12 @@ def configured(settings: Settings) -> list[Channel]:
         )
     if settings.smpp_url:
         channels.append(
-            SmppChannel(settings.smpp_url, settings.alert_sms_per_second, settings.smpp_source)
+            SmppChannel(
+                settings.smpp_url,
+                settings.alert_sms_per_second,
+                settings.smpp_source,
+                timeout_s=settings.smpp_timeout_s,
+            )
         )
     if settings.voice_url:
         channels.append(VoiceChannel(settings.voice_url, settings.alert_voice_concurrency))

@@ -10,7 +10,9 @@ SMSC's message id of the first part is the delivery's `provider_id`, and its rec
 (`stat:DELIVRD`, else UNDELIV, REJECTD, EXPIRED…) turns `sent` into `delivered` or `failed`.
 
 `ESME_RTHROTTLED` and `ESME_RMSGQFUL` are a Retry that slows the channel down, never a
-failure; any other refusal of the SMSC fails the delivery with its status.
+failure; any other refusal of the SMSC fails the delivery with its status. A bind or a
+submit_sm unanswered within SMPP_TIMEOUT_S drops the session and is a Retry: a silent SMSC
+holds neither the worker nor the deliveries it leased.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
@@ -36,7 +38,16 @@ ESME_RMSGQFUL, ESME_RTHROTTLED = 0x14, 0x58
 _SLOW_DOWN = {ESME_RTHROTTLED: "ESME_RTHROTTLED", ESME_RMSGQFUL: "ESME_RMSGQFUL"}
 _RECEIPT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>\w+)(?:.*?err:(?P<err>\w+))?", re.S)
 
-Receipt = Callable[[str, bool, str], Awaitable[None]]
+Receipt = Callable[[str, bool, str], None]
+# Inbound PDUs (receipts) the library may hold before its reader waits for ours.
+_INBOUND = 10_000
+
+
+async def _stop(client: smpp34.Client) -> None:
+    try:
+        await client.stop()
+    except (smpp34.SmppError, OSError):
+        pass
 
 
 def _units(char: str, coding: int) -> int:
@@ -82,7 +93,9 @@ def with_udh(parts: list[bytes], reference: int) -> list[bytes]:
 class SmppChannel:
     name = "sms"
 
-    def __init__(self, url: str, per_second: float, source: str) -> None:
+    def __init__(
+        self, url: str, per_second: float, source: str, *, timeout_s: float = 10.0
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "smpp" or not parts.hostname or parts.username is None:
             raise ValueError("SMPP_URL must be smpp://system_id:password@host:port")
@@ -99,6 +112,7 @@ class SmppChannel:
         self._bind = bind
         self.source = source
         self.per_second = per_second
+        self.timeout_s = timeout_s
         # One session, its window of outstanding submits is the library's.
         self.concurrency = 10
         self._client: smpp34.Client | None = None
@@ -122,10 +136,21 @@ class SmppChannel:
             if self._session is not None:
                 return self._session
             client = smpp34.Client(
-                self._host, self._port, self._system_id, self._password, bind_type=self._bind
+                self._host,
+                self._port,
+                self._system_id,
+                self._password,
+                bind_type=self._bind,
+                connect_timeout_ms=int(self.timeout_s * 1000),
+                # Receipts come in as fast as the SMSC sends them; the reader hands each to
+                # the worker at once, this is only slack for a burst.
+                inbound_capacity=_INBOUND,
             )
             try:
-                session = await client.connect()
+                session = await asyncio.wait_for(client.connect(), self.timeout_s)
+            except TimeoutError:
+                await _stop(client)
+                raise Retry(f"SMSC did not answer the bind within {self.timeout_s:g} s") from None
             except (smpp34.SmppError, OSError) as error:
                 raise Retry(f"SMSC unreachable or bind refused: {error}") from None
             self._client, self._session = client, session
@@ -134,25 +159,27 @@ class SmppChannel:
             log.info("SMPP bound to %s as %s", self.describe(), self._bind)
             return session
 
-    async def _drop(self) -> None:
-        session, client = self._session, self._client
+    async def _drop(self, session: smpp34.Smsc | None) -> None:
+        """Ends `session` if it is still the current one: of ten hand-overs failing on one
+        lost session, the first drops it and the others leave the next session alone."""
+        if session is None or session is not self._session:
+            return
+        client = self._client
         self._session = self._client = None
         if self._listener is not None:
             self._listener.cancel()
             self._listener = None
         if client is not None:
-            try:
-                await client.stop()
-            except (smpp34.SmppError, OSError):
-                pass
-        del session
+            await _stop(client)
 
     async def _listen(self, session: smpp34.Smsc) -> None:
         while True:
             event = await session.next()
             if isinstance(event, smpp34.Disconnected):
                 log.warning("SMPP session to %s ended", self.describe())
-                self._session = None
+                if self._listener is asyncio.current_task():
+                    self._listener = None  # not to be cancelled by the drop it makes
+                await self._drop(session)
                 return
             if not event.esm_class & 0x04 or self._receipts is None:
                 continue  # a mobile-originated message: the hub takes none
@@ -161,10 +188,7 @@ class SmppChannel:
                 self._later_parts.discard(found["id"] if found else "")
                 continue
             stat, err = found["stat"], found["err"] or "-"
-            try:
-                await self._receipts(found["id"], stat == "DELIVRD", f"receipt {stat} err:{err}")
-            except Exception:
-                log.exception("SMPP receipt of %s not recorded", found["id"])
+            self._receipts(found["id"], stat == "DELIVRD", f"receipt {stat} err:{err}")
 
     async def send(self, message: Outgoing) -> str:
         session = await self._bound()
@@ -174,7 +198,7 @@ class SmppChannel:
         first: str | None = None
         for body in parts:
             try:
-                answer = await session.submit_sm(
+                submitted = session.submit_sm(
                     message.address.lstrip("+"),
                     body,
                     source_addr=self.source,
@@ -185,8 +209,12 @@ class SmppChannel:
                     registered_delivery=1,
                     data_coding=coding,
                 )
+                answer = await asyncio.wait_for(submitted, self.timeout_s)
+            except TimeoutError:
+                await self._drop(session)
+                raise Retry(f"SMSC did not answer submit_sm within {self.timeout_s:g} s") from None
             except (smpp34.SmppError, OSError) as error:
-                await self._drop()
+                await self._drop(session)
                 raise Retry(f"SMPP session lost: {error}") from None
             status = answer.command_status
             if status in _SLOW_DOWN:
@@ -205,7 +233,7 @@ class SmppChannel:
         session = self._session
         if session is not None:
             try:
-                await session.unbind()
-            except (smpp34.SmppError, OSError):
+                await asyncio.wait_for(session.unbind(), self.timeout_s)
+            except (TimeoutError, smpp34.SmppError, OSError):
                 pass
-        await self._drop()
+        await self._drop(session)

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,9 +42,12 @@ log = logging.getLogger(__name__)
 
 _TABLE: Any = OutboxMessage.__table__  # type: ignore[attr-defined]  # set by SQLModel at run time
 _SLOW_FOR_S = 5.0
-# A receipt that finds no `sent` delivery waits for the hand-over's record this many times.
-_RECEIPT_TRIES = 20
-_RECEIPT_WAIT_S = 0.25
+# Delivery reports: recorded a batch every this often, looked up this many per query, and at
+# most this many held in memory (past it a report is dropped and counted in the log: its
+# delivery stays `sent`, as one whose SMSC never reported).
+_REPORTS_EVERY_S = 0.25
+_REPORTS_PER_QUERY = 500
+_REPORTS_HELD = 200_000
 _HANDED = (OutboxState.SENDING.value, OutboxState.SENT.value, OutboxState.DELIVERED.value)
 
 
@@ -67,6 +70,18 @@ class Pace:
         self._next = start + self.interval * factor
         if start > now:
             await asyncio.sleep(start - now)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A server's delivery report of one message (an SMPP receipt), as taken in."""
+
+    channel: str
+    provider_id: str
+    state: str
+    error: str | None
+    # time.monotonic() after which a report still matching nothing is given up
+    until: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,9 @@ class Deliveries:
         # Called with the alert ids whose deliveries changed state (alert.progress).
         self.changed = changed
         self._tasks: list[asyncio.Task[None]] = []
+        self._reports: list[Report] = []
+        self._reports_arrived = asyncio.Event()
+        self._reports_lost = 0
         # Per channel: None when its last hand-over passed, else why it did not.
         self.down: dict[str, str | None] = {channel.name: None for channel in self.channels}
         settings = hub.settings
@@ -112,6 +130,8 @@ class Deliveries:
         self.poll_s = settings.delivery_poll_s
 
     async def start(self) -> None:
+        if any(isinstance(channel, Receipts) for channel in self.channels):
+            self._tasks.append(asyncio.create_task(self._record_reports()))
         for channel in self.channels:
             if isinstance(channel, Receipts):
                 channel.listen(self._receipt_of(channel.name))
@@ -135,38 +155,110 @@ class Deliveries:
         for channel in self.channels:
             await channel.close()
 
-    def _receipt_of(self, channel: str) -> Callable[[str, bool, str], Awaitable[None]]:
-        async def on_receipt(provider_id: str, delivered: bool, reason: str) -> None:
-            await self.receipt(channel, provider_id, delivered, reason)
+    def _receipt_of(self, channel: str) -> Callable[[str, bool, str], None]:
+        def on_receipt(provider_id: str, delivered: bool, reason: str) -> None:
+            if len(self._reports) >= _REPORTS_HELD:
+                self._reports_lost += 1
+                return
+            self._reports.append(
+                Report(
+                    channel,
+                    provider_id,
+                    OutboxState.DELIVERED.value if delivered else OutboxState.FAILED.value,
+                    None if delivered else reason[:ERROR_CHARS],
+                    # A hand-over is recorded within its lease, or its rows are taken back.
+                    time.monotonic() + self.lease.total_seconds(),
+                )
+            )
+            self._reports_arrived.set()
 
         return on_receipt
 
-    async def receipt(self, channel: str, provider_id: str, delivered: bool, reason: str) -> None:
-        """A delivery report: `sent` becomes delivered, or failed with the reason. A report
-        can overtake the record of its hand-over (the worker records a chunk at once), so
-        one that finds nothing `sent` yet tries again a few times."""
-        state = OutboxState.DELIVERED.value if delivered else OutboxState.FAILED.value
-        for _ in range(_RECEIPT_TRIES):
-            now = utcnow()
-            async with self.hub.db.write() as session:
-                result: Any = await session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.channel) == channel,
-                        col(OutboxMessage.provider_id) == provider_id,
-                        col(OutboxMessage.state) == OutboxState.SENT.value,
+    async def _record_reports(self) -> None:
+        """Records the delivery reports that came in, a batch a round: at a thousand
+        receipts a second, one transaction each would hold the writer they share with the
+        claims and the records of hand-overs."""
+        while True:
+            await self._reports_arrived.wait()
+            await asyncio.sleep(_REPORTS_EVERY_S)  # the round's batch fills meanwhile
+            self._reports_arrived.clear()
+            batch, self._reports = self._reports, []
+            try:
+                waiting = await self.receipts(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery reports: %d not recorded; trying again", len(batch))
+                waiting = batch
+            now = time.monotonic()
+            kept = [report for report in waiting if report.until > now]
+            lost, self._reports_lost = len(waiting) - len(kept) + self._reports_lost, 0
+            if lost:
+                log.warning("%d delivery reports matched no delivery handed over", lost)
+            if kept:
+                self._reports[:0] = kept
+                self._reports_arrived.set()
+
+    async def receipts(self, reports: list[Report]) -> list[Report]:
+        """Records delivery reports in one transaction: each `sent` delivery with the report's
+        channel and provider id becomes delivered, or failed with the reason. Answers the
+        reports that found none: a report can overtake the record of its hand-over (the worker
+        records a chunk once it is all handed over), so those wait for another round."""
+        if not reports:
+            return []
+        found: dict[tuple[str, str], tuple[int, str | None]] = {}
+        params: list[dict[str, Any]] = []
+        waiting: list[Report] = []
+        now = utcnow()
+        async with self.hub.db.write() as session:
+            for channel in {report.channel for report in reports}:
+                ids = sorted({r.provider_id for r in reports if r.channel == channel})
+                for start in range(0, len(ids), _REPORTS_PER_QUERY):
+                    rows = await session.execute(
+                        select(
+                            col(OutboxMessage.id),
+                            col(OutboxMessage.provider_id),
+                            col(OutboxMessage.alert_id),
+                        ).where(
+                            col(OutboxMessage.channel) == channel,
+                            col(OutboxMessage.provider_id).in_(
+                                ids[start : start + _REPORTS_PER_QUERY]
+                            ),
+                            col(OutboxMessage.state) == OutboxState.SENT.value,
+                        )
                     )
-                    .values(state=state, error=None if delivered else reason, updated_at=now)
-                    .returning(col(OutboxMessage.alert_id))
-                    .execution_options(synchronize_session=False)
+                    for row_id, provider_id, alert_id in rows.all():
+                        found[(channel, str(provider_id))] = (int(row_id or 0), alert_id)
+            alerts: set[str] = set()
+            for report in reports:
+                # popped: a second report of one message finds it recorded, as it is
+                hit = found.pop((report.channel, report.provider_id), None)
+                if hit is None:
+                    waiting.append(report)
+                    continue
+                params.append(
+                    {"b_id": hit[0], "b_state": report.state, "b_error": report.error, "b_now": now}
                 )
-                alerts = {alert for (alert,) in result.all() if alert is not None}
-            if alerts:
-                if self.changed is not None:
-                    self.changed(alerts)
-                return
-            await asyncio.sleep(_RECEIPT_WAIT_S)
-        log.warning("a %s receipt for %s matched no delivery", channel, provider_id)
+                if hit[1] is not None:
+                    alerts.add(hit[1])
+            if params:
+                statement = (
+                    _TABLE.update()
+                    .where(
+                        (_TABLE.c.id == bindparam("b_id"))
+                        & (_TABLE.c.state == OutboxState.SENT.value)
+                    )
+                    .values(
+                        state=bindparam("b_state"),
+                        error=bindparam("b_error"),
+                        updated_at=bindparam("b_now"),
+                    )
+                )
+                connection = await session.connection()
+                await connection.execute(statement, params)
+        if alerts and self.changed is not None:
+            self.changed(alerts)
+        return waiting
 
     def readiness(self) -> dict[str, str]:
         return {
