@@ -482,9 +482,24 @@ class Snapshot(TypedDict):
     anchors: AnchorCollection
     feed: list[FeedEntryPublic]
     convoys: list[ConvoyPublic]
-    # Always on the wire; absent only on the way from hub/actions/join.py to the socket
-    # handler, which adds it once the joining socket is counted.
+    # Always on the wire of `incident.join`; absent on the way from hub/actions/join.py to the
+    # socket handler, which adds it once the joining socket is counted, and in a state at T
+    # (who was online then is not recorded).
     online: NotRequired[list[OnlineUser]]
+    # Only in a state at T (hub/timeline/state.py): the alerts sent by then, as they stood. A
+    # live page reads them from GET /api/incidents/{id}/alerts and follows their events.
+    alerts: NotRequired[list[AlertPublic]]
+
+
+@with_config(FORBID)
+class StateAt(TypedDict):
+    """GET /api/incidents/{id}/state?at=T: the incident as it stood at `at`."""
+
+    at: Annotated[Time, Field(description="the moment shown: T, or now for a T after now")]
+    seq: Annotated[int, Field(description="the last seq logged at or before `at` (0: none)")]
+    snapshot: Snapshot
+
+
 
 
 # checks (tests and tools; nothing on the server validates what it sends) -----------------------

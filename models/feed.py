@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, new_id, utcnow
@@ -26,7 +26,11 @@ class Priority(StrEnum):
 
 
 class FeedEntry(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("incident_id", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "client_id"),
+        # The last entries up to a seq, newest first: every snapshot, live or at a time T.
+        Index("ix_feedentry_incident_seq", "incident_id", "seq"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=32)

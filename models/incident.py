@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import JSONType, UTCDateTime, new_id, utcnow
@@ -65,7 +65,11 @@ class Membership(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """One sequenced change of an incident, as it was broadcast: the replay source."""
 
-    __table_args__ = (UniqueConstraint("incident_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "seq"),
+        # The state at a time T starts from the last seq logged by T (hub/timeline/state.py).
+        Index("ix_event_incident_at", "incident_id", "at", "seq"),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     incident_id: str = Field(foreign_key="incident.id", max_length=32)

@@ -182,6 +182,10 @@ class EventsPage(Public):
     events: list[EventPublic]
 
 
+# GET …/state?at=T answers the StateAt itself.
+StateOut = answer(events.StateAt)
+
+
 class FeedPage(Public):
     entries: list[FeedEntryPublic]
 

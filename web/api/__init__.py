@@ -19,6 +19,7 @@ from web.api import (
     public_registrations,
     registrations,
     session,
+    timeline,
 )
 from web.api.endpoint import Endpoint, route
 
@@ -35,6 +36,7 @@ ENDPOINTS: list[Endpoint] = [
     *public_registrations.ENDPOINTS,
     *alerts.ENDPOINTS,
     *deliveries.ENDPOINTS,
+    *timeline.ENDPOINTS,
 ]
 
 

@@ -11,6 +11,7 @@ from hub.access import require_role
 from hub.actions import incidents
 from hub.auth import Principal
 from hub.eventlog import events_since
+from hub.timeline.state import events_between, parse_instant, time_range
 from models import IncidentKind, Phase, Role, Status
 from models.responses import (
     EventsPage,
@@ -27,6 +28,7 @@ from models.shapes import (
     MemberIn,
 )
 from web.api.endpoint import INCIDENT, Endpoint
+from web.api.timeline import TIME
 from web.http import hub_of, query_int, read_json
 from web.openapi import enum_of, integer
 
@@ -91,9 +93,15 @@ async def list_events(request: Request, principal: Principal) -> Any:
     incident_id = request.path_params["incident_id"]
     since = query_int(request, "since", 0, 0, 2**62) or 0
     limit = query_int(request, "limit", 1000, 1, 1000) or 1000
+    params = request.query_params
+    start, end = parse_instant(params.get("from"), "from"), parse_instant(params.get("to"), "to")
+    time_range(start, end)
     async with hub.db.read() as session:
         incident, _ = await require_role(session, principal, incident_id, Role.VIEWER)
-        events = await events_since(session, incident_id, since, limit)
+        if start is None and end is None:
+            events = await events_since(session, incident_id, since, limit)
+        else:
+            events = await events_between(session, incident_id, since, limit, start, end)
     return {"seq": incident.last_seq, "events": events}
 
 
@@ -165,6 +173,8 @@ ENDPOINTS: list[Endpoint] = [
         query={
             "since": ("the last seq held: events after it", integer(0, 2**62, 0)),
             "limit": ("at most this many events", integer(1, 1000, 1000)),
+            "from": ("only events logged at or after this time (ISO 8601, offset)", TIME),
+            "to": ("only events logged at or before this time (ISO 8601, offset)", TIME),
         },
     ),
 ]
