@@ -500,8 +500,6 @@ class StateAt(TypedDict):
     snapshot: Snapshot
 
 
-
-
 # checks (tests and tools; nothing on the server validates what it sends) -----------------------
 
 
