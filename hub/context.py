@@ -7,6 +7,7 @@ context alone.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Protocol
@@ -41,6 +42,9 @@ class Hub:
     # Audience counts per user (hub/actions/registrations.py): a small area's count tells about
     # its households, so a stream of counts is scraping. 20 in a burst, then one every 2 s.
     counts: RateLimiter = field(default_factory=lambda: RateLimiter(1 / 2, 20))
+    # Exports rendered at once by this instance (web/api/exports.py): one, since a logbook
+    # takes a core for seconds and the live incident must not queue behind several.
+    exports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     # Makes the group commit of feed posts from this hub, which it writes through: pass
     # hub.actions.feed.FeedCommits to build a hub that posts to feeds (create_app, the CLI,
     # the tests' seeder). Without it `feed_commits` is None and feed posts are refused.

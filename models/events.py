@@ -46,6 +46,7 @@ from models.alert import (
 from models.anchor import AnchorKind
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
+from models.evaluation import EvaluationKind, EvaluationState
 from models.feed import EntryKind, Priority
 from models.incident import IncidentKind, Phase, Role, Status
 
@@ -138,6 +139,13 @@ class IncidentPublic(TypedDict):
 @with_config(FORBID)
 class IncidentWithRole(IncidentPublic):
     role: Annotated[str, As(Role), Field(description="the caller's role in this incident")]
+
+
+@with_config(FORBID)
+class IncidentListed(IncidentWithRole):
+    """An incident in the caller's list (GET /api/incidents)."""
+
+    open_points: Annotated[int, Field(description="its evaluation points still open")]
 
 
 @with_config(FORBID)
@@ -422,6 +430,29 @@ class AlertPublic(TypedDict):
     ]
 
 
+# evaluation ---------------------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class EvaluationPointPublic(TypedDict):
+    """One evaluation point (built by hub/actions/evaluation.py `point_public`)."""
+
+    id: str
+    incident_id: str
+    client_id: str
+    kind: Annotated[str, As(EvaluationKind)]
+    text: str
+    owner: Annotated[str | None, Field(description="who follows it up (free text)")]
+    due: Annotated[str | None, Field(description="the day it is due by, YYYY-MM-DD")]
+    state: Annotated[str, As(EvaluationState)]
+    version: int
+    author: AuthorPublic
+    created_at: Time
+    updated_at: Time
+    updated_by: str
+    closed_at: Time | None
+
+
 # events and snapshots -----------------------------------------------------------------------------
 
 EventType = Literal[
@@ -439,6 +470,8 @@ EventType = Literal[
     "alert.sent",
     "alert.updated",
     "alert.cancelled",
+    "evaluation.created",
+    "evaluation.updated",
 ]
 
 # The model of each sequenced event type's `data`: every type a producer may log (EventType,
@@ -458,6 +491,8 @@ EVENT_DATA: dict[str, type[Mapping[str, Any]]] = {
     "alert.sent": AlertPublic,
     "alert.updated": AlertPublic,
     "alert.cancelled": AlertPublic,
+    "evaluation.created": EvaluationPointPublic,
+    "evaluation.updated": EvaluationPointPublic,  # an edit, a close or a reopening
 }
 assert set(EVENT_DATA) == set(get_args(EventType)), "every event type has its data model"
 

@@ -16,3 +16,6 @@ MAX_JSON_DEPTH = 32
 # One websocket frame or long-polling body: a message of MAX_MESSAGE_BYTES and its framing,
 # so that 1 MB gets "too_large" from the shapes rather than a closed connection.
 MAX_WIRE_BYTES = MAX_MESSAGE_BYTES + 65_536
+# An evaluation point is one finding, not a report: a few paragraphs at most, so that the
+# logbook's evaluation section stays readable.
+MAX_EVALUATION_CHARS = 4_000

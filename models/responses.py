@@ -22,8 +22,10 @@ from models.directory import Discipline
 from models.events import (
     AnchorPublic,
     ConvoyPublic,
+    EvaluationPointPublic,
     EventPublic,
     FeedEntryPublic,
+    IncidentListed,
     IncidentPublic,
     IncidentWithRole,
     MemberAdded,
@@ -154,7 +156,7 @@ class OrganisationOut(Public):
 
 
 class IncidentsOut(Public):
-    incidents: list[IncidentWithRole]
+    incidents: list[IncidentListed]
 
 
 class IncidentOut(Public):
@@ -196,6 +198,14 @@ class FeedEntryOut(Public):
 
 class AnchorOut(Public):
     anchor: AnchorPublic
+
+
+class EvaluationPointOut(Public):
+    point: EvaluationPointPublic
+
+
+class EvaluationPointsOut(Public):
+    points: list[EvaluationPointPublic]
 
 
 class ConvoysOut(Public):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,10 +24,12 @@ from pydantic_core import PydanticCustomError
 from models.alert import CapCategory, Certainty, Channel, Severity, Urgency
 from models.anchor import AnchorKind
 from models.directory import Discipline
+from models.evaluation import EvaluationKind, EvaluationState
 from models.feed import EntryKind, Priority
 from models.geojson import GeometryError, validate_geometry
 from models.incident import IncidentKind, Phase, Role, Status
 from models.limits import (
+    MAX_EVALUATION_CHARS,
     MAX_JSON_DEPTH,
     MAX_LABEL_CHARS,
     MAX_NAME_CHARS,
@@ -424,3 +428,59 @@ class ConfirmIn(Strict):
     """POST /public/registrations/{id}/confirm: the code sent on the first channel."""
 
     code: Annotated[str, StringConstraints(min_length=1, max_length=12)]
+
+
+# evaluation points --------------------------------------------------------------------------------
+
+
+def _day(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("due is a day as text, YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("due is a day that exists, YYYY-MM-DD") from None
+
+
+# A calendar day as JSON text: strict mode takes no text for a `date`, and a lax date would
+# also take a number (a Unix time) or a full timestamp.
+Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _stripped(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("the text is empty")
+    return value
+
+
+# Its length counted as sent, then stripped: the document's maxLength is what is refused.
+EvaluationText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_EVALUATION_CHARS),
+    AfterValidator(_stripped),
+]
+Owner = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS), AfterValidator(_stripped)
+]
+
+
+class EvaluationCreateIn(IncidentRef):
+    client_id: ClientId
+    kind: Annotated[EvaluationKind, Lax]
+    text: EvaluationText
+    owner: Owner | None = None
+    due: Day | None = None
+
+
+class EvaluationUpdateIn(IncidentRef):
+    """The fields given change; `owner` and `due` given as null are cleared. `state` closes or
+    reopens the point."""
+
+    point_id: Id
+    version: Annotated[int, Field(ge=1)]
+    kind: Annotated[EvaluationKind, Lax] | None = None
+    text: EvaluationText | None = None
+    owner: Owner | None = None
+    due: Day | None = None
+    state: Annotated[EvaluationState, Lax] | None = None

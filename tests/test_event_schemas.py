@@ -141,6 +141,24 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
                 f"/api/alerts/{alert_id}/{verb}", json={"version": version, **extra}
             )
             assert response.status_code == 200, response.text
+        # evaluation.created, evaluation.updated
+        response = await http.post(
+            f"/api/incidents/{incident}/evaluation",
+            json={
+                "client_id": str(uuid.uuid4()),
+                "kind": "to_improve",
+                "text": "The red zone was drawn late",
+                "owner": "D3 planning",
+                "due": "2030-01-31",
+            },
+        )
+        assert response.status_code == 201, response.text
+        point = response.json()["point"]
+        response = await http.patch(
+            f"/api/incidents/{incident}/evaluation/{point['id']}",
+            json={"version": 1, "state": "closed", "due": None},
+        )
+        assert response.status_code == 200, response.text
 
     for _ in range(200):
         held = watcher.incidents[incident].events

@@ -118,14 +118,17 @@ def _body(endpoint: Endpoint, path_names: list[str], schemas: dict[str, Any]) ->
 def _success(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "success"}
     if endpoint.media != "application/json":
-        # The GPX and KML exports and the CAP documents and feed: files, named by
-        # Content-Disposition.
-        success["content"] = {endpoint.media: {"schema": {"type": "string"}}}
+        # The GPX and KML exports, the incident's exports and the CAP documents and feed:
+        # files, named by Content-Disposition; a JSON file (GeoJSON) by its model.
+        schema = (
+            {"type": "string"} if endpoint.response is None else _model(endpoint.response, schemas)
+        )
+        success["content"] = {endpoint.media: {"schema": schema}}
         success["headers"] = {
             "Content-Disposition": {
                 "required": True,
-                "description": 'attachment; filename="….gpx" (or .kml); CAP: inline; '
-                'filename="….xml" (or alerts.atom)',
+                "description": 'attachment; filename="….gpx" (or .kml, .pdf, .csv, '
+                '.geojson, .zip); CAP: inline; filename="….xml" (or alerts.atom)',
                 "schema": {"type": "string"},
             }
         }

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.access import require_manager, require_role
+from hub.actions.evaluation import open_counts
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
@@ -15,6 +16,7 @@ from hub.public import actor_public, incident_public, incident_with_role
 from models import Incident, IncidentKind, Membership, Organisation, Phase, Role, Status, User
 from models.base import utcnow
 from models.events import (
+    IncidentListed,
     IncidentPublic,
     IncidentWithRole,
     MemberAdded,
@@ -95,8 +97,9 @@ async def list_incidents(
     status: str | None = None,
     kind: str | None = None,
     phase: str | None = None,
-) -> list[IncidentWithRole]:
-    """The incidents the caller is a member of, newest first."""
+) -> list[IncidentListed]:
+    """The incidents the caller is a member of, newest first, with their open evaluation
+    points counted."""
     query = (
         select(Incident, col(Membership.role))
         .join(Membership, col(Membership.incident_id) == col(Incident.id))
@@ -115,8 +118,12 @@ async def list_incidents(
                 raise HubError("invalid", f"{name} must be one of {choices}")
             query = query.where(column == value)
     async with hub.db.read() as session:
-        rows = await session.execute(query)
-        return [incident_with_role(incident, role) for incident, role in rows]
+        rows = (await session.execute(query)).all()
+        counts = await open_counts(session, [incident.id for incident, _ in rows])
+        return [
+            {**incident_with_role(incident, role), "open_points": counts.get(incident.id, 0)}
+            for incident, role in rows
+        ]
 
 
 async def set_member(

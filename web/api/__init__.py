@@ -12,6 +12,8 @@ from web.api import (
     cap,
     convoys,
     deliveries,
+    evaluation,
+    exports,
     feed,
     health,
     incidents,
@@ -37,6 +39,8 @@ ENDPOINTS: list[Endpoint] = [
     *alerts.ENDPOINTS,
     *deliveries.ENDPOINTS,
     *timeline.ENDPOINTS,
+    *evaluation.ENDPOINTS,
+    *exports.ENDPOINTS,
 ]
 
 
