@@ -10,6 +10,7 @@ import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
+import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
@@ -188,7 +189,7 @@ const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchor
 const convoys = new ConvoyLayer(map, store);
 
 // ---------------------------------------------------------------- feed
-const feed = new FeedPanel($('panel-feed'), store, {
+const feed = new FeedPanel($('feed-live'), store, {
   canWrite,
   post: async (payload) =>
     Boolean(await write('feed.post', { incident_id: incidentId, client_id: uuid4(), ...payload }).then(stored)),
@@ -219,6 +220,20 @@ function showPin(geometry) {
 }
 
 new AlertsPanel($('panel-alerts'), store, { incidentId, role, map, anchors });
+
+// ---------------------------------------------------------------- replay (issue 15)
+const replay = new Replay({
+  map,
+  incidentId,
+  incident: () => store.incident,
+  liveLayers: [anchors.group, convoys.routes, convoys.trails, convoys.markers],
+  liveConvoys: convoys,
+  liveFeed: $('feed-live'),
+  feedRoot: $('feed-replay'),
+  bar: $('replay-bar'),
+  banner: $('replay-banner'),
+  toggle: $('replay-toggle'),
+});
 
 // ---------------------------------------------------------------- side panels
 function renderAnchorList() {
@@ -509,6 +524,7 @@ onLangChange((lang) => {
   setConn(connState);
   anchors.setLang(lang);
   feed.build();
+  replay.setLang();
   renderIncident();
   renderAnchorList();
   renderConvoys();

@@ -14,6 +14,7 @@ import { DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
  * @param {(entry: object, text: string, reason: string) => Promise<boolean>} opts.correct
  * @param {() => {promise: Promise<object|null>, cancel: () => void}} opts.pick  map picker
  * @param {(geometry: object) => void} opts.show
+ * @param {string} [opts.idPrefix]  before the panel's element ids, when another panel is on the page
  */
 export class FeedPanel {
   constructor(root, store, opts) {
@@ -80,7 +81,7 @@ export class FeedPanel {
   _filters() {
     const make = (name, values, labelOf) => {
       const el = select(name, ['', ...values], (v) => (v ? labelOf(v) : t('feed.all')), this.filters[name], {
-        id: `filter-${name}`,
+        id: this._id(`filter-${name}`),
         onchange: () => {
           this.filters[name] = el.value;
           this.render();
@@ -91,13 +92,18 @@ export class FeedPanel {
     return h(
       'div',
       { class: 'feed-filters row', role: 'group', 'aria-label': 'filters' },
-      h('label', { for: 'filter-discipline' }, t('feed.filter.discipline')),
+      h('label', { for: this._id('filter-discipline') }, t('feed.filter.discipline')),
       make('discipline', DISCIPLINES, (d) => t(`disc.${d}`)),
-      h('label', { for: 'filter-kind' }, t('feed.kind')),
+      h('label', { for: this._id('filter-kind') }, t('feed.kind')),
       make('kind', ENTRY_KINDS, (k) => t(`entry.${k}`)),
-      h('label', { for: 'filter-priority' }, t('feed.priority')),
+      h('label', { for: this._id('filter-priority') }, t('feed.priority')),
       make('priority', PRIORITIES, (p) => t(`priority.${p}`)),
     );
+  }
+
+  /** An element id, prefixed when two panels share the page (the replay's, replay.js). */
+  _id(name) {
+    return `${this.opts.idPrefix || ''}${name}`;
   }
 
   async _post(event) {
@@ -175,7 +181,7 @@ export class FeedPanel {
       .join(' ');
     const li = h(
       'li',
-      { class: classes, id: `entry-${entry.id}`, dataset: { id: entry.id } },
+      { class: classes, id: this._id(`entry-${entry.id}`), dataset: { id: entry.id } },
       h(
         'div',
         { class: 'entry-head' },
@@ -190,7 +196,7 @@ export class FeedPanel {
       entry.corrects
         ? h(
             'a',
-            { class: 'entry-ref', href: `#entry-${entry.corrects}` },
+            { class: 'entry-ref', href: `#${this._id(`entry-${entry.corrects}`)}` },
             `↳ ${t('feed.correction_of')}${entry.reason ? ` — ${t('feed.reason')}: ${entry.reason}` : ''}`,
           )
         : null,
@@ -207,7 +213,7 @@ export class FeedPanel {
       });
     }
     if (correction) {
-      actions.append(h('a', { class: 'btn btn-small', href: `#entry-${correction.id}` }, `→ ${t('feed.correction_of')}`));
+      actions.append(h('a', { class: 'btn btn-small', href: `#${this._id(`entry-${correction.id}`)}` }, `→ ${t('feed.correction_of')}`));
     }
     if (this.opts.canWrite && !correction) {
       actions.append(h('button', { type: 'button', class: 'btn btn-small', onclick: () => this._openCorrect(li, entry) }, t('feed.correct')));

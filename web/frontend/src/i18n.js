@@ -273,6 +273,18 @@ const fr = {
   'alerts.certainty.Possible': 'Possible',
   'alerts.certainty.Unlikely': 'Peu probable',
   'alerts.certainty.Unknown': 'Inconnue',
+  'replay.enter': 'Rejouer',
+  'replay.leave': 'Retour au direct',
+  'replay.banner': 'REPLAY',
+  'replay.controls': 'Rejouer l’incident',
+  'replay.slider': "Moment de l'incident",
+  'replay.play': 'Lecture',
+  'replay.pause': 'Pause',
+  'replay.previous': 'Événement précédent',
+  'replay.next': 'Événement suivant',
+  'replay.speed': 'Vitesse',
+  'replay.follow': 'Suivre',
+  'replay.follow_none': 'Aucun véhicule',
 };
 
 const nl = {
@@ -544,6 +556,18 @@ const nl = {
   'alerts.certainty.Possible': 'Mogelijk',
   'alerts.certainty.Unlikely': 'Onwaarschijnlijk',
   'alerts.certainty.Unknown': 'Onbekend',
+  'replay.enter': 'Herbekijken',
+  'replay.leave': 'Terug naar live',
+  'replay.banner': 'REPLAY',
+  'replay.controls': 'Incident herbekijken',
+  'replay.slider': 'Moment van het incident',
+  'replay.play': 'Afspelen',
+  'replay.pause': 'Pauze',
+  'replay.previous': 'Vorige gebeurtenis',
+  'replay.next': 'Volgende gebeurtenis',
+  'replay.speed': 'Snelheid',
+  'replay.follow': 'Volgen',
+  'replay.follow_none': 'Geen voertuig',
 };
 
 const en = {
@@ -815,6 +839,18 @@ const en = {
   'alerts.certainty.Possible': 'Possible',
   'alerts.certainty.Unlikely': 'Unlikely',
   'alerts.certainty.Unknown': 'Unknown',
+  'replay.enter': 'Replay',
+  'replay.leave': 'Back to live',
+  'replay.banner': 'REPLAY',
+  'replay.controls': 'Replay the incident',
+  'replay.slider': 'Moment of the incident',
+  'replay.play': 'Play',
+  'replay.pause': 'Pause',
+  'replay.previous': 'Previous event',
+  'replay.next': 'Next event',
+  'replay.speed': 'Speed',
+  'replay.follow': 'Follow',
+  'replay.follow_none': 'No vehicle',
 };
 
 export const DICTIONARIES = { fr, nl, en };
