@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # Uploaded GPX/KML files (tracks and routes).
     max_upload_bytes: int = 5_000_000
     max_track_points: int = 50_000
+    # The incident's exports (hub/timeline/record.py): past these the export is refused
+    # (too_large). A logbook runs ~40 pages and ~2 s of one core per 1,000 events here.
+    export_max_events: int = Field(default=10_000, ge=1)
+    export_max_fixes: int = Field(default=100_000, ge=1)
 
     # TAK (hub/tak/, docs/protocol-additions.md "TAK"): CoT over plain TCP on tak_cot_port
     # (no authentication, as TAK's 8087: bind it to a trusted interface) and over TLS with

@@ -13,6 +13,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -634,3 +635,40 @@ def test_times_are_brussels_time_across_daylight_saving() -> None:
     assert datetime(2026, 7, 1, tzinfo=UTC).astimezone(INCIDENT_ZONE).utcoffset() == timedelta(
         hours=2
     )
+
+
+async def test_an_incident_past_the_limits_is_refused_not_rendered(
+    database_url: str, logs: Path, seed: Seeder
+) -> None:
+    server = HubProcess(database_url, log_dir=logs, export_max_events=6, export_max_fixes=2)
+    server.start()
+    try:
+        manager = await seed.user("manager")
+        big = await seed.incident({manager: "manager"}, title="Grand incident")
+        for number in range(7):
+            body = {"client_id": str(uuid.uuid4()), "text": f"Message {number}"}
+            ok(await call(server, manager, "POST", f"/api/incidents/{big}/feed", body), 201)
+        async with httpx.AsyncClient(base_url=server.url, headers=bearer(manager)) as http:
+            for name in ["logbook.pdf", "feed.csv", "archive.zip"]:
+                response = await http.get(f"/api/incidents/{big}/{name}")
+                assert response.status_code == 413, (name, response.text)
+                answer = response.json()
+                assert answer["error"]["code"] == "too_large" and answer["limit"] == 6
+                assert "/events" in answer["error"]["message"]  # where to read it instead
+            # the anchors are not bounded by the events
+            assert (await http.get(f"/api/incidents/{big}/anchors.geojson")).status_code == 200
+
+        # within the events but past the fixes: the archive (which holds the tracks) is refused
+        tracked = await seed.incident({manager: "manager"}, title="Convoi")
+        convoy = await make_convoy(server, manager, tracked, route=ROUTE)
+        _, key = await make_vehicle(server, manager, tracked, convoy["id"])
+        async with httpx.AsyncClient(base_url=server.url, headers=bearer(manager)) as http:
+            for step in range(3):
+                lon, lat = along(ROUTE, 0.2 + step * 0.2)
+                response = await aosmand(http, key, lat, lon, T0 + timedelta(seconds=20 * step))
+                assert response.status_code == 200, response.text
+            response = await http.get(f"/api/incidents/{tracked}/archive.zip")
+            assert response.status_code == 413 and response.json()["limit"] == 2
+            assert (await http.get(f"/api/incidents/{tracked}/logbook.pdf")).status_code == 200
+    finally:
+        server.stop()

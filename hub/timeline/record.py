@@ -1,10 +1,10 @@
 """The whole record of an incident, read once for its exports: the typed rows that
 hub/timeline/logbook.py and exports.py turn into files without touching the database.
 
-Bounded: an incident past EXPORT_MAX_EVENTS sequenced events (or EXPORT_MAX_ENTRIES feed
-entries, EXPORT_MAX_FIXES track fixes) is refused with `too_large` before anything is rendered,
-since a logbook of more pages than anyone reads costs a core for a minute; the events stay
-readable, page by page, over GET /api/incidents/{id}/events."""
+Bounded (ExportLimits): an incident past its limit of sequenced events (or feed entries, or
+track fixes) is refused with `too_large` before anything is rendered, since a logbook of more
+pages than anyone reads would hold a core for a minute; the events stay readable, page by
+page, over GET /api/incidents/{id}/events."""
 
 from __future__ import annotations
 
@@ -32,12 +32,17 @@ from models.events import (
     IncidentPublic,
 )
 
-# ~20 pages of the logbook per 1,000 events: 20,000 events is a 400-page book, rendered in
-# about 15 s of one core (docs/protocol-additions.md, "Exports and evaluation points").
-EXPORT_MAX_EVENTS = 20_000
-EXPORT_MAX_ENTRIES = 20_000
-# The archive's GPX: a summit's motorcade of 10 vehicles at one fix every 2 s for 5 hours.
-EXPORT_MAX_FIXES = 100_000
+
+@dataclass(frozen=True, slots=True)
+class ExportLimits:
+    """Settings.export_max_events (the events, and the feed entries) and export_max_fixes.
+    The defaults: a logbook runs ~40 pages per 1,000 events, rendered in ~2 s of one core per
+    1,000 on this project's 2-core machine, so 10,000 events is a 400-page book and some 20 s
+    of rendering, the most that anyone reads or that is worth holding a core for; 100,000
+    fixes is a summit's motorcade of 10 vehicles at a fix every 2 s for 5 hours."""
+
+    events: int = 10_000
+    fixes: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,7 @@ def _refuse(what: str, count: int, limit: int) -> HubError:
 async def load_record(
     session: AsyncSession,
     incident: Incident,
+    limits: ExportLimits,
     *,
     events: bool = True,
     entries: bool = False,
@@ -83,9 +89,9 @@ async def load_record(
     record = IncidentRecord(incident_public(incident))
     record.points.extend(await incident_points(session, incident.id))
     if events:
-        if incident.last_seq > EXPORT_MAX_EVENTS:
-            raise _refuse("events", incident.last_seq, EXPORT_MAX_EVENTS)
-        record.events.extend(await events_since(session, incident.id, 0, EXPORT_MAX_EVENTS))
+        if incident.last_seq > limits.events:
+            raise _refuse("events", incident.last_seq, limits.events)
+        record.events.extend(await events_since(session, incident.id, 0, limits.events))
         actors = {event["actor"]["id"] for event in record.events}
         if actors:
             rows = await session.execute(
@@ -93,18 +99,18 @@ async def load_record(
             )
             record.disciplines.update({user_id: discipline for user_id, discipline in rows})
     if entries:
-        found = await recent_entries(session, incident.id, EXPORT_MAX_ENTRIES + 1)
-        if len(found) > EXPORT_MAX_ENTRIES:
-            raise _refuse("feed entries", len(found), EXPORT_MAX_ENTRIES)
+        found = await recent_entries(session, incident.id, limits.events + 1)
+        if len(found) > limits.events:
+            raise _refuse("feed entries", len(found), limits.events)
         record.entries.extend(found)
     if anchors:
         record.anchors.extend(await live_anchors(session, incident.id))
     if tracks:
-        record.convoys.extend(await _trails(session, incident.id))
+        record.convoys.extend(await _trails(session, incident.id, limits.fixes))
     return record
 
 
-async def _trails(session: AsyncSession, incident_id: str) -> list[ConvoyTrails]:
+async def _trails(session: AsyncSession, incident_id: str, limit: int) -> list[ConvoyTrails]:
     vehicles = list(
         await session.scalars(
             select(Vehicle)
@@ -122,9 +128,9 @@ async def _trails(session: AsyncSession, incident_id: str) -> list[ConvoyTrails]
             col(Position.flagged).is_(False),
         )
     )
-    if fixes is not None and fixes > EXPORT_MAX_FIXES:
-        raise _refuse("track fixes", int(fixes), EXPORT_MAX_FIXES)
-    tracks = await convoys.track(session, [v.id for v in vehicles], limit=EXPORT_MAX_FIXES)
+    if fixes is not None and fixes > limit:
+        raise _refuse("track fixes", int(fixes), limit)
+    tracks = await convoys.track(session, [v.id for v in vehicles], limit=limit)
     result = []
     for convoy in await session.scalars(
         select(Convoy)

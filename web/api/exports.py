@@ -21,7 +21,7 @@ from hub.auth import Principal
 from hub.errors import HubError
 from hub.timeline import exports, logbook
 from hub.timeline.logbook import LANGUAGES, Language
-from hub.timeline.record import IncidentRecord, load_record
+from hub.timeline.record import ExportLimits, IncidentRecord, load_record
 from models import Role
 from models.responses import AnchorCollection
 from web.api.endpoint import INCIDENT, Endpoint
@@ -53,7 +53,8 @@ async def _export(
     incident_id = request.path_params["incident_id"]
     async with hub.db.read() as session:
         incident, _ = await require_role(session, principal, incident_id, Role.VIEWER)
-        record = await load_record(session, incident, **parts)
+        limits = ExportLimits(hub.settings.export_max_events, hub.settings.export_max_fixes)
+        record = await load_record(session, incident, limits, **parts)
     try:
         await asyncio.wait_for(hub.exports.acquire(), WAIT_S)
     except TimeoutError:
