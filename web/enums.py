@@ -25,6 +25,7 @@ from models.alert import (
 from models.anchor import PERIMETER_KINDS as PERIMETERS
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
+from models.evaluation import EvaluationKind
 from models.registration import Language
 
 EXPORTED: dict[str, type[StrEnum]] = {
@@ -38,6 +39,7 @@ EXPORTED: dict[str, type[StrEnum]] = {
     "CONVOY_STATUSES": ConvoyStatus,
     "DISCIPLINES": Discipline,
     "ENTRY_KINDS": EntryKind,
+    "EVALUATION_KINDS": EvaluationKind,
     "INCIDENT_KINDS": IncidentKind,
     "MSG_TYPES": MsgType,
     "PHASES": Phase,

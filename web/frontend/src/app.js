@@ -10,6 +10,7 @@ import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
+import { EvaluationPanel } from './evaluation.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
@@ -220,6 +221,7 @@ function showPin(geometry) {
 }
 
 new AlertsPanel($('panel-alerts'), store, { incidentId, role, map, anchors });
+new EvaluationPanel($('panel-evaluation'), store, { incidentId, role, userId: String((config.user && config.user.id) || '') });
 
 // ---------------------------------------------------------------- replay (issue 15)
 const replay = new Replay({

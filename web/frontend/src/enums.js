@@ -10,6 +10,7 @@ export const CERTAINTIES = ['Observed', 'Likely', 'Possible', 'Unlikely', 'Unkno
 export const CONVOY_STATUSES = ['planned', 'en_route', 'arrived', 'cancelled'];
 export const DISCIPLINES = ['D1', 'D2', 'D3', 'D4', 'D5', 'coord'];
 export const ENTRY_KINDS = ['info', 'decision', 'action', 'request'];
+export const EVALUATION_KINDS = ['went_well', 'to_improve'];
 export const INCIDENT_KINDS = ['emergency', 'event', 'exercise'];
 export const MSG_TYPES = ['Alert', 'Update', 'Cancel'];
 export const PHASES = ['monitoring', 'municipal', 'provincial', 'federal'];

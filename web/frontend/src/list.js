@@ -74,6 +74,8 @@ function render() {
         h('td', {}, h('span', { class: `badge kind-${i.kind}` }, t(`kind.${i.kind}`))),
         h('td', {}, t(`phase.${i.phase}`)),
         h('td', {}, h('span', { class: `badge status-${i.status}` }, t(`status.${i.status}`))),
+        // Evaluation points still open: what the follow-up of this incident still owes.
+        h('td', { class: 'open-points' }, i.open_points ? h('span', { class: 'badge' }, String(i.open_points)) : ''),
         h('td', {}, formatTime(i.created_at, true)),
         h(
           'td',
