@@ -214,21 +214,25 @@ class Deliveries:
             for channel in {report.channel for report in reports}:
                 ids = sorted({r.provider_id for r in reports if r.channel == channel})
                 for start in range(0, len(ids), _REPORTS_PER_QUERY):
+                    # by (channel, provider_id) alone, which ix_outbox_message_receipt
+                    # answers: with the state in the query a planner may read the
+                    # alert's every `sent` row instead
                     rows = await session.execute(
                         select(
                             col(OutboxMessage.id),
                             col(OutboxMessage.provider_id),
                             col(OutboxMessage.alert_id),
+                            col(OutboxMessage.state),
                         ).where(
                             col(OutboxMessage.channel) == channel,
                             col(OutboxMessage.provider_id).in_(
                                 ids[start : start + _REPORTS_PER_QUERY]
                             ),
-                            col(OutboxMessage.state) == OutboxState.SENT.value,
                         )
                     )
-                    for row_id, provider_id, alert_id in rows.all():
-                        found[(channel, str(provider_id))] = (int(row_id or 0), alert_id)
+                    for row_id, provider_id, alert_id, state in rows.all():
+                        if state == OutboxState.SENT.value:
+                            found[(channel, str(provider_id))] = (int(row_id or 0), alert_id)
             alerts: set[str] = set()
             for report in reports:
                 # popped: a second report of one message finds it recorded, as it is
