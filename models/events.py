@@ -4,10 +4,11 @@ the `data` of every sequenced event type (EVENT_DATA), as Zulip keeps one schema
 
 They are TypedDicts, not pydantic models, because of who builds them:
 - each shape's one builder (hub/public.py; the convoys' in hub/actions/convoys.py, the alerts'
-  in hub/convoys/rules.py) returns a plain dict literal typed as its model, so mypy checks each
-  key and value there and at every use, and at run time nothing is added: no model instance,
-  no validation, no dump. A feed post and a batch of fixes (the hot paths) build exactly the
-  dicts they built before, and those go on the wire;
+  in hub/convoys/rules.py, the evaluation points' in hub/actions/evaluation.py) returns a
+  plain dict literal typed as its model, so mypy checks each key and value there and at
+  every use, and at run time nothing is added: no model instance, no validation, no dump.
+  A feed post and a batch of fixes (the hot paths) build exactly the dicts they built
+  before, and those go on the wire;
 - pydantic validates TypedDicts too, so the same models are what the tests check every
   emitted event against (`check`, `check_event`: strict, as the JSON on the wire, unknown
   keys refused) and what /api/openapi.json describes (models/responses.py wraps them).

@@ -43,6 +43,7 @@ class World:
     convoy: str
     vehicle: str
     device_key: str
+    point: str  # an evaluation point of `incident`, for PATCH …/evaluation/{point_id}
     member: str  # a viewer of `incident`, for DELETE …/members/{username}
     spare_token: str  # the id of a token of the fuzzing user, for DELETE /api/tokens/{token_id}
 
@@ -92,6 +93,10 @@ async def world(hub_server: HubProcess, seed: Seeder) -> World:
             "/ingest/osmand", params={"id": device_key, "lat": 50.8466, "lon": 4.3528}
         )
         assert fix.status_code == 200, fix.text
+        point = await made(
+            base + "/evaluation",
+            {"client_id": str(uuid.uuid4()), "kind": "to_improve", "text": "Late perimeter"},
+        )
         spare = await made("/api/tokens", {})
     return World(
         url=hub_server.url,
@@ -102,6 +107,7 @@ async def world(hub_server: HubProcess, seed: Seeder) -> World:
         convoy=str(convoy_id),
         vehicle=str(vehicle["vehicle"]["id"]),
         device_key=device_key,
+        point=str(point["point"]["id"]),
         member=member.username,
         spare_token=str(spare["id"]),
     )
@@ -130,6 +136,7 @@ def api_schema(world: World) -> BaseSchema:
                 "path.anchor_id": world.anchor,
                 "path.convoy_id": world.convoy,
                 "path.vehicle_id": world.vehicle,
+                "path.point_id": world.point,
                 "path.username": world.member,
                 "path.token_id": world.spare_token,
                 # a real tracker's key: the fixes drawn with valid coordinates are stored
