@@ -57,6 +57,12 @@ POINTS = [
 ]
 PAGE_WORDS = {"en": "Page {} of {}", "fr": "Page {} sur {}", "nl": "Pagina {} van {}"}
 TITLES = {"en": "Logbook", "fr": "Main courante", "nl": "Logboek"}
+# How the decision (urgent) is marked, in each language.
+DECISIONS = {
+    "en": "[DECISION · URGENT]",
+    "fr": "[DÉCISION · URGENT]",
+    "nl": "[BESLISSING · DRINGEND]",
+}
 
 
 @dataclass
@@ -267,6 +273,8 @@ async def test_the_logbook_holds_every_entry_and_correction_on_numbered_exercise
         who = f"{author['name']} ({author['organisation']}, {author['discipline']})"
         assert who in book[header:found]
         at = found
+    decision = case.entries[40]
+    assert f"{DECISIONS[lang]} {decision['text']}" in book
     # each correction right under its original, before the next entry
     for number, correction in case.corrections.items():
         original = book.find(case.entries[number - 1]["text"])
