@@ -61,10 +61,13 @@ _SPACED_OFFSET = re.compile(r"(.*\d) (\d\d(?::?\d\d)?)")
 
 def parse_instant(raw: str | None, name: str) -> datetime | None:
     """An ISO 8601 time with its offset (`Z`, `+01:00`) from a query parameter; None when the
-    parameter is absent or empty. A time without an offset is refused: it could be UTC or the
-    crisis room's local time, and guessing would move the state by an hour or two."""
-    if raw is None or raw == "":
+    parameter is absent. A time without an offset is refused: it could be UTC or the crisis
+    room's local time, and guessing would move the state by an hour or two. So is an empty
+    one (`?to=`): a bound left out by mistake must not widen the range silently."""
+    if raw is None:
         return None
+    if raw == "":
+        raise HubError("invalid", f"{name} is empty: give a time or leave {name} out")
     if len(raw) > MAX_TIME_CHARS:
         raise HubError("invalid", f"{name} is not an ISO 8601 time")
     spaced = _SPACED_OFFSET.fullmatch(raw)
