@@ -47,6 +47,7 @@ CORRECTIONS = {
     2: ("Quai 2 : évacuation terminée, aucun blessé", "mauvais quai"),
     41: ("Décision : fermeture de la gare du Midi, périmètre élargi à 500 m", "rayon corrigé"),
 }
+RECORRECTED = "Quai 2 : évacuation terminée, deux blessés légers"
 ZONE_LABEL = "Zone d'exclusion — Midi"
 CP_LABEL = "Poste de commandement opérationnel"
 GONE_LABEL = "Point de presse provisoire"
@@ -139,6 +140,17 @@ async def case(hub_server: HubProcess, seed: Seeder) -> Case:
             ),
             201,
         )["entry"]
+    # a correction of the correction of entry 2: printed under entry 2 too
+    corrections[0] = ok(
+        await call(
+            hub_server,
+            contributor,
+            "POST",
+            f"{base}/feed/{corrections[2]['id']}/corrections",
+            {"client_id": str(uuid.uuid4()), "text": RECORRECTED, "reason": "deux blessés"},
+        ),
+        201,
+    )["entry"]
     anchors = {}
     for label, kind, geometry in [
         (ZONE_LABEL, "exclusion_zone", square(4.33, 50.83, 0.01)),
@@ -275,13 +287,17 @@ async def test_the_logbook_holds_every_entry_and_correction_on_numbered_exercise
         at = found
     decision = case.entries[40]
     assert f"{DECISIONS[lang]} {decision['text']}" in book
-    # each correction right under its original, before the next entry
+    # each correction right under its original, before the next entry (0: the correction of
+    # entry 2's correction)
     for number, correction in case.corrections.items():
-        original = book.find(case.entries[number - 1]["text"])
-        following = book.find(case.entries[number]["text"], original)
+        original = book.find(case.entries[max(number, 2) - 1]["text"])
+        following = book.find(case.entries[max(number, 2)]["text"], original)
         fixed = book.find(correction["text"], original)
         assert original < fixed < following, f"correction of entry {number} is not under it"
         assert correction["reason"] in book[fixed:following]
+    again = book.find(RECORRECTED)
+    assert book.find(case.corrections[2]["text"]) < again  # in the order they were made
+    assert f"#{case.corrections[0]['seq']} (#{case.corrections[2]['seq']})" in book
     # the anchors' changes, the population alert's steps and the evaluation points
     assert book.count(ZONE_LABEL) >= 2 and CP_LABEL in book and GONE_LABEL in book
     assert book.count(HEADLINE) == 3  # drafted, sent, cancelled
@@ -332,7 +348,8 @@ async def test_the_feed_csv_opens_in_a_spreadsheet(case: Case) -> None:
         assert row["kind"] == entry["kind"] and row["priority"] == entry["priority"]
     for number, correction in case.corrections.items():
         row = by_seq[correction["seq"]]
-        assert row["corrects_seq"] == str(case.entries[number - 1]["seq"])
+        corrected = case.corrections[2] if number == 0 else case.entries[number - 1]
+        assert row["corrects_seq"] == str(corrected["seq"])
         assert row["reason"] == correction["reason"]
     first = by_seq[case.entries[0]["seq"]]
     assert (float(first["lon"]), float(first["lat"])) == (4.3355, 50.8357)

@@ -246,15 +246,22 @@ def render_logbook(
     book.ln(3)
     book.line_of(words["events"], size=13, bold=True)
     book.ln(1)
+    # Every correction under the entry first posted, a correction of a correction included
+    # (the chain followed back to its root), in the order they were made.
     corrections: dict[str, list[EventPublic]] = {}
     seq_of: dict[str, int] = {}
+    root_of: dict[str, str] = {}
     for event in record.events:
+        if event["type"] not in ("feed.posted", "feed.corrected"):
+            continue
+        entry_id = str(event["data"]["id"])
+        seq_of[entry_id] = event["seq"]
         if event["type"] == "feed.corrected":
-            corrections.setdefault(str(event["data"]["corrects"]), []).append(event)
-        elif event["type"] == "feed.posted":
-            seq_of[str(event["data"]["id"])] = event["seq"]
+            corrected = str(event["data"]["corrects"])
+            root_of[entry_id] = root_of.get(corrected, corrected)
+            corrections.setdefault(root_of[entry_id], []).append(event)
     for event in record.events:
-        _event(book, words, event, record.disciplines, corrections, seq_of)
+        _event(book, words, event, record.disciplines, corrections, seq_of, root_of)
     book.ln(3)
     book.line_of(words["evaluation"], size=13, bold=True)
     book.ln(1)
@@ -278,6 +285,7 @@ def _event(
     disciplines: Mapping[str, str],
     corrections: Mapping[str, list[EventPublic]],
     seq_of: Mapping[str, int],
+    root_of: Mapping[str, str],
 ) -> None:
     kind = event["type"]
     data = event["data"]
@@ -294,16 +302,19 @@ def _event(
         for correction in corrections.get(str(data["id"]), []):
             fixed = correction["data"]
             book.set_text_color(*GREY)
+            of = seq_of.get(str(fixed["corrects"]))
+            chained = f" (#{of})" if of is not None and of != event["seq"] else ""
             book.line_of(
-                f"{words['correction']} #{correction['seq']}  {stamp(correction['at'])}  —  "
-                f"{_who(fixed['author'], disciplines)}",
+                f"{words['correction']} #{correction['seq']}{chained}  {stamp(correction['at'])}"
+                f"  —  {_who(fixed['author'], disciplines)}",
                 size=8,
                 indent=8,
             )
             book.set_text_color(*BLACK)
             book.line_of(f"{fixed['text']}  ({words['reason']}: {fixed['reason']})", indent=8)
     elif kind == "feed.corrected":
-        original = seq_of.get(str(data["corrects"]))
+        # where it is printed: under the entry first posted
+        original = seq_of.get(root_of.get(str(data["id"]), str(data["corrects"])))
         book.line_of(words["corrects"].format(seq=original if original is not None else "?"))
     else:
         book.line_of(_summary(kind, data, words))
