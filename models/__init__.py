@@ -2,6 +2,15 @@
 
 from models.alert import Alert, AlertMessage, AlertState, CapStatus, Channel, MsgType
 from models.anchor import PERIMETER_KINDS, Anchor, AnchorKind
+from models.contact import (
+    Contact,
+    ContactChange,
+    ContactKind,
+    ContactRead,
+    ContactTerm,
+    IncidentContact,
+    MethodType,
+)
 from models.convoy import Convoy, ConvoyStatus, Position, Vehicle, VehicleRole
 from models.directory import ApiToken, Discipline, Organisation, User
 from models.evaluation import EvaluationKind, EvaluationPoint, EvaluationState
@@ -20,6 +29,11 @@ __all__ = [
     "ApiToken",
     "CapStatus",
     "Channel",
+    "Contact",
+    "ContactChange",
+    "ContactKind",
+    "ContactRead",
+    "ContactTerm",
     "Convoy",
     "ConvoyStatus",
     "Discipline",
@@ -30,9 +44,11 @@ __all__ = [
     "Event",
     "FeedEntry",
     "Incident",
+    "IncidentContact",
     "IncidentKind",
     "Language",
     "Membership",
+    "MethodType",
     "MsgType",
     "Organisation",
     "OutboxChannel",
