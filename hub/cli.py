@@ -210,6 +210,26 @@ def cmd_registrations_import(args: argparse.Namespace) -> None:
     print(stored.total)
 
 
+def cmd_contacts_import(args: argparse.Namespace) -> None:
+    from hub.actions.contacts import import_contacts
+    from hub.directory.transfer import MAX_FILE_BYTES, RefusedFile, read_file
+
+    try:
+        with open(args.file, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        records = read_file(args.file, data)
+    except RefusedFile as error:
+        _fail(f"invalid: {args.file}: {error}")
+    except OSError as error:
+        _fail(f"invalid: {args.file}: {error.strerror}")
+    stored = run_action(lambda hub: import_contacts(hub, records, args.organisation))
+    print(
+        f"{len(records)} contacts in the file: {stored.added} added, {stored.updated} updated, "
+        f"{stored.unchanged} unchanged; contacts in all:"
+    )
+    print(stored.total)
+
+
 def cmd_registrations_purge(args: argparse.Namespace) -> None:
     from hub.actions.self_registration import purge_unconfirmed
 
@@ -326,6 +346,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the self-registrations left unconfirmed for 24 hours; prints how many",
     )
     registrations_purge.set_defaults(run=cmd_registrations_purge)
+
+    contacts = commands.add_parser("contacts", help="the directory's contacts").add_subparsers(
+        dest="verb", required=True
+    )
+    contacts_import = contacts.add_parser(
+        "import",
+        help="import a CSV (with a header) or vCard file, all or nothing; prints how many the "
+        "directory holds",
+    )
+    contacts_import.add_argument("file", metavar="FILE")
+    contacts_import.add_argument(
+        "--organisation", help="the owner of the records that name no known organisation"
+    )
+    contacts_import.set_defaults(run=cmd_contacts_import)
 
     demo = commands.add_parser(
         "demo", help="seed the Summit Brussels demo, serve it and drive its motorcade"

@@ -45,6 +45,7 @@ from models.alert import (
     Urgency,
 )
 from models.anchor import AnchorKind
+from models.contact import ContactKind, MethodType
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
 from models.evaluation import EvaluationKind, EvaluationState
@@ -454,6 +455,113 @@ class EvaluationPointPublic(TypedDict):
     closed_at: Time | None
 
 
+# contacts (the directory) --------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class ContactMethodPublic(TypedDict):
+    type: Annotated[str, As(MethodType)]
+    value: Annotated[str, Field(description="E.164 for phone, mobile and fax numbers")]
+    label: str | None
+    h24: Annotated[bool, Field(description="answered day and night")]
+
+
+@with_config(FORBID)
+class ContactMethodHidden(TypedDict):
+    """A method in search results: what there is, not the number or address (reading those
+    is opening the contact, which is logged outside an incident)."""
+
+    type: Annotated[str, As(MethodType)]
+    label: str | None
+    h24: bool
+
+
+@with_config(FORBID)
+class ContactPlace(TypedDict):
+    lat: float
+    lon: float
+
+
+@with_config(FORBID)
+class ContactOrganisation(TypedDict):
+    id: str
+    name: str
+
+
+@with_config(FORBID)
+class ContactPublic(TypedDict):
+    """One contact with its methods (built by hub/actions/contacts.py `contact_public`)."""
+
+    id: str
+    organisation: ContactOrganisation
+    kind: Annotated[str, As(ContactKind)]
+    name: str
+    function: str | None
+    methods: list[ContactMethodPublic]
+    location: ContactPlace | None
+    disciplines: list[Annotated[str, As(Discipline)]]
+    tags: list[str]
+    note: str | None
+    reviewed_at: Time | None
+    review_due: Time
+    version: int
+    updated_at: Time
+
+
+@with_config(FORBID)
+class ContactFound(TypedDict):
+    """A search result (hub/actions/contacts.py `contact_found`): methods without values."""
+
+    id: str
+    organisation: ContactOrganisation
+    kind: Annotated[str, As(ContactKind)]
+    name: str
+    function: str | None
+    methods: list[ContactMethodHidden]
+    location: ContactPlace | None
+    disciplines: list[Annotated[str, As(Discipline)]]
+    tags: list[str]
+    reviewed_at: Time | None
+    review_due: Time
+    overdue: bool
+    version: int
+    distance_m: Annotated[float | None, Field(description="from `near`, when given")]
+
+
+@with_config(FORBID)
+class ContactChangePublic(TypedDict):
+    """One line of a contact's history: the fields changed, before and after."""
+
+    version: int
+    action: Annotated[str, Field(description="created, updated, reviewed, imported, deleted")]
+    by: ActorPublic | None
+    at: Time
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@with_config(FORBID)
+class ContactReadPublic(TypedDict):
+    """One logged read of methods outside an incident."""
+
+    contact_id: str | None
+    by: ActorPublic
+    at: Time
+    how: Annotated[str, Field(description="one (opened), vcard, export (contact_id null)")]
+    count: int
+
+
+@with_config(FORBID)
+class ListedContact(TypedDict):
+    """A contact listed in an incident (`contact.listed`, the snapshot's `contacts`)."""
+
+    incident_id: str
+    contact: ContactPublic
+    listed_by: ActorPublic | None
+    listed_at: Time
+    plan_id: Annotated[str | None, Field(description="the plan whose activation listed it")]
+
+
 # events and snapshots -----------------------------------------------------------------------------
 
 EventType = Literal[
@@ -473,6 +581,7 @@ EventType = Literal[
     "alert.cancelled",
     "evaluation.created",
     "evaluation.updated",
+    "contact.listed",
 ]
 
 # The model of each sequenced event type's `data`: every type a producer may log (EventType,
@@ -494,6 +603,7 @@ EVENT_DATA: dict[str, type[Mapping[str, Any]]] = {
     "alert.cancelled": AlertPublic,
     "evaluation.created": EvaluationPointPublic,
     "evaluation.updated": EvaluationPointPublic,  # an edit, a close or a reopening
+    "contact.listed": ListedContact,
 }
 assert set(EVENT_DATA) == set(get_args(EventType)), "every event type has its data model"
 
@@ -525,6 +635,8 @@ class Snapshot(TypedDict):
     # Only in a state at T (hub/timeline/state.py): the alerts sent by then, as they stood. A
     # live page reads them from GET /api/incidents/{id}/alerts and follows their events.
     alerts: NotRequired[list[AlertPublic]]
+    # The contacts listed in the incident, with their methods (always in incident.join's).
+    contacts: NotRequired[list[ListedContact]]
 
 
 @with_config(FORBID)

@@ -221,6 +221,34 @@ class VehicleOut(Public):
     device_key: str = Field(description="the tracker's key, shown this once only")
 
 
+# the directory (issue 14) ----------------------------------------------------------------------
+
+
+class ContactOut(Public):
+    contact: events.ContactPublic
+
+
+class ContactsOut(Public):
+    contacts: list[events.ContactFound]
+    after: str | None = Field(description="give as `after` for the next page; null: the last")
+
+
+class ContactHistoryOut(Public):
+    changes: list[events.ContactChangePublic]
+
+
+class ContactReadsOut(Public):
+    reads: list[events.ContactReadPublic]
+
+
+class ListedContactOut(Public):
+    listed: events.ListedContact
+
+
+class ListedContactsOut(Public):
+    contacts: list[events.ListedContact]
+
+
 # registrations (BE-Alert) -------------------------------------------------------------------
 
 

@@ -159,6 +159,17 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
             json={"version": 1, "state": "closed", "due": None},
         )
         assert response.status_code == 200, response.text
+        # contact.listed
+        response = await http.post(
+            "/api/contacts",
+            json={"name": "Duty officer", "methods": [{"type": "phone", "value": "+3225011111"}]},
+        )
+        assert response.status_code == 201, response.text
+        response = await http.post(
+            f"/api/incidents/{incident}/contacts",
+            json={"contact_id": response.json()["contact"]["id"]},
+        )
+        assert response.status_code == 201, response.text
 
     for _ in range(200):
         held = watcher.incidents[incident].events

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.access import require_role
 from hub.actions.anchors import live_anchors
+from hub.actions.contacts import incident_contacts
 from hub.actions.convoys import convoy_snapshot
 from hub.actions.feed import recent_entries
 from hub.auth import Principal
@@ -87,6 +88,7 @@ async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> Snapsho
         "anchors": feature_collection(await live_anchors(session, incident_id)),
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),
         "convoys": await convoy_snapshot(session, incident_id),
+        "contacts": await incident_contacts(session, incident_id),
         # no "online": read here, before the joining socket is counted, it was always read
         # again by the socket handler (hub/realtime/handlers.py), which adds it
     }

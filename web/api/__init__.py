@@ -10,6 +10,7 @@ from web.api import (
     alerts,
     anchors,
     cap,
+    contacts,
     convoys,
     deliveries,
     evaluation,
@@ -41,6 +42,7 @@ ENDPOINTS: list[Endpoint] = [
     *timeline.ENDPOINTS,
     *evaluation.ENDPOINTS,
     *exports.ENDPOINTS,
+    *contacts.ENDPOINTS,
 ]
 
 
