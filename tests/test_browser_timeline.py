@@ -87,6 +87,8 @@ async def test_the_slider_shows_the_incident_as_it_stood(
         convoy = (await ok(http.post(f"{base}/convoys", json={"name": "Motorcade A"}), 201))[
             "convoy"
         ]
+        # A moment with the convoy and without its vehicle, wider than a step of the slider.
+        await asyncio.sleep(0.3)
         added = await ok(
             http.post(f"{base}/convoys/{convoy['id']}/vehicles", json={"label": "Lead car"}), 201
         )
@@ -135,6 +137,13 @@ async def test_the_slider_shows_the_incident_as_it_stood(
 
     # Back to a second after the registration: the vehicle at its first fix, west; the anchor
     # where it stood before it was moved; the banner at that moment.
+    # Just before the vehicle was registered: the convoy is there, without it.
+    await set_moment(page, registered - timedelta(milliseconds=150))
+    await page.click("#tab-convoys")
+    await expect(page.locator("#panel-convoys h3", has_text="Motorcade A")).to_be_visible()
+    await expect(page.locator("#panel-convoys .vehicle-name")).to_have_count(0)
+    await expect(page.locator('.vehicle-icon[title="Lead car"]')).to_have_count(0)
+    await page.click("#tab-feed")
     before_text = await banner.text_content()
     await set_moment(page, registered + timedelta(seconds=1))
 
@@ -148,6 +157,13 @@ async def test_the_slider_shows_the_incident_as_it_stood(
     await expect(banner).to_contain_text("REPLAY —")
     shown = await shown_at(page)
     assert registered < datetime.fromtimestamp(shown / 1000, UTC) < second
+    # The tabs show the moment too, and nothing in them edits the past.
+    await page.click("#tab-anchors")
+    await expect(page.locator("#panel-anchors .anchor-list li")).to_have_count(1)
+    await expect(page.locator("#panel-anchors .anchor-actions")).to_have_count(0)
+    await page.click("#tab-convoys")
+    await expect(page.locator("#panel-convoys .vehicle-name", has_text="Lead car")).to_be_visible()
+    await page.click("#tab-feed")
 
     # The next event is the anchor's move: the anchor is back where it is live; the vehicle,
     # at its second fix by then, is east.
@@ -203,4 +219,5 @@ async def test_the_slider_shows_the_incident_as_it_stood(
     apart = (await anchor_box(page, LABEL))["x"] - await vehicle_x(page)
     assert abs(apart - (live_anchor["x"] - live_vehicle)) < 3
     await expect(page.locator(".leaflet-pm-toolbar.leaflet-pm-draw")).to_be_visible()
+    await expect(page.locator("#panel-anchors .anchor-actions")).to_have_count(1)
     await assert_clean(tab)

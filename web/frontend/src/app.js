@@ -235,11 +235,19 @@ const replay = new Replay({
   bar: $('replay-bar'),
   banner: $('replay-banner'),
   toggle: $('replay-toggle'),
+  // The Anchors and Convoys tabs show what the map shows: the replay's moment while it lasts.
+  onShow: () => {
+    renderAnchorList();
+    renderConvoys();
+  },
 });
 
 // ---------------------------------------------------------------- side panels
 function renderAnchorList() {
-  const list = [...store.anchors.values()].sort((a, b) => a.kind.localeCompare(b.kind) || (a.label || '').localeCompare(b.label || ''));
+  const shown = replay.active ? replay.store : store;
+  const layer = replay.active ? replay.anchors : anchors;
+  const editable = canWrite && !replay.active; // the past is not edited
+  const list = [...shown.anchors.values()].sort((a, b) => a.kind.localeCompare(b.kind) || (a.label || '').localeCompare(b.label || ''));
   $('panel-anchors').replaceChildren(
     list.length
       ? h(
@@ -255,10 +263,10 @@ function renderAnchorList() {
               h(
                 'div',
                 { class: 'anchor-main' },
-                h('button', { type: 'button', class: 'link', onclick: () => anchors.focus(a.id) }, a.label || '—'),
+                h('button', { type: 'button', class: 'link', onclick: () => layer.focus(a.id) }, a.label || '—'),
                 h('span', { class: 'muted' }, t(`anchor.${a.kind}`)),
               ),
-              canWrite
+              editable
                 ? h(
                     'div',
                     { class: 'anchor-actions' },
@@ -275,13 +283,17 @@ function renderAnchorList() {
 
 function renderConvoys() {
   const root = $('panel-convoys');
-  const groups = [...store.convoys.values()].map((c) => ({ convoy: c, vehicles: [] }));
+  const shown = replay.active ? replay.store : store;
+  const layer = replay.active ? replay.convoys : convoys;
+  // In a replay, the vehicle alerts this page has received up to the moment shown.
+  const alerts = replay.active ? store.alerts.filter((a) => Date.parse(a.at) <= replay.target) : store.alerts;
+  const groups = [...shown.convoys.values()].map((c) => ({ convoy: c, vehicles: [] }));
   const byId = new Map(groups.map((g) => [g.convoy.id, g]));
   const loose = { convoy: { id: '', name: '—' }, vehicles: [] };
-  for (const v of store.vehicles.values()) (byId.get(v.convoy_id) || loose).vehicles.push(v);
+  for (const v of shown.vehicles.values()) (byId.get(v.convoy_id) || loose).vehicles.push(v);
   if (loose.vehicles.length) groups.push(loose);
   const vehicleRow = (v) => {
-    const following = convoys.following === v.id;
+    const following = layer.following === v.id;
     return h(
       'li',
       { class: following ? 'vehicle followed' : 'vehicle' },
@@ -294,7 +306,7 @@ function renderConvoys() {
           class: 'btn btn-small',
           'aria-pressed': following ? 'true' : 'false',
           disabled: !v.position,
-          onclick: () => convoys.follow(following ? null : v.id),
+          onclick: () => layer.follow(following ? null : v.id),
         },
         following ? t('convoys.unfollow') : t('convoys.follow'),
       ),
@@ -305,8 +317,8 @@ function renderConvoys() {
       ? h('div', {}, groups.map((g) => h('section', { class: 'convoy' }, h('h3', {}, g.convoy.name || g.convoy.id), h('ul', { class: 'vehicles' }, g.vehicles.map(vehicleRow)))))
       : h('p', { class: 'muted' }, t('convoys.none')),
     h('h3', {}, t('convoys.alerts')),
-    store.alerts.length
-      ? h('ol', { class: 'alerts', 'aria-live': 'polite' }, store.alerts.map(alertRow))
+    alerts.length
+      ? h('ol', { class: 'alerts', 'aria-live': 'polite' }, alerts.map(alertRow))
       : h('p', { class: 'muted' }, t('convoys.no_alerts')),
   );
 }

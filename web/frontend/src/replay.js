@@ -33,6 +33,7 @@ export class Replay {
    * @param {HTMLElement} opts.bar                the controls
    * @param {HTMLElement} opts.banner             "REPLAY — time"
    * @param {HTMLElement} opts.toggle             the button that enters and leaves
+   * @param {() => void} [opts.onShow]            called when the moment shown changes, and on leaving
    */
   constructor(opts) {
     this.opts = opts;
@@ -60,7 +61,10 @@ export class Replay {
     this.store = new IncidentStore();
     this.anchors = new AnchorLayer(this.opts.map, this.store, { canEdit: false, actions: {} });
     this.convoys = new ConvoyLayer(this.opts.map, this.store);
-    this.convoys.onFollow = () => this._followChoices();
+    this.convoys.onFollow = () => {
+      this._followChoices();
+      this._changed();
+    };
     for (const layer of this.opts.liveLayers) this.opts.map.removeLayer(layer);
     this.liveFollowing = this.opts.liveConvoys.following;
     this.opts.liveConvoys.following = null; // a live vehicle must not pull the map meanwhile
@@ -100,6 +104,7 @@ export class Replay {
     this.cache.clear(); // a later replay of a live incident must see what happened since
     this.tracks.clear();
     this._label();
+    this._changed(); // the tabs show the live incident again
   }
 
   // ------------------------------------------------------------ the moment
@@ -138,6 +143,12 @@ export class Replay {
     this._followChoices();
     this.opts.bar.dataset.shownAt = String(ms);
     this.opts.bar.dataset.seq = String(state.seq);
+    this._changed();
+  }
+
+  /** The page's other views of the moment (its Anchors and Convoys tabs). */
+  _changed() {
+    if (this.opts.onShow) this.opts.onShow();
   }
 
   /** Each vehicle's trail up to the moment, from its stored track (fetched once per replay). */
