@@ -170,8 +170,8 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NO
 
 
 class LocationIn(Strict):
-    lat: Annotated[Lat, Lax]
-    lon: Annotated[Lon, Lax]
+    lat: Lat
+    lon: Lon
 
 
 class ContactMethodIn(Strict):

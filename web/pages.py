@@ -245,6 +245,15 @@ async def incidents_page(request: Request) -> Response:
     )
 
 
+async def directory_page(request: Request) -> Response:
+    principal = await page_user(request)
+    if isinstance(principal, Response):
+        return principal
+    return render(
+        request, "directory.html", {"user": principal.public(), "lang": page_lang(request)}
+    )
+
+
 async def incident_page(request: Request) -> Response:
     principal = await page_user(request)
     if isinstance(principal, Response):
@@ -307,6 +316,7 @@ def page_routes(settings: Settings) -> list[BaseRoute]:
         Route("/", secure(home), methods=["GET", "HEAD"]),
         Route("/login", secure(login_page), methods=["GET", "HEAD"]),
         Route("/incidents", secure(incidents_page), methods=["GET", "HEAD"]),
+        Route("/directory", secure(directory_page), methods=["GET", "HEAD"]),
         Route("/incidents/{incident_id}", secure(incident_page), methods=["GET", "HEAD"]),
         Route("/alerts/{alert_id}", secure(alert_page), methods=["GET", "HEAD"]),  # public
         *public_page_routes(secure),  # BE-Alert's self-registration, no login

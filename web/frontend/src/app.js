@@ -11,6 +11,7 @@ import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './
 import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
+import { ContactsPanel } from './contacts.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
@@ -222,6 +223,7 @@ function showPin(geometry) {
 
 new AlertsPanel($('panel-alerts'), store, { incidentId, role, map, anchors });
 new EvaluationPanel($('panel-evaluation'), store, { incidentId, role, userId: String((config.user && config.user.id) || '') });
+new ContactsPanel($('panel-contacts'), store, { incidentId, role });
 
 // ---------------------------------------------------------------- replay (issue 15)
 const replay = new Replay({
