@@ -24,6 +24,7 @@ from hub.alerts.registrations import Parsed
 from hub.auth import principal_for_token, token_digest
 from hub.context import Hub
 from hub.db import Database
+from hub.demo.contacts import seed_directory
 from hub.demo.simulator import SimVehicle, drive
 from hub.errors import HubError
 from hub.realtime.notify import Notifier
@@ -220,6 +221,7 @@ async def seed(hub: Hub) -> Demo:
         registered = await session.scalar(select(col(Registration.id)).limit(1))
     if registered is None:
         await registrations.import_registrations(hub, demo_registrations(), replace=False)
+    await seed_directory(hub)
     if incident_id is None:
         incident_id = await _create_incident(hub)
     demo = Demo(incident_id, [(u, role, PASSWORD) for u, _, _, role, _ in USERS])
