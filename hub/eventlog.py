@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -61,20 +62,28 @@ def log_event(
 
 
 async def events_since(
-    session: AsyncSession, incident_id: str, since: int, limit: int
+    session: AsyncSession,
+    incident_id: str,
+    since: int,
+    limit: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[EventPublic]:
+    """The log after `since`, in seq order; with `start` or `end`, only what was logged from
+    `start` to `end` (both included: GET …/events?from=&to=, the timeline)."""
     # Columns, not ORM objects: a reconnect storm runs this once per client.
-    rows = await session.execute(
-        select(
-            col(Event.incident_id),
-            col(Event.seq),
-            col(Event.type),
-            col(Event.at),
-            col(Event.actor),
-            col(Event.data),
-        )
-        .where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
-        .order_by(col(Event.seq))
-        .limit(limit)
-    )
+    query = select(
+        col(Event.incident_id),
+        col(Event.seq),
+        col(Event.type),
+        col(Event.at),
+        col(Event.actor),
+        col(Event.data),
+    ).where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
+    if start is not None:
+        query = query.where(col(Event.at) >= start)
+    if end is not None:
+        query = query.where(col(Event.at) <= end)
+    rows = await session.execute(query.order_by(col(Event.seq)).limit(limit))
     return [envelope(*row) for row in rows]

@@ -33,7 +33,7 @@ from hub.actions.feed import recent_entries
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
-from hub.public import envelope, feature_collection
+from hub.public import feature_collection
 from models import Event, Role
 from models.base import iso, utcnow
 from models.convoy import Position, Vehicle
@@ -41,7 +41,6 @@ from models.events import (
     AlertPublic,
     AnchorPublic,
     ConvoyPublic,
-    EventPublic,
     PositionPublic,
     StateAt,
 )
@@ -196,31 +195,6 @@ def fix_public(fix: Position, convoy_id: str) -> PositionPublic:
         "heading": fix.heading,
         "accuracy": fix.accuracy,
     }
-
-
-async def events_between(
-    session: AsyncSession,
-    incident_id: str,
-    since: int,
-    limit: int,
-    start: datetime | None,
-    end: datetime | None,
-) -> list[EventPublic]:
-    """The log after `since`, in seq order, logged from `start` to `end` (both included)."""
-    query = select(
-        col(Event.incident_id),
-        col(Event.seq),
-        col(Event.type),
-        col(Event.at),
-        col(Event.actor),
-        col(Event.data),
-    ).where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
-    if start is not None:
-        query = query.where(col(Event.at) >= start)
-    if end is not None:
-        query = query.where(col(Event.at) <= end)
-    rows = await session.execute(query.order_by(col(Event.seq)).limit(limit))
-    return [envelope(*row) for row in rows]
 
 
 def time_range(start: datetime | None, end: datetime | None) -> None:

@@ -11,7 +11,7 @@ from hub.access import require_role
 from hub.actions import incidents
 from hub.auth import Principal
 from hub.eventlog import events_since
-from hub.timeline.state import events_between, parse_instant, time_range
+from hub.timeline.state import parse_instant, time_range
 from models import IncidentKind, Phase, Role, Status
 from models.responses import (
     EventsPage,
@@ -98,10 +98,7 @@ async def list_events(request: Request, principal: Principal) -> Any:
     time_range(start, end)
     async with hub.db.read() as session:
         incident, _ = await require_role(session, principal, incident_id, Role.VIEWER)
-        if start is None and end is None:
-            events = await events_since(session, incident_id, since, limit)
-        else:
-            events = await events_between(session, incident_id, since, limit, start, end)
+        events = await events_since(session, incident_id, since, limit, start=start, end=end)
     return {"seq": incident.last_seq, "events": events}
 
 
