@@ -300,10 +300,7 @@ async def update_contact(
         raise HubError("invalid", "nothing to change: give the fields to change and version")
     hub.check_rate(principal.user_id)
     async with hub.db.write() as session:
-        contact = await _locked(session, contact_id)
-        await _require_editor(session, principal, contact)
-        organisation = await _organisation_name(session, contact.organisation_id)
-        _check_version(contact, organisation, payload.version)
+        contact, organisation = await _editable(session, principal, contact_id, payload.version)
         if "organisation_id" in given and payload.organisation_id not in (
             None,
             contact.organisation_id,
@@ -325,6 +322,18 @@ async def update_contact(
         return contact_public(contact, organisation)
 
 
+async def _editable(
+    session: AsyncSession, principal: Principal, contact_id: str, version: int
+) -> tuple[Contact, str]:
+    """The contact, locked, with its organisation's name, once the caller may change it and
+    holds its current version (each change, review and deletion starts so)."""
+    contact = await _locked(session, contact_id)
+    await _require_editor(session, principal, contact)
+    organisation = await _organisation_name(session, contact.organisation_id)
+    _check_version(contact, organisation, version)
+    return contact, organisation
+
+
 def _touch(contact: Contact, by: str | None, now: datetime) -> None:
     # An edit is a review too: its editor had the whole record before them.
     contact.version += 1
@@ -340,10 +349,7 @@ async def review_contact(
     """Still correct: the owners confirm the record as it is, and its review date moves on."""
     hub.check_rate(principal.user_id)
     async with hub.db.write() as session:
-        contact = await _locked(session, contact_id)
-        await _require_editor(session, principal, contact)
-        organisation = await _organisation_name(session, contact.organisation_id)
-        _check_version(contact, organisation, payload.version)
+        contact, organisation = await _editable(session, principal, contact_id, payload.version)
         before = _tracked(contact)
         now = utcnow()
         _touch(contact, principal.user_id, now)
@@ -357,10 +363,7 @@ async def delete_contact(
 ) -> None:
     hub.check_rate(principal.user_id)
     async with hub.db.write() as session:
-        contact = await _locked(session, contact_id)
-        await _require_editor(session, principal, contact)
-        organisation = await _organisation_name(session, contact.organisation_id)
-        _check_version(contact, organisation, payload.version)
+        contact, organisation = await _editable(session, principal, contact_id, payload.version)
         listed = await session.scalar(
             select(func.count())
             .select_from(IncidentContact)
