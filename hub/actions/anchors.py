@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.access import require_role
@@ -16,7 +17,7 @@ from hub.eventlog import log_event, take_seq
 from hub.public import anchor_public
 from models import Anchor, Role
 from models.base import utcnow
-from models.events import AnchorPublic
+from models.events import AnchorPublic, EventPublic
 from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn
 
 
@@ -27,35 +28,45 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
             await require_role(
                 session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True
             )
-            earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
-            if earlier is not None:
-                return anchor_public(earlier)
-            seq = await take_seq(session, payload.incident_id, open_only=True)
-            anchor = Anchor(
-                incident_id=payload.incident_id,
-                client_id=payload.client_id,
-                kind=payload.kind,
-                label=payload.label,
-                geometry=payload.geometry,
-                properties=payload.properties,
-                updated_by=principal.user_id,
-            )
-            session.add(anchor)
-            public = anchor_public(anchor)
-            event = log_event(
-                session, payload.incident_id, seq, "anchor.created", principal, public
-            )
+            public, event = await add_anchor(session, principal, payload)
     except IntegrityError:
         async with hub.db.read() as session:
             earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
         if earlier is None:
             raise
         return anchor_public(earlier)
-    await hub.notifier.incident_event(event)
+    if event is not None:
+        await hub.notifier.incident_event(event)
     return public
 
 
-async def _by_client_id(session: Any, incident_id: str, client_id: str) -> Anchor | None:
+async def add_anchor(
+    session: AsyncSession, principal: Principal, payload: AnchorCreateIn
+) -> tuple[AnchorPublic, EventPublic | None]:
+    """Creates an anchor inside the caller's transaction (the socket and REST create, a plan's
+    activation): takes the incident's next seq and logs `anchor.created`. The caller checks
+    the role, commits, then emits the event. An anchor whose `client_id` is already taken is
+    answered as it is, with no event, so a retry or a second activation creates nothing."""
+    earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
+    if earlier is not None:
+        return anchor_public(earlier), None
+    seq = await take_seq(session, payload.incident_id, open_only=True)
+    anchor = Anchor(
+        incident_id=payload.incident_id,
+        client_id=payload.client_id,
+        kind=payload.kind,
+        label=payload.label,
+        geometry=payload.geometry,
+        properties=payload.properties,
+        updated_by=principal.user_id,
+    )
+    session.add(anchor)
+    public = anchor_public(anchor)
+    event = log_event(session, payload.incident_id, seq, "anchor.created", principal, public)
+    return public, event
+
+
+async def _by_client_id(session: AsyncSession, incident_id: str, client_id: str) -> Anchor | None:
     anchor: Anchor | None = await session.scalar(
         select(Anchor).where(
             col(Anchor.incident_id) == incident_id, col(Anchor.client_id) == client_id

@@ -24,6 +24,7 @@ from hub.access import check_role, require_role
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
+from hub.eventlog import take_seq
 from hub.public import author_public, entry_public, envelope
 from models import (
     EntryKind,
@@ -227,6 +228,23 @@ async def _write(hub: Hub, batch: list[_Post]) -> None:
     # Committed: only now do the posts carry what is acked and emitted.
     for post, public, emitted in stored:
         post.entry, post.event = public, emitted
+
+
+async def add_entry(
+    session: AsyncSession, principal: Principal, payload: FeedPostIn
+) -> tuple[FeedEntryPublic, EventPublic | None]:
+    """Posts an entry inside the caller's transaction, for a change whose record belongs with
+    it (a plan's activation and its `decision`): the caller checks the role, commits, then
+    emits. Bypasses the group commit, which owns its transactions. An entry whose `client_id`
+    is taken is answered as it is, with no event."""
+    earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
+    if earlier is not None:
+        return earlier, None
+    seq = await take_seq(session, payload.incident_id, open_only=True)
+    entry, event, public, emitted = _rows(_Post(principal, payload, None, None), seq)
+    await session.execute(insert(FeedEntry), [entry])
+    await session.execute(insert(Event), [event])
+    return public, emitted
 
 
 async def _admit(session: AsyncSession, batch: list[_Post]) -> list[_Post]:
