@@ -123,7 +123,11 @@ USERS = [
     ("fire", "Brussels Fire Brigade", "D1", "contributor", False),
     ("medic", "Medical Services 112", "D2", "viewer", False),
 ]
-# label, role, gap behind the lead in metres, strays off the route once
+# label, role, gap behind the lead in metres, strays off the route (on every leg)
+# Where along each leg the straying vehicle leaves the route: some two minutes after the
+# motorcade sets off (on the ring, far from the perimeters), so whoever opens the demo sees an
+# off-route alert soon, and again on every leg.
+STRAY_FROM_M = 2_000.0
 VEHICLES = [
     ("Lead (police)", "lead", 0.0, False),
     ("VIP 1", "vip", 50.0, False),
@@ -312,7 +316,7 @@ async def _trackers(hub: Hub, incident_id: str) -> list[SimVehicle]:
             vehicle.last_speed = vehicle.last_heading = vehicle.last_accuracy = None
             vehicle.alert_state = {}
             gap, strays = plan[vehicle.label]
-            result.append(SimVehicle(key, vehicle.label, gap, 250.0 if strays else None))
+            result.append(SimVehicle(key, vehicle.label, gap, STRAY_FROM_M if strays else None))
     return sorted(result, key=lambda v: v.gap_m)
 
 
