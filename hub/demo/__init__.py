@@ -124,10 +124,10 @@ USERS = [
     ("medic", "Medical Services 112", "D2", "viewer", False),
 ]
 # label, role, gap behind the lead in metres, strays off the route (on every leg)
-# Where along each leg the straying vehicle leaves the route: some two minutes after the
-# motorcade sets off (on the ring, far from the perimeters), so whoever opens the demo sees an
-# off-route alert soon, and again on every leg.
-STRAY_FROM_M = 2_000.0
+# Where along each leg the straying vehicle leaves the route: within a minute of the motorcade
+# setting off, and again on every leg (some 14 minutes apart), so whoever watches the demo sees
+# an off-route alert come in, and whoever opens it later finds the earlier ones in the list.
+STRAY_FROM_M = 700.0
 VEHICLES = [
     ("Lead (police)", "lead", 0.0, False),
     ("VIP 1", "vip", 50.0, False),
