@@ -200,6 +200,8 @@ const feed = new FeedPanel($('feed-live'), store, {
       await write('feed.correct', { incident_id: incidentId, entry_id: entry.id, client_id: uuid4(), text, reason }).then(stored),
     ),
   pick: () => pickPoint(map),
+  focusMap: () => map.getContainer().focus(),
+  draft: (point, accuracy) => showDraft(point, accuracy),
   show: (geometry) => {
     showGeometry(map, geometry);
     showPin(geometry);
@@ -220,6 +222,26 @@ function showPin(geometry) {
   pin = L.circleMarker([lat, lon], { radius: 14, color: '#000', weight: 3, fill: false, className: 'feed-pin', interactive: false }).addTo(map);
   setTimeout(() => pin && pin.remove(), 6000);
 }
+
+/** Where the entry being written will be: a pin, and the device's accuracy as a circle. */
+let draftPin = null;
+function showDraft(point, accuracy) {
+  if (draftPin) draftPin.remove();
+  draftPin = null;
+  if (!point) return;
+  const [lon, lat] = point.coordinates;
+  draftPin = L.layerGroup([
+    L.marker([lat, lon], {
+      icon: L.divIcon({ html: DRAFT_PIN, className: 'feed-draft-pin', iconSize: [28, 36], iconAnchor: [14, 34] }),
+      interactive: false,
+      keyboard: false,
+    }),
+  ]);
+  if (accuracy) draftPin.addLayer(L.circle([lat, lon], { radius: accuracy, color: '#0d47a1', weight: 1, fillOpacity: 0.12, interactive: false }));
+  draftPin.addTo(map);
+}
+const DRAFT_PIN =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 28 36" width="28" height="36" aria-hidden="true"><path d="M14 1C7 1 2 6 2 13c0 9 12 22 12 22s12-13 12-22C26 6 21 1 14 1z" fill="#0d47a1" stroke="#fff" stroke-width="2"/><circle cx="14" cy="13" r="4.5" fill="#fff"/></svg>';
 
 new AlertsPanel($('panel-alerts'), store, { incidentId, role, map, anchors });
 new EvaluationPanel($('panel-evaluation'), store, { incidentId, role, userId: String((config.user && config.user.id) || '') });

@@ -1,7 +1,7 @@
 // The feed panel: post, correct, filter, and show an entry's location on the map.
 
 import { t } from './i18n.js';
-import { h, formatTime } from './util.js';
+import { h, formatTime, toast } from './util.js';
 import { select } from './dialog.js';
 import { DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
 
@@ -13,9 +13,14 @@ import { DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
  * @param {(payload: object) => Promise<boolean>} opts.post    resolves true once stored
  * @param {(entry: object, text: string, reason: string) => Promise<boolean>} opts.correct
  * @param {() => {promise: Promise<object|null>, cancel: () => void}} opts.pick  map picker
+ * @param {(point: object|null, accuracy?: number) => void} [opts.draft]  marks the location
+ *   the entry being written will carry (null: none)
+ * @param {() => void} [opts.focusMap]  gives the map the focus (picking started by keyboard)
  * @param {(geometry: object) => void} opts.show
  * @param {string} [opts.idPrefix]  before the panel's element ids, when another panel is on the page
  */
+const round6 = (x) => Math.round(x * 1e6) / 1e6;
+
 export class FeedPanel {
   constructor(root, store, opts) {
     this.root = root;
@@ -23,6 +28,7 @@ export class FeedPanel {
     this.opts = opts;
     this.filters = { discipline: '', kind: '', priority: '' };
     this.location = null;
+    this.accuracy = null;
     this.picking = null;
     this.build();
   }
@@ -39,7 +45,7 @@ export class FeedPanel {
         this.kind.value = draft.kind;
         this.priority.value = draft.priority;
       }
-      this._setLocation(this.location);
+      this._setLocation(this.location, this.accuracy);
     }
     this.root.append(this._filters());
     this.list = h('ol', { class: 'feed-list', 'aria-live': 'polite', 'aria-relevant': 'additions' });
@@ -48,22 +54,41 @@ export class FeedPanel {
   }
 
   _form() {
-    this.text = h('textarea', { name: 'text', rows: 2, required: true, maxlength: 4000, id: 'feed-text' });
+    this.text = h('textarea', {
+      name: 'text',
+      rows: 2,
+      required: true,
+      maxlength: 4000,
+      id: 'feed-text',
+      'aria-describedby': 'feed-text-hint',
+      onkeydown: (e) => {
+        // Ctrl+Enter (⌘+Enter on a Mac) posts, as in most chat and mail clients.
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          this.form.requestSubmit();
+        }
+      },
+    });
     this.kind = select('kind', ENTRY_KINDS, (k) => t(`entry.${k}`), 'info', { id: 'feed-kind' });
     this.priority = select('priority', PRIORITIES, (p) => t(`priority.${p}`), 'normal', { id: 'feed-priority' });
-    this.locationLabel = h('span', { class: 'location-label muted' });
-    this.pickButton = h('button', { type: 'button', class: 'btn btn-small', onclick: () => this._togglePick() }, t('feed.pick'));
+    this.locationLabel = h('span', { class: 'location-label muted', id: 'feed-location', 'aria-live': 'polite' });
+    this.pickButton = h('button', { type: 'button', class: 'btn btn-small', id: 'feed-pick', onclick: (e) => this._togglePick(e) }, t('feed.pick'));
+    this.hereButton =
+      globalThis.navigator && navigator.geolocation
+        ? h('button', { type: 'button', class: 'btn btn-small', id: 'feed-here', onclick: () => this._useHere() }, t('feed.here'))
+        : null;
     this.clearButton = h(
       'button',
       { type: 'button', class: 'btn btn-small', hidden: true, onclick: () => this._setLocation(null) },
       t('feed.clear_location'),
     );
     this.submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('feed.post'));
-    const form = h(
+    this.form = h(
       'form',
       { class: 'feed-form', onsubmit: (e) => this._post(e) },
       h('label', { for: 'feed-text', class: 'sr-only' }, t('feed.text')),
       this.text,
+      h('span', { id: 'feed-text-hint', class: 'sr-only' }, t('feed.ctrl_enter')),
       h(
         'div',
         { class: 'row' },
@@ -72,10 +97,10 @@ export class FeedPanel {
         h('label', { for: 'feed-priority' }, t('feed.priority')),
         this.priority,
       ),
-      h('div', { class: 'row' }, this.pickButton, this.clearButton, this.locationLabel, h('span', { class: 'spacer' }), this.submit),
+      h('div', { class: 'row' }, this.pickButton, this.hereButton, this.clearButton, this.locationLabel, h('span', { class: 'spacer' }), this.submit),
     );
     this.text.placeholder = t('feed.text');
-    return form;
+    return this.form;
   }
 
   _filters() {
@@ -110,6 +135,7 @@ export class FeedPanel {
     event.preventDefault();
     const text = this.text.value.trim();
     if (!text) return;
+    if (this.picking) this.picking.cancel(); // a post ends picking: the place was chosen or not
     this.submit.disabled = true;
     const payload = { text, kind: this.kind.value, priority: this.priority.value };
     if (this.location) payload.location = this.location;
@@ -120,9 +146,11 @@ export class FeedPanel {
       this.priority.value = 'normal';
       this._setLocation(null);
     }
+    // The disabled button lost the focus to the page: give it back where the next one is written.
+    this.text.focus();
   }
 
-  async _togglePick() {
+  async _togglePick(event) {
     if (this.picking) {
       this.picking.cancel();
       return;
@@ -130,17 +158,44 @@ export class FeedPanel {
     this.picking = this.opts.pick();
     this.pickButton.textContent = t('feed.picking');
     this.pickButton.setAttribute('aria-pressed', 'true');
+    // A click with no pointer (detail 0) came from the keyboard: the map takes the focus, so
+    // that its arrow keys pan and Enter picks its centre.
+    if (event && event.detail === 0 && this.opts.focusMap) this.opts.focusMap();
     const point = await this.picking.promise;
     this.picking = null;
     this.pickButton.textContent = t('feed.pick');
     this.pickButton.removeAttribute('aria-pressed');
-    if (point) this._setLocation(point);
+    if (point) {
+      this._setLocation(point);
+      if (event && event.detail === 0) this.pickButton.focus();
+    }
   }
 
-  _setLocation(point) {
+  /** The device's position (the browser's geolocation), with how precise it says it is. */
+  _useHere() {
+    this.hereButton.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        this.hereButton.disabled = false;
+        const { longitude, latitude, accuracy } = position.coords;
+        const point = { type: 'Point', coordinates: [round6(longitude), round6(latitude)] };
+        this._setLocation(point, Number.isFinite(accuracy) ? accuracy : null);
+      },
+      () => {
+        this.hereButton.disabled = false;
+        toast(t('feed.here_failed'), 'error');
+      },
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 },
+    );
+  }
+
+  _setLocation(point, accuracy = null) {
     this.location = point;
+    this.accuracy = point ? accuracy : null;
     this.clearButton.hidden = !point;
-    this.locationLabel.textContent = point ? `${point.coordinates[1].toFixed(5)}, ${point.coordinates[0].toFixed(5)}` : '';
+    const where = point ? `${point.coordinates[1].toFixed(5)}, ${point.coordinates[0].toFixed(5)}` : '';
+    this.locationLabel.textContent = point && this.accuracy != null ? `${where} (±${Math.round(this.accuracy)} m)` : where;
+    if (this.opts.draft) this.opts.draft(point, this.accuracy);
   }
 
   /**

@@ -61,7 +61,7 @@ const fr = {
   'feed.priority': 'Priorité',
   'feed.location': 'Position',
   'feed.pick': 'Choisir sur la carte',
-  'feed.picking': 'Cliquez sur la carte…',
+  'feed.picking': 'Cliquez sur la carte (ou Entrée : son centre)…',
   'feed.clear_location': 'Retirer la position',
   'feed.show_on_map': 'Voir sur la carte',
   'feed.correct': 'Corriger',
@@ -350,6 +350,9 @@ const fr = {
   'eval.state.open': 'ouvert',
   'eval.state.closed': 'clôturé',
   'list.open_points': 'Points ouverts',
+  'feed.here': 'Ma position',
+  'feed.here_failed': "Position de l'appareil indisponible (autorisez la localisation).",
+  'feed.ctrl_enter': 'Ctrl+Entrée publie.',
 };
 
 const nl = {
@@ -409,7 +412,7 @@ const nl = {
   'feed.priority': 'Prioriteit',
   'feed.location': 'Locatie',
   'feed.pick': 'Kies op de kaart',
-  'feed.picking': 'Klik op de kaart…',
+  'feed.picking': 'Klik op de kaart (of Enter: het midden)…',
   'feed.clear_location': 'Locatie wissen',
   'feed.show_on_map': 'Toon op kaart',
   'feed.correct': 'Corrigeren',
@@ -698,6 +701,9 @@ const nl = {
   'eval.state.open': 'open',
   'eval.state.closed': 'afgesloten',
   'list.open_points': 'Open punten',
+  'feed.here': 'Mijn locatie',
+  'feed.here_failed': 'Locatie van het toestel niet beschikbaar (sta locatiebepaling toe).',
+  'feed.ctrl_enter': 'Ctrl+Enter plaatst het bericht.',
 };
 
 const en = {
@@ -757,7 +763,7 @@ const en = {
   'feed.priority': 'Priority',
   'feed.location': 'Location',
   'feed.pick': 'Pick on map',
-  'feed.picking': 'Click on the map…',
+  'feed.picking': 'Click on the map (or Enter: its centre)…',
   'feed.clear_location': 'Clear location',
   'feed.show_on_map': 'Show on map',
   'feed.correct': 'Correct',
@@ -1046,6 +1052,9 @@ const en = {
   'eval.state.open': 'open',
   'eval.state.closed': 'closed',
   'list.open_points': 'Open points',
+  'feed.here': 'My location',
+  'feed.here_failed': "The device's position is unavailable (allow location access).",
+  'feed.ctrl_enter': 'Ctrl+Enter posts.',
 };
 
 export const DICTIONARIES = { fr, nl, en };

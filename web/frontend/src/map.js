@@ -37,19 +37,41 @@ export function showGeometry(map, geometry, zoom = 15) {
   }
 }
 
-/** Resolve with the next clicked point as GeoJSON, or null when `cancel()` is called. */
+/**
+ * Resolve with the next picked point as GeoJSON, or null when `cancel()` (or Escape) ends it.
+ * Picking wins over the anchors: while it lasts they let clicks through to the map (app.css,
+ * `.map-picking`), so a click inside a perimeter picks that place rather than opening its
+ * popup. By keyboard, the focused map picks its centre (marked by a cross) with Enter or
+ * Space; the arrow keys pan it there.
+ */
 export function pickPoint(map) {
   let cancel;
   const promise = new Promise((resolve) => {
     const container = map.getContainer();
     container.classList.add('map-picking');
+    const cross = L.DomUtil.create('div', 'map-crosshair', container);
+    cross.setAttribute('aria-hidden', 'true');
+    map.closePopup();
     const done = (value) => {
       container.classList.remove('map-picking');
+      cross.remove();
       map.off('click', onClick);
+      container.removeEventListener('keydown', onKey);
       resolve(value);
     };
-    const onClick = (e) => done({ type: 'Point', coordinates: [round(e.latlng.lng), round(e.latlng.lat)] });
+    const toPoint = (latlng) => ({ type: 'Point', coordinates: [round(latlng.lng), round(latlng.lat)] });
+    const onClick = (e) => done(toPoint(e.latlng));
+    const onKey = (e) => {
+      if (e.target !== container) return; // a control inside the map has the focus
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        done(toPoint(map.getCenter()));
+      } else if (e.key === 'Escape') {
+        done(null);
+      }
+    };
     map.on('click', onClick);
+    container.addEventListener('keydown', onKey);
     cancel = () => done(null);
   });
   return { promise, cancel };
@@ -133,7 +155,18 @@ export class AnchorLayer {
 
   renderAll() {
     for (const id of [...this.layers.keys()]) if (!this.store.anchors.has(id)) this._drop(id);
-    for (const id of this.store.anchors.keys()) this.render(id);
+    for (const id of this.store.anchors.keys()) this.render(id, false);
+    this._stack();
+  }
+
+  /**
+   * Smaller shapes above larger ones, so that a zone inside another (red in orange in yellow)
+   * still takes its own clicks, whatever order the anchors were drawn in.
+   */
+  _stack() {
+    const shapes = [...this.layers.values()].filter((layer) => !(layer instanceof L.Marker) && layer.bringToFront && layer.getBounds);
+    shapes.sort((a, b) => boundsArea(b) - boundsArea(a));
+    for (const layer of shapes) layer.bringToFront();
   }
 
   fitAll() {
@@ -147,8 +180,8 @@ export class AnchorLayer {
     this.layers.delete(id);
   }
 
-  /** Draw anchor `id` as the store has it (or remove it). */
-  render(id) {
+  /** Draw anchor `id` as the store has it (or remove it); `stack` orders the shapes after. */
+  render(id, stack = true) {
     const anchor = this.store.anchors.get(id);
     const old = this.layers.get(id);
     if (!anchor) return this._drop(id);
@@ -162,6 +195,7 @@ export class AnchorLayer {
     if (old) this.group.removeLayer(old);
     this.layers.set(id, layer);
     this.group.addLayer(layer);
+    if (stack) this._stack();
   }
 
   _makeLayer(anchor) {
@@ -179,6 +213,7 @@ export class AnchorLayer {
             pmIgnore,
           }),
         style: () => anchorStyle(anchor.kind),
+        className: `anchor-shape anchor-shape-${anchor.kind}`,
         pmIgnore,
       },
     );
@@ -249,6 +284,14 @@ export class AnchorLayer {
     showGeometry(this.map, anchor.geometry);
     layer.openPopup();
   }
+}
+
+/** A shape's bounding box in square degrees of latitude: enough to order nested shapes. */
+function boundsArea(layer) {
+  const bounds = layer.getBounds();
+  if (!bounds.isValid()) return 0;
+  const scale = Math.cos((bounds.getCenter().lat * Math.PI) / 180);
+  return (bounds.getNorth() - bounds.getSouth()) * (bounds.getEast() - bounds.getWest()) * scale;
 }
 
 function sameGeometry(layer, geometry) {

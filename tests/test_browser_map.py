@@ -1,0 +1,164 @@
+"""The map and the feed as a crisis cell uses them (issue 19), in Debian's chromium against a
+real hub, at desk (1400x900) and phone size: nested perimeters each take their own clicks,
+picking a place inside one records it (with a pin) and ends with the post, a phone posts its
+own position in one tap.
+
+Fixtures, login and page helpers are test_browser.py's: bounded waits, nothing timed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from playwright.async_api import FloatRect, Page, ViewportSize, expect
+
+from tests import test_browser
+from tests.live import HubProcess
+from tests.seed import Seeder, TestUser
+from tests.test_browser import PHONE, Tabs, api, assert_clean, open_incident
+
+# test_browser.py's fixtures: Debian's chromium, one browser per module, a profile per tab.
+chromium = test_browser.chromium
+browser = test_browser.browser
+tabs = test_browser.tabs
+
+DESK: ViewportSize = {"width": 1400, "height": 900}
+CENTRE = (4.3517, 50.8466)  # lon, lat: the Grand-Place, the centre of the three zones
+# Red inside orange inside yellow, as a Brussels perimeter is drawn, each half the one around.
+ZONES = {
+    "exclusion_zone": ("Zone rouge Grand-Place", 0.002),
+    "isolation_zone": ("Zone orange Ilot Sacré", 0.004),
+    "dissuasion_zone": ("Zone jaune Pentagone", 0.008),
+}
+
+
+def square(half: float) -> dict[str, Any]:
+    lon, lat = CENTRE
+    ring = [
+        [lon - half, lat - half * 0.63],
+        [lon + half, lat - half * 0.63],
+        [lon + half, lat + half * 0.63],
+        [lon - half, lat + half * 0.63],
+        [lon - half, lat - half * 0.63],
+    ]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+async def nested_zones(server: HubProcess, user: TestUser, incident: str) -> None:
+    """The innermost first, so that drawn in the order they came the outer ones would cover it."""
+    async with api(server, user) as http:
+        for kind, (label, half) in ZONES.items():
+            created = await http.post(
+                f"/api/incidents/{incident}/anchors",
+                json={
+                    "client_id": str(uuid.uuid4()),
+                    "kind": kind,
+                    "label": label,
+                    "geometry": square(half),
+                },
+            )
+            assert created.status_code == 201, created.text
+
+
+async def zone_box(page: Page, kind: str) -> FloatRect:
+    shape = page.locator(f"path.anchor-shape-{kind}")
+    await expect(shape).to_have_count(1)
+    box = await shape.bounding_box()
+    assert box is not None
+    return box
+
+
+async def entries(server: HubProcess, user: TestUser, incident: str) -> list[dict[str, Any]]:
+    async with api(server, user) as http:
+        answer = await http.get(f"/api/incidents/{incident}/feed")
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["entries"])
+
+
+async def test_every_nested_zone_opens_its_own_popup(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    cp = await seed.user("cp", discipline="D3")
+    gis = await seed.user("gis")
+    incident = await seed.incident({cp: "viewer", gis: "contributor"}, title="Manifestation")
+    await nested_zones(hub_server, gis, incident)
+    tab = await tabs(DESK)
+    page = await open_incident(tab, hub_server, cp, incident)
+
+    red = await zone_box(page, "exclusion_zone")
+    orange = await zone_box(page, "isolation_zone")
+    yellow = await zone_box(page, "dissuasion_zone")
+    middle = red["y"] + red["height"] / 2
+    popup = page.locator(".leaflet-popup")
+    # The centre is in all three: the smallest, drawn on top, takes the click.
+    for x, label in (
+        (red["x"] + red["width"] / 2, ZONES["exclusion_zone"][0]),
+        ((orange["x"] + red["x"]) / 2, ZONES["isolation_zone"][0]),
+        ((yellow["x"] + orange["x"]) / 2, ZONES["dissuasion_zone"][0]),
+    ):
+        await page.mouse.click(x, middle)
+        await expect(popup).to_have_count(1)
+        await expect(popup).to_contain_text(label)
+        await popup.locator(".leaflet-popup-close-button").click()
+        await expect(popup).to_have_count(0)
+    await assert_clean(tab)
+
+
+async def test_a_place_picked_inside_a_perimeter_is_posted_with_the_entry(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    officer = await seed.user("officer", organisation="Fire Brussels", discipline="D1")
+    incident = await seed.incident({officer: "contributor"}, title="Feu rue de la Colline")
+    await nested_zones(hub_server, officer, incident)
+    tab = await tabs(DESK)
+    page = await open_incident(tab, hub_server, officer, incident)
+    red = await zone_box(page, "exclusion_zone")
+
+    await page.click("#feed-pick")
+    await expect(page.locator("#feed-pick")).to_have_attribute("aria-pressed", "true")
+    await page.mouse.click(red["x"] + red["width"] / 2, red["y"] + red["height"] / 2)
+    # The place is taken, marked with a pin, and no popup came in its way.
+    await expect(page.locator("#feed-location")).to_contain_text("50.84")
+    await expect(page.locator(".feed-draft-pin")).to_be_visible()
+    await expect(page.locator(".leaflet-popup")).to_have_count(0)
+    await expect(page.locator("#feed-pick")).not_to_have_attribute("aria-pressed", "true")
+
+    await page.fill("#feed-text", "Départ de feu au 3e étage, périmètre rouge tenu")
+    await page.click(".feed-form button[type=submit]")
+    await expect(page.locator(".feed-list .entry", has_text="Départ de feu")).to_have_count(1)
+    await expect(page.locator(".feed-draft-pin")).to_have_count(0)
+    await expect(page.locator("#feed-location")).to_have_text("")
+    (entry,) = await entries(hub_server, officer, incident)
+    lon, lat = entry["location"]["coordinates"]
+    half = ZONES["exclusion_zone"][1]
+    assert abs(lon - CENTRE[0]) < half and abs(lat - CENTRE[1]) < half * 0.63, entry["location"]
+
+    # Picking again and posting before a click ends the picking: nothing stays armed.
+    await page.click("#feed-pick")
+    await page.fill("#feed-text", "Pas de victime")
+    await page.click(".feed-form button[type=submit]")
+    await expect(page.locator(".feed-list .entry", has_text="Pas de victime")).to_have_count(1)
+    await expect(page.locator("#feed-pick")).not_to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#map.map-picking")).to_have_count(0)
+    await assert_clean(tab)
+
+
+async def test_a_phone_posts_its_own_position_in_one_tap(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    medic = await seed.user("medic", organisation="SMUR Brussels", discipline="D2")
+    incident = await seed.incident({medic: "contributor"}, title="Malaise Gare Centrale")
+    tab = await tabs(PHONE, is_mobile=True, has_touch=True)
+    await tab.context.grant_permissions(["geolocation"], origin=hub_server.url)
+    await tab.context.set_geolocation({"latitude": 50.8453, "longitude": 4.3571, "accuracy": 12})
+    page = await open_incident(tab, hub_server, medic, incident)
+
+    await page.tap("#feed-here")
+    await expect(page.locator("#feed-location")).to_have_text("50.84530, 4.35710 (±12 m)")
+    await expect(page.locator(".feed-draft-pin")).to_be_attached()
+    await page.fill("#feed-text", "Victime consciente, évacuation vers Saint-Pierre")
+    await page.tap(".feed-form button[type=submit]")
+    await expect(page.locator(".feed-list .entry", has_text="Victime consciente")).to_have_count(1)
+    (entry,) = await entries(hub_server, medic, incident)
+    assert entry["location"] == {"type": "Point", "coordinates": [4.3571, 50.8453]}
+    await assert_clean(tab)
