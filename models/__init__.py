@@ -17,6 +17,7 @@ from models.evaluation import EvaluationKind, EvaluationPoint, EvaluationState
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
 from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose, OutboxState
+from models.plan import IncidentPlan, Plan, PlanFile, PlanVersion
 from models.registration import Language, Registration, RegistrationPlace
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Incident",
     "IncidentContact",
     "IncidentKind",
+    "IncidentPlan",
     "Language",
     "Membership",
     "MethodType",
@@ -56,6 +58,9 @@ __all__ = [
     "OutboxPurpose",
     "OutboxState",
     "Phase",
+    "Plan",
+    "PlanFile",
+    "PlanVersion",
     "Position",
     "Priority",
     "Registration",

@@ -150,8 +150,8 @@ class IncidentContact(SQLModel, table=True):
     contact_id: str = Field(foreign_key="contact.id", index=True, max_length=32)
     listed_by: str | None = Field(default=None, foreign_key="user.id", max_length=32)
     listed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
-    # No foreign key here: the plan table is the plans half's (migration 0014), which may
-    # add the constraint.
+    # No foreign key: this table (0013) came before the plan table (0014), and SQLite adds
+    # one only by copying the table; plans are never deleted, so the id stays good.
     plan_id: str | None = Field(default=None, max_length=32)
 
 

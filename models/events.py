@@ -51,6 +51,7 @@ from models.directory import Discipline
 from models.evaluation import EvaluationKind, EvaluationState
 from models.feed import EntryKind, Priority
 from models.incident import IncidentKind, Phase, Role, Status
+from models.plan import PlanKind, PlanLevel, VersionStatus
 
 
 def _utc_text(value: Any) -> Any:
@@ -562,6 +563,76 @@ class ListedContact(TypedDict):
     plan_id: Annotated[str | None, Field(description="the plan whose activation listed it")]
 
 
+# emergency plans --------------------------------------------------------------------------------
+
+
+@with_config(FORBID)
+class PlanFilePublic(TypedDict):
+    id: str
+    name: str
+    size: Annotated[int, Field(description="bytes")]
+    content_type: Annotated[str, Field(description="as detected from the content, not as sent")]
+    sha256: str
+
+
+@with_config(FORBID)
+class PlanVersionPublic(TypedDict):
+    number: int
+    status: Annotated[str, As(VersionStatus)]
+    note: str | None
+    created_by: ActorPublic | None
+    created_at: Time
+    approved_by: ActorPublic | None
+    approved_at: Time | None
+    files: list[PlanFilePublic]
+    anchors: Annotated[
+        dict[str, Any],
+        Field(description="a FeatureCollection; properties.kind and properties.label each"),
+    ]
+    contact_ids: list[str]
+
+
+@with_config(FORBID)
+class PlanSummary(TypedDict):
+    """A plan in lists and search results (GET /api/plans): no versions, no area."""
+
+    id: str
+    title: str
+    kind: Annotated[str, As(PlanKind)]
+    level: Annotated[str, As(PlanLevel)]
+    organisation: ContactOrganisation
+    has_area: bool
+    review_due: Time
+    overdue: bool
+    approved_version: Annotated[
+        int | None, Field(description="the latest approved version, the one an activation uses")
+    ]
+    latest_version: int | None
+
+
+@with_config(FORBID)
+class PlanPublic(PlanSummary):
+    """One plan, with its area and every version (GET /api/plans/{id})."""
+
+    area: Geometry | None
+    created_at: Time
+    updated_at: Time
+    versions: list[PlanVersionPublic]
+
+
+@with_config(FORBID)
+class PlanActivated(TypedDict):
+    """A plan activated in an incident (`plan.activated`, the snapshot's `plans`)."""
+
+    incident_id: str
+    plan: PlanSummary
+    version: int
+    anchor_ids: Annotated[list[str], Field(description="the anchors the activation created")]
+    contact_ids: Annotated[list[str], Field(description="the contacts it listed")]
+    activated_by: ActorPublic | None
+    activated_at: Time
+
+
 # events and snapshots -----------------------------------------------------------------------------
 
 EventType = Literal[
@@ -582,6 +653,7 @@ EventType = Literal[
     "evaluation.created",
     "evaluation.updated",
     "contact.listed",
+    "plan.activated",
 ]
 
 # The model of each sequenced event type's `data`: every type a producer may log (EventType,
@@ -604,6 +676,7 @@ EVENT_DATA: dict[str, type[Mapping[str, Any]]] = {
     "evaluation.created": EvaluationPointPublic,
     "evaluation.updated": EvaluationPointPublic,  # an edit, a close or a reopening
     "contact.listed": ListedContact,
+    "plan.activated": PlanActivated,
 }
 assert set(EVENT_DATA) == set(get_args(EventType)), "every event type has its data model"
 
@@ -637,6 +710,8 @@ class Snapshot(TypedDict):
     alerts: NotRequired[list[AlertPublic]]
     # The contacts listed in the incident, with their methods (always in incident.join's).
     contacts: NotRequired[list[ListedContact]]
+    # The plans activated in the incident (always in incident.join's).
+    plans: NotRequired[list[PlanActivated]]
 
 
 @with_config(FORBID)

@@ -249,6 +249,29 @@ class ListedContactsOut(Public):
     contacts: list[events.ListedContact]
 
 
+# emergency plans ------------------------------------------------------------------------------
+
+
+class PlanOut(Public):
+    plan: events.PlanPublic
+
+
+class PlansOut(Public):
+    plans: list[events.PlanSummary]
+
+
+class PlanActivationOut(Public):
+    activation: events.PlanActivated
+    created: bool = Field(description="false: the plan was already active, nothing was created")
+
+
+class IncidentPlansOut(Public):
+    activated: list[events.PlanActivated]
+    proposed: list[events.PlanSummary] = Field(
+        description="plans with an approved version whose area contains the incident site"
+    )
+
+
 # registrations (BE-Alert) -------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ live, replayed by `incident.join` and read from the REST log, which all give the
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -170,6 +171,27 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
             json={"contact_id": response.json()["contact"]["id"]},
         )
         assert response.status_code == 201, response.text
+        # plan.activated (an approved version with one anchor)
+        response = await http.post(
+            "/api/plans", json={"title": "PPUI", "kind": "special", "level": "municipal"}
+        )
+        assert response.status_code == 201, response.text
+        plan_id = response.json()["plan"]["id"]
+        command_post = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [4.35, 50.85]},
+            "properties": {"kind": "command_post", "label": "PC-Ops"},
+        }
+        response = await http.post(
+            f"/api/plans/{plan_id}/versions",
+            files=[("files", ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))],
+            data={"anchors": json.dumps({"type": "FeatureCollection", "features": [command_post]})},
+        )
+        assert response.status_code == 201, response.text
+        response = await http.post(f"/api/plans/{plan_id}/versions/1/approve")
+        assert response.status_code == 200, response.text
+        response = await http.post(f"/api/incidents/{incident}/plans", json={"plan_id": plan_id})
+        assert response.status_code == 200, response.text
 
     for _ in range(200):
         held = watcher.incidents[incident].events
@@ -197,7 +219,11 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
         events.check_event(event)
     assert page["events"] == replay["events"] == live
     events.check(events.AnchorCollection, anchors)
-    assert [feature["id"] for feature in anchors["features"]] == [zone["id"]]
+    [activated] = [event["data"] for event in live if event["type"] == "plan.activated"]
+    assert [feature["id"] for feature in anchors["features"]] == [
+        zone["id"],
+        *activated["anchor_ids"],
+    ]
     events.check(list[events.FeedEntryPublic], feed["entries"])
     events.check(list[events.ConvoyPublic], convoys["convoys"])
 
@@ -205,7 +231,9 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
     late = await clients(hub_server, manager)
     snapshot = (await late.join(incident))["snapshot"]
     events.check(events.Snapshot, snapshot)
-    assert snapshot["anchors"]["features"] and len(snapshot["feed"]) == 2
+    # the post and its correction, and the activation's decision
+    assert snapshot["anchors"]["features"] and len(snapshot["feed"]) == 3
+    assert snapshot["plans"] == [activated]
     assert snapshot["convoys"][0]["vehicles"][0]["last_position"] is not None
     assert {user["user_id"] for user in snapshot["online"]} == {manager.id}
 

@@ -106,6 +106,23 @@ def query_int(request: Request, name: str, default: int | None, low: int, high: 
     return value
 
 
+def point_query(request: Request, name: str) -> tuple[float, float] | None:
+    """A `lat,lon` query parameter in degrees (near=, at=), or None when absent."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        lat_text, lon_text = raw.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise HubError(
+            "invalid", f"{name} must be lat,lon in degrees ({name}=50.85,4.35)"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise HubError("invalid", f"{name}: lat is within ±90 and lon within ±180")
+    return lat, lon
+
+
 async def caller(request: Request) -> Principal:
     """Bearer token on every /api/ route, or the session cookie with an allowed Origin."""
     hub = hub_of(request)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 REF = "#/components/schemas/{model}"
 FORM = "application/x-www-form-urlencoded"
 JSON_MEDIA = "application/json"
+MULTIPART = "multipart/form-data"
 
 ERROR = {
     "type": "object",
@@ -87,6 +88,12 @@ def _body(endpoint: Endpoint, path_names: list[str], schemas: dict[str, Any]) ->
         for media in endpoint.raw_body:
             if media == JSON_MEDIA and endpoint.body is not None:
                 content[media] = {"schema": _model(endpoint.body, schemas)}
+            elif media == MULTIPART:
+                properties = {
+                    name: {**schema, "description": text}
+                    for name, (text, schema) in endpoint.parts.items()
+                }
+                content[media] = {"schema": {"type": "object", "properties": properties}}
             elif media == FORM:
                 fields = {name: schema for name, (_, schema) in endpoint.query.items()}
                 content[media] = {"schema": {"type": "object", "properties": fields}}

@@ -174,7 +174,7 @@ def _record_change(
     )
 
 
-async def _organisation_of(session: AsyncSession, user_id: str) -> str:
+async def organisation_of(session: AsyncSession, user_id: str) -> str:
     organisation_id = await session.scalar(
         select(col(User.organisation_id)).where(col(User.id) == user_id)
     )
@@ -183,7 +183,7 @@ async def _organisation_of(session: AsyncSession, user_id: str) -> str:
     return organisation_id
 
 
-async def _organisation_name(session: AsyncSession, organisation_id: str) -> str:
+async def organisation_name(session: AsyncSession, organisation_id: str) -> str:
     name = await session.scalar(
         select(col(Organisation.name)).where(col(Organisation.id) == organisation_id)
     )
@@ -195,7 +195,7 @@ async def _organisation_name(session: AsyncSession, organisation_id: str) -> str
 async def _require_editor(session: AsyncSession, principal: Principal, contact: Contact) -> None:
     if principal.is_admin:
         return
-    if await _organisation_of(session, principal.user_id) != contact.organisation_id:
+    if await organisation_of(session, principal.user_id) != contact.organisation_id:
         raise HubError(
             "forbidden", "a contact is edited by members of its organisation and by admins"
         )
@@ -262,11 +262,11 @@ async def new_contact(
 async def create_contact(hub: Hub, principal: Principal, payload: ContactCreateIn) -> ContactPublic:
     hub.check_rate(principal.user_id)
     async with hub.db.write() as session:
-        own = await _organisation_of(session, principal.user_id)
+        own = await organisation_of(session, principal.user_id)
         organisation_id = payload.organisation_id or own
         if organisation_id != own and not principal.is_admin:
             raise HubError("forbidden", "you create contacts of your own organisation")
-        organisation = await _organisation_name(session, organisation_id)
+        organisation = await organisation_name(session, organisation_id)
         contact = await new_contact(
             session, payload, organisation_id, organisation, principal.user_id, utcnow()
         )
@@ -308,7 +308,7 @@ async def update_contact(
             if not principal.is_admin:
                 raise HubError("forbidden", "only an admin moves a contact to another organisation")
             assert payload.organisation_id is not None
-            organisation = await _organisation_name(session, payload.organisation_id)
+            organisation = await organisation_name(session, payload.organisation_id)
             contact.organisation_id = payload.organisation_id
         before = _tracked(contact)
         _apply(contact, payload, given)
@@ -329,7 +329,7 @@ async def _editable(
     holds its current version (each change, review and deletion starts so)."""
     contact = await _locked(session, contact_id)
     await _require_editor(session, principal, contact)
-    organisation = await _organisation_name(session, contact.organisation_id)
+    organisation = await organisation_name(session, contact.organisation_id)
     _check_version(contact, organisation, version)
     return contact, organisation
 
@@ -434,7 +434,7 @@ async def search_contacts(
     async with hub.db.read() as session:
         if query.overdue and not principal.is_admin:
             # The review queue is one's own organisation's; admins see every one's.
-            own = await _organisation_of(session, principal.user_id)
+            own = await organisation_of(session, principal.user_id)
             query = _with(query, overdue_of=own)
         found, more = await search.search(session, query, now)
     after = str(query.offset + len(found)) if more else None
@@ -465,7 +465,7 @@ async def all_contacts(hub: Hub, principal: Principal) -> list[ContactPublic]:
     return contacts
 
 
-async def _actors(session: AsyncSession, user_ids: set[str]) -> dict[str, ActorPublic]:
+async def actors_by_id(session: AsyncSession, user_ids: set[str]) -> dict[str, ActorPublic]:
     if not user_ids:
         return {}
     rows = await session.execute(
@@ -494,7 +494,7 @@ async def _require_owner_reader(
             raise HubError("not_found", "no such contact")
     if principal.is_admin:
         return
-    if await _organisation_of(session, principal.user_id) != organisation_id:
+    if await organisation_of(session, principal.user_id) != organisation_id:
         raise HubError(
             "forbidden", "a contact's history is read by its organisation's members and admins"
         )
@@ -512,7 +512,7 @@ async def contact_history(
                 .order_by(col(ContactChange.id).desc())
             )
         )
-        actors = await _actors(session, {c.changed_by for c in changes if c.changed_by})
+        actors = await actors_by_id(session, {c.changed_by for c in changes if c.changed_by})
     return [
         {
             "version": change.version,
@@ -537,7 +537,7 @@ async def contact_reads(hub: Hub, principal: Principal, contact_id: str) -> list
                 .limit(500)
             )
         )
-        actors = await _actors(session, {read.user_id for read in reads})
+        actors = await actors_by_id(session, {read.user_id for read in reads})
     return [
         {
             "contact_id": read.contact_id,
@@ -585,7 +585,7 @@ async def list_contact(
     contact, organisation = await _read_one(session, contact_id)
     public = contact_public(contact, organisation)
     if earlier is not None:
-        actors = await _actors(session, {earlier.listed_by} if earlier.listed_by else set())
+        actors = await actors_by_id(session, {earlier.listed_by} if earlier.listed_by else set())
         by_public = None if earlier.listed_by is None else actors.get(earlier.listed_by)
         return listed_public(earlier, public, by_public), None
     seq = await take_seq(session, incident_id, open_only=True)
@@ -625,7 +625,7 @@ async def incident_contacts(session: AsyncSession, incident_id: str) -> list[Lis
             .order_by(col(IncidentContact.listed_at), col(IncidentContact.id))
         )
     ).all()
-    actors = await _actors(session, {row[0].listed_by for row in rows if row[0].listed_by})
+    actors = await actors_by_id(session, {row[0].listed_by for row in rows if row[0].listed_by})
     return [
         listed_public(
             listed,

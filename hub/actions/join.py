@@ -12,6 +12,7 @@ from hub.actions.anchors import live_anchors
 from hub.actions.contacts import incident_contacts
 from hub.actions.convoys import convoy_snapshot
 from hub.actions.feed import recent_entries
+from hub.actions.plans import incident_plans
 from hub.auth import Principal
 from hub.context import Hub
 from hub.eventlog import events_since
@@ -89,6 +90,7 @@ async def snapshot(hub: Hub, session: AsyncSession, incident_id: str) -> Snapsho
         "feed": await recent_entries(session, incident_id, hub.settings.snapshot_feed_entries),
         "convoys": await convoy_snapshot(session, incident_id),
         "contacts": await incident_contacts(session, incident_id),
+        "plans": await incident_plans(session, incident_id),
         # no "online": read here, before the joining socket is counted, it was always read
         # again by the socket handler (hub/realtime/handlers.py), which adds it
     }

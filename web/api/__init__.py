@@ -19,6 +19,7 @@ from web.api import (
     health,
     incidents,
     ingest,
+    plans,
     public_registrations,
     registrations,
     session,
@@ -43,6 +44,7 @@ ENDPOINTS: list[Endpoint] = [
     *evaluation.ENDPOINTS,
     *exports.ENDPOINTS,
     *contacts.ENDPOINTS,
+    *plans.ENDPOINTS,
 ]
 
 

@@ -25,23 +25,10 @@ from models.responses import (
     ListedContactsOut,
 )
 from web.api.endpoint import INCIDENT, Endpoint
-from web.http import hub_of, query_int, read_json
+from web.http import hub_of, point_query, query_int, read_json
 
 CONTACT = "/api/contacts/{contact_id}"
 MAX_OFFSET = 100_000
-
-
-def _near(raw: str | None) -> search.Near | None:
-    if not raw:
-        return None
-    try:
-        lat_text, lon_text = raw.split(",")
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        raise HubError("invalid", "near must be lat,lon in degrees (near=50.85,4.35)") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise HubError("invalid", "near: lat is within ±90 and lon within ±180")
-    return search.Near(lat, lon)
 
 
 def _flag(raw: str | None, name: str) -> bool:
@@ -54,11 +41,12 @@ def _flag(raw: str | None, name: str) -> bool:
 
 async def search_contacts(request: Request, principal: Principal) -> Any:
     params = request.query_params
+    point = point_query(request, "near")
     query = search.Query(
         text=params.get("q", ""),
         discipline=params.get("discipline") or None,
         tag=params.get("tag") or None,
-        near=_near(params.get("near")),
+        near=None if point is None else search.Near(*point),
         overdue=_flag(params.get("due"), "due"),
         offset=query_int(request, "after", 0, 0, MAX_OFFSET) or 0,
         limit=query_int(request, "limit", 20, 1, contacts.MAX_SEARCH_LIMIT) or 20,

@@ -39,6 +39,9 @@ class Endpoint:
     # A body that is no JSON shape (GPX, KML, a tracker's form), by its media types; with
     # application/json among them, `body` describes that one (a tracker's own JSON).
     raw_body: tuple[str, ...] = ()
+    # A multipart/form-data body's parts: name -> (description, JSON schema); files are
+    # {"type": "array", "items": {"type": "string", "format": "binary"}}.
+    parts: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     # Whether a raw body must be there (OwnTracks also POSTs empty ones).
     body_required: bool = True
     # A public route whose caller proves itself with HTTP Basic credentials (a tracker).
