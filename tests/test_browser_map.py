@@ -162,3 +162,79 @@ async def test_a_phone_posts_its_own_position_in_one_tap(
     (entry,) = await entries(hub_server, medic, incident)
     assert entry["location"] == {"type": "Point", "coordinates": [4.3571, 50.8453]}
     await assert_clean(tab)
+
+
+# The WCAG 2 contrast ratio of an element's text on its background, as the browser paints it.
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(style.color), lum(style.backgroundColor)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def overlap(a: FloatRect, b: FloatRect) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+async def box_of(page: Page, selector: str) -> FloatRect:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box
+
+
+async def test_a_flash_warns_the_others_once_clear_of_the_message_box_and_not_its_author(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    officer = await seed.user("officer", organisation="Police Brussels", discipline="D3")
+    medic = await seed.user("medic", organisation="SMUR Brussels", discipline="D2")
+    incident = await seed.incident({officer: "contributor", medic: "contributor"})
+    desk, phone = await tabs(DESK), await tabs(PHONE, is_mobile=True, has_touch=True)
+    author = await open_incident(desk, hub_server, officer, incident)
+    field = await open_incident(phone, hub_server, medic, incident)
+
+    await author.select_option("#feed-priority", "flash")
+    await author.fill("#feed-text", "Explosion rue Neuve, évacuez le secteur")
+    await author.click(".feed-form button[type=submit]")
+    # Once a later entry has reached both pages, the flash's ack and event have too.
+    await field.fill("#feed-text", "Reçu, on se replie")
+    await field.tap(".feed-form button[type=submit]")
+    for page in (author, field):
+        await expect(page.locator(".feed-list .entry", has_text="on se replie")).to_have_count(1)
+    await expect(author.locator(".toast-flash")).to_have_count(0)
+    flash = field.locator(".toast-flash")
+    await expect(flash).to_have_count(1)
+    await expect(flash).to_contain_text("Explosion rue Neuve")
+
+    # On the phone it leaves the message box and the Post button free; its button closes it.
+    toast_box = await box_of(field, ".toast-flash")
+    for selector in ("#feed-text", ".feed-form button[type=submit]"):
+        assert not overlap(toast_box, await box_of(field, selector)), selector
+    assert await flash.evaluate(CONTRAST) >= 4.5
+    await field.tap(".toast-flash .toast-close")
+    await expect(flash).to_have_count(0)
+
+    # Urgent badges and the vehicle alerts' toasts: white on orange readable (WCAG AA 4.5:1).
+    await author.select_option("#feed-priority", "urgent")
+    await author.fill("#feed-text", "Renfort demandé au PMA")
+    await author.click(".feed-form button[type=submit]")
+    badge = author.locator(".entry", has_text="Renfort demandé").locator(".badge.prio-urgent")
+    assert await badge.evaluate(CONTRAST) >= 4.5
+    alert_toast = await author.evaluate_handle(
+        "() => { const el = document.createElement('div'); el.className = 'toast toast-alert';"
+        " el.textContent = 'Lead car entered Zone rouge'; document.body.append(el); return el; }"
+    )
+    assert await alert_toast.evaluate(CONTRAST) >= 4.5
+    await assert_clean(desk, phone)

@@ -441,6 +441,19 @@ function initTabs() {
 }
 
 // ---------------------------------------------------------------- store → views
+/**
+ * A flash entry from someone else, once: the ack and the event both bring it, and its author,
+ * who has just written it, needs no warning of it.
+ */
+const flashed = new Set();
+function flashToast(entry) {
+  const id = String(entry.id);
+  if (flashed.has(id)) return;
+  flashed.add(id);
+  if (entry.author && config.user && String(entry.author.id) === String(config.user.id)) return;
+  toast(`FLASH — ${entry.text}`, 'flash');
+}
+
 store.subscribe((change) => {
   switch (change.type) {
     case 'reset':
@@ -461,7 +474,7 @@ store.subscribe((change) => {
       break;
     case 'feed':
       feed.render();
-      if (change.entry && change.entry.priority === 'flash' && !firstSnapshot) toast(`FLASH — ${change.entry.text}`, 'flash');
+      if (change.entry && change.entry.priority === 'flash' && !firstSnapshot) flashToast(change.entry);
       break;
     case 'convoys':
       convoys.renderAll();

@@ -353,6 +353,7 @@ const fr = {
   'feed.here': 'Ma position',
   'feed.here_failed': "Position de l'appareil indisponible (autorisez la localisation).",
   'feed.ctrl_enter': 'Ctrl+Entrée publie.',
+  'toast.dismiss': 'Fermer le message',
 };
 
 const nl = {
@@ -704,6 +705,7 @@ const nl = {
   'feed.here': 'Mijn locatie',
   'feed.here_failed': 'Locatie van het toestel niet beschikbaar (sta locatiebepaling toe).',
   'feed.ctrl_enter': 'Ctrl+Enter plaatst het bericht.',
+  'toast.dismiss': 'Melding sluiten',
 };
 
 const en = {
@@ -1055,6 +1057,7 @@ const en = {
   'feed.here': 'My location',
   'feed.here_failed': "The device's position is unavailable (allow location access).",
   'feed.ctrl_enter': 'Ctrl+Enter posts.',
+  'toast.dismiss': 'Dismiss',
 };
 
 export const DICTIONARIES = { fr, nl, en };

@@ -79,16 +79,33 @@ export async function api(method, url, body) {
   return data;
 }
 
-/** A transient message at the bottom of the screen, announced to screen readers. */
+const FLASHES_KEPT = 3;
+
+/**
+ * A transient message at the bottom of the screen (at the top on a phone, app.css, clear of the
+ * message box), announced to screen readers; its × dismisses it before it goes by itself. A
+ * flash stays until dismissed (the last few of them): the most urgent news must not pass
+ * while its reader looked away.
+ */
 export function toast(text, kind = 'info') {
   let region = document.getElementById('toasts');
   if (!region) {
     region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(region);
   }
-  const item = h('div', { class: `toast toast-${kind}` }, text);
+  const item = h(
+    'div',
+    { class: `toast toast-${kind}` },
+    h('span', { class: 'toast-text' }, text),
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': t('toast.dismiss'), onclick: () => item.remove() }, '×'),
+  );
   region.append(item);
-  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
+  if (kind === 'flash') {
+    const flashes = region.querySelectorAll('.toast-flash');
+    for (const old of [...flashes].slice(0, -FLASHES_KEPT)) old.remove();
+  } else {
+    setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
+  }
 }
 
 /** The top bar's logout button (base.html): end the session, then go to the login page. */
