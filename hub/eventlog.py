@@ -87,3 +87,27 @@ async def events_since(
         query = query.where(col(Event.at) <= end)
     rows = await session.execute(query.order_by(col(Event.seq)).limit(limit))
     return [envelope(*row) for row in rows]
+
+
+async def latest_events(
+    session: AsyncSession, incident_id: str, kind: EventType, limit: int
+) -> list[EventPublic]:
+    """The last `limit` events of one type, in seq order: what a page that opens late needs of
+    a stream no snapshot carries (the Convoys tab's vehicle alerts, GET …/convoy-alerts). The
+    (incident_id, seq) index is walked back from the end; no index on the type, since an
+    incident holds thousands of events, not millions."""
+    query = (
+        select(
+            col(Event.incident_id),
+            col(Event.seq),
+            col(Event.type),
+            col(Event.at),
+            col(Event.actor),
+            col(Event.data),
+        )
+        .where(col(Event.incident_id) == incident_id, col(Event.type) == kind)
+        .order_by(col(Event.seq).desc())
+        .limit(limit)
+    )
+    rows = list(await session.execute(query))
+    return [envelope(*row) for row in reversed(rows)]

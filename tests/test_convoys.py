@@ -354,6 +354,60 @@ async def test_scripted_drive_raises_enter_exit_off_route_and_stopped(
     ]
 
 
+async def test_a_page_opened_late_reads_the_latest_vehicle_alerts_from_the_log(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    viewer, outsider = await seed.user("viewer"), await seed.user("outsider")
+    manager, incident, convoy, vehicle_id, key = await setup(
+        hub_server, seed, members={viewer: "viewer"}
+    )
+    watcher = await clients(hub_server, manager)
+    await watcher.join(incident)
+    await watcher.request(
+        "anchor.create",
+        {
+            "incident_id": incident,
+            "client_id": str(uuid.uuid4()),
+            "kind": "exclusion_zone",
+            "label": "Red zone",
+            "geometry": ZONE,
+        },
+    )
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
+        for n, fraction in enumerate((0.0, 0.65, 0.8)):  # into the zone and out of it
+            lon, lat = along(ROUTE, fraction)
+            response = await aosmand(http, key, lat, lon, T0 + timedelta(seconds=10 * n))
+            assert response.status_code == 200, response.text
+        # Feed entries between them are not vehicle alerts.
+        posted = await http.post(
+            f"/api/incidents/{incident}/feed",
+            headers=bearer(manager),
+            json={"client_id": str(uuid.uuid4()), "text": "Motorcade through the red zone"},
+        )
+        assert posted.status_code == 201, posted.text
+        lon, lat = along(ROUTE, 0.9)
+        response = await aosmand(http, key, lat + 0.0027, lon, T0 + timedelta(seconds=40))
+        assert response.status_code == 200, response.text
+    await wait_for_alerts(watcher, incident, 3)
+    live = [e for e in watcher.incidents[incident].events if e["type"] == "convoy.alert"]
+
+    url = f"{hub_server.url}/api/incidents/{incident}/convoy-alerts"
+    async with httpx.AsyncClient(headers=bearer(viewer), timeout=10) as http:
+        answer = (await http.get(url)).json()
+        assert [e["data"]["alert"] for e in answer["events"]] == ["enter", "exit", "off_route"]
+        assert answer["events"] == live  # the envelopes as they were broadcast, in seq order
+        assert answer["seq"] >= live[-1]["seq"]
+        assert answer["events"][0]["data"]["vehicle_id"] == vehicle_id
+        assert answer["events"][0]["data"]["convoy_id"] == convoy["id"]
+        latest = (await http.get(url, params={"limit": 2})).json()["events"]
+        assert [e["data"]["alert"] for e in latest] == ["exit", "off_route"]
+        refused = await http.get(url, params={"limit": 201})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
+    async with httpx.AsyncClient(headers=bearer(outsider), timeout=10) as http:
+        stranger = await http.get(url)
+        assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "forbidden"
+
+
 async def test_silent_tracker_raises_one_alert(
     database_url: str, logs: Path, seed: Seeder, clients: Clients
 ) -> None:

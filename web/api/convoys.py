@@ -19,13 +19,22 @@ from hub.convoys.files import Trail, parse_xml, read_points, route_geometry, to_
 from hub.convoys.ingest import ingest_track
 from hub.convoys.pipeline import parse_timestamp
 from hub.errors import HubError, from_validation
+from hub.eventlog import latest_events
 from models import Role
 from models.base import utcnow
 from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
 from models.limits import MAX_VERTICES
-from models.responses import ConvoyOut, ConvoysOut, TrackFeature, TrackUpload, VehicleOut
+from models.responses import (
+    ConvoyOut,
+    ConvoysOut,
+    EventsPage,
+    TrackFeature,
+    TrackUpload,
+    VehicleOut,
+)
 from web.api.endpoint import INCIDENT, Endpoint
-from web.http import hub_of, positions_of, read_body, read_json
+from web.http import hub_of, positions_of, query_int, read_body, read_json
+from web.openapi import integer
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,22 @@ def gpx_fixes(body: bytes, max_bytes: int, max_points: int) -> list[FixIn]:
 async def list_convoys(request: Request, principal: Principal) -> Any:
     incident_id = request.path_params["incident_id"]
     return {"convoys": await convoys.list_convoys(hub_of(request), principal, incident_id)}
+
+
+# As many as the page keeps (web/frontend/src/store.js ALERTS_MAX).
+CONVOY_ALERTS_MAX = 200
+
+
+async def list_convoy_alerts(request: Request, principal: Principal) -> Any:
+    """The incident's latest convoy.alert events from the log, for a page that opens or reloads:
+    the snapshot carries the vehicles, not what they did."""
+    hub = hub_of(request)
+    incident_id = request.path_params["incident_id"]
+    limit = query_int(request, "limit", CONVOY_ALERTS_MAX, 1, CONVOY_ALERTS_MAX) or 1
+    async with hub.db.read() as session:
+        incident, _ = await require_role(session, principal, incident_id, Role.VIEWER)
+        events = await latest_events(session, incident_id, "convoy.alert", limit)
+    return {"seq": incident.last_seq, "events": events}
 
 
 async def create_convoy(request: Request, principal: Principal) -> Any:
@@ -186,6 +211,19 @@ ENDPOINTS: list[Endpoint] = [
         "Convoys with vehicles and last positions",
         list_convoys,
         response=ConvoysOut,
+    ),
+    Endpoint(
+        "GET",
+        INCIDENT + "/convoy-alerts",
+        "The latest vehicle alerts (convoy.alert events) in seq order",
+        list_convoy_alerts,
+        response=EventsPage,
+        query={
+            "limit": (
+                "at most this many, the latest",
+                integer(1, CONVOY_ALERTS_MAX, CONVOY_ALERTS_MAX),
+            )
+        },
     ),
     Endpoint(
         "POST",
