@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,18 +18,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from hub.actions import alerts, anchors, convoys, directory, incidents, registrations
+from hub.actions import alerts, convoys, directory, incidents, plans, registrations
 from hub.alerts.registrations import Parsed
 from hub.auth import principal_for_token, token_digest
 from hub.context import Hub
 from hub.db import Database
 from hub.demo.contacts import seed_directory
+from hub.demo.plan_library import seed_plans
 from hub.demo.simulator import SimVehicle, drive
 from hub.errors import HubError
 from hub.realtime.notify import Notifier
 from hub.settings import Settings
 from models import (
-    AnchorKind,
     ConvoyStatus,
     Discipline,
     Incident,
@@ -47,7 +46,6 @@ from models.shapes import (
     AlertAreaIn,
     AlertDraftIn,
     AlertTextIn,
-    AnchorCreateIn,
     IncidentCreateIn,
     MemberIn,
     OrganisationIn,
@@ -246,21 +244,15 @@ async def _create_incident(hub: Hub) -> str:
     async with hub.db.read() as session:
         monitor = await principal_for_token(session, raw)
     assert monitor is not None
-    zones: list[str] = []
-    for kind, label, geometry in ANCHORS:
-        anchor = await anchors.create_anchor(
-            hub,
-            monitor,
-            AnchorCreateIn(
-                incident_id=incident_id,
-                client_id=str(uuid.uuid4()),
-                kind=AnchorKind(kind),
-                label=label,
-                geometry=geometry,
-            ),
-        )
-        if label in ALERT_ZONES:
-            zones.append(anchor["id"])
+    # The incident's perimeters and posts are those the summit's special plan lays down:
+    # activating it draws them, lists nothing (it names no contacts) and records the decision.
+    summit = await seed_plans(hub, monitor, ANCHORS)
+    activation, _ = await plans.activate_plan(hub, monitor, incident_id, summit)
+    zones = [
+        anchor_id
+        for anchor_id, (_, label, _) in zip(activation["anchor_ids"], ANCHORS, strict=True)
+        if label in ALERT_ZONES
+    ]
     await alerts.draft_alert(
         hub,
         monitor,
