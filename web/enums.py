@@ -26,6 +26,7 @@ from models.anchor import PERIMETER_KINDS as PERIMETERS
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
 from models.evaluation import EvaluationKind
+from models.plan import PlanKind, PlanLevel, VersionStatus
 from models.registration import Language
 
 EXPORTED: dict[str, type[StrEnum]] = {
@@ -43,6 +44,9 @@ EXPORTED: dict[str, type[StrEnum]] = {
     "INCIDENT_KINDS": IncidentKind,
     "MSG_TYPES": MsgType,
     "PHASES": Phase,
+    "PLAN_KINDS": PlanKind,
+    "PLAN_LEVELS": PlanLevel,
+    "PLAN_VERSION_STATUSES": VersionStatus,
     "PRIORITIES": Priority,
     "ROLES": Role,
     "SEVERITIES": Severity,
