@@ -708,9 +708,10 @@ class Snapshot(TypedDict):
     # Only in a state at T (hub/timeline/state.py): the alerts sent by then, as they stood. A
     # live page reads them from GET /api/incidents/{id}/alerts and follows their events.
     alerts: NotRequired[list[AlertPublic]]
-    # The contacts listed in the incident, with their methods (always in incident.join's).
+    # The contacts listed in the incident, with their methods (always in incident.join's and
+    # in a state at T: those listed by then).
     contacts: NotRequired[list[ListedContact]]
-    # The plans activated in the incident (always in incident.join's).
+    # The plans activated in the incident (always in incident.join's and in a state at T).
     plans: NotRequired[list[PlanActivated]]
 
 

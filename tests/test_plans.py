@@ -13,6 +13,7 @@ import struct
 import uuid
 import zipfile
 import zlib
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -517,6 +518,34 @@ async def test_activation_from_the_incident(
         assert twice.status_code == 200
         assert twice.json() == {"activation": activation, "created": False}
         assert (await watcher.join(incident))["seq"] == seq_before + 7
+
+        # the timeline: the state just before the activation has none of it, the state now all
+        [logged] = [
+            e
+            for e in (
+                await http.get(
+                    f"/api/incidents/{incident}/events",
+                    params={"since": seq_before},
+                    headers=bearer(contributor),
+                )
+            ).json()["events"]
+            if e["type"] == "plan.activated"
+        ]
+        state = f"/api/incidents/{incident}/state"
+        after = (
+            await http.get(state, params={"at": logged["at"]}, headers=bearer(contributor))
+        ).json()
+        assert after["snapshot"]["plans"] == [activation]
+        assert {c["contact"]["id"] for c in after["snapshot"]["contacts"]} == {
+            duty["id"],
+            port["id"],
+        }
+        before = datetime.fromisoformat(events[0]["at"]) - timedelta(milliseconds=1)
+        earlier = (
+            await http.get(state, params={"at": before.isoformat()}, headers=bearer(contributor))
+        ).json()
+        assert earlier["snapshot"]["plans"] == [] and earlier["snapshot"]["contacts"] == []
+        assert len(earlier["snapshot"]["anchors"]["features"]) == 1  # the incident site
 
         # a non-member reads nothing of the incident's listed contacts
         assert (

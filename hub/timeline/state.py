@@ -41,6 +41,8 @@ from models.events import (
     AlertPublic,
     AnchorPublic,
     ConvoyPublic,
+    ListedContact,
+    PlanActivated,
     PositionPublic,
     StateAt,
 )
@@ -50,6 +52,8 @@ from models.events import (
 ANCHOR_EVENTS = ("anchor.created", "anchor.updated", "anchor.deleted")
 CONVOY_EVENTS = ("convoy.updated",)
 ALERT_EVENTS = ("alert.drafted", "alert.sent", "alert.updated", "alert.cancelled")
+# Listed once, never unlisted: the contacts and plans of a state at T are those events' data.
+LISTING_EVENTS = ("contact.listed", "plan.activated")
 
 # ISO 8601 text is short; anything longer is not a time, and is not parsed.
 MAX_TIME_CHARS = 40
@@ -102,6 +106,8 @@ async def state_at(hub: Hub, principal: Principal, incident_id: str, at: datetim
         anchors: dict[str, AnchorPublic] = {}
         convoys: dict[str, ConvoyPublic] = {}
         alerts: dict[str, AlertPublic] = {}
+        contacts: list[ListedContact] = []
+        plans: list[PlanActivated] = []
         # The data as its JSON text, parsed by orjson: the JSON column's own json.loads of
         # thousands of anchor moves was most of a state's time.
         rows = await session.execute(
@@ -109,7 +115,9 @@ async def state_at(hub: Hub, principal: Principal, incident_id: str, at: datetim
             .where(
                 col(Event.incident_id) == incident_id,
                 col(Event.seq) <= seq,
-                col(Event.type).in_((*ANCHOR_EVENTS, *CONVOY_EVENTS, *ALERT_EVENTS)),
+                col(Event.type).in_(
+                    (*ANCHOR_EVENTS, *CONVOY_EVENTS, *ALERT_EVENTS, *LISTING_EVENTS)
+                ),
             )
             .order_by(col(Event.seq))
         )
@@ -125,6 +133,10 @@ async def state_at(hub: Hub, principal: Principal, incident_id: str, at: datetim
             elif kind in CONVOY_EVENTS:
                 convoy = cast(ConvoyPublic, data)
                 convoys[convoy["id"]] = convoy
+            elif kind == "contact.listed":
+                contacts.append(cast(ListedContact, data))
+            elif kind == "plan.activated":
+                plans.append(cast(PlanActivated, data))
             else:
                 alert = cast(AlertPublic, data)
                 alerts[alert["id"]] = alert
@@ -148,6 +160,8 @@ async def state_at(hub: Hub, principal: Principal, incident_id: str, at: datetim
             "convoys": list(convoys.values()),
             # a draft is not yet anyone's business in the record of what happened
             "alerts": [a for a in alerts.values() if a["sent_at"] is not None],
+            "contacts": contacts,
+            "plans": plans,
         },
     }
 
