@@ -254,6 +254,21 @@ async def directory_page(request: Request) -> Response:
     )
 
 
+async def plans_page(request: Request) -> Response:
+    principal = await page_user(request)
+    if isinstance(principal, Response):
+        return principal
+    return render(
+        request,
+        "plans.html",
+        {
+            "user": principal.public(),
+            "lang": page_lang(request),
+            "tile_url": hub_of(request).settings.tile_url or None,
+        },
+    )
+
+
 async def incident_page(request: Request) -> Response:
     principal = await page_user(request)
     if isinstance(principal, Response):
@@ -317,6 +332,7 @@ def page_routes(settings: Settings) -> list[BaseRoute]:
         Route("/login", secure(login_page), methods=["GET", "HEAD"]),
         Route("/incidents", secure(incidents_page), methods=["GET", "HEAD"]),
         Route("/directory", secure(directory_page), methods=["GET", "HEAD"]),
+        Route("/plans", secure(plans_page), methods=["GET", "HEAD"]),
         Route("/incidents/{incident_id}", secure(incident_page), methods=["GET", "HEAD"]),
         Route("/alerts/{alert_id}", secure(alert_page), methods=["GET", "HEAD"]),  # public
         *public_page_routes(secure),  # BE-Alert's self-registration, no login

@@ -1,0 +1,151 @@
+"""The plans page in Debian's chromium against a real hub: a title search typed word by word finds
+a seeded plan and a click on the map finds it by place; opening it shows its versions, a file
+link that downloads the stored bytes and its predefined anchors drawn on a map; a reader gets no
+forms; an owner creates a plan with a pasted area, uploads a version with a real PDF and
+approves it, and sees the hub's own message for a file that is no plan file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from playwright.async_api import FilePayload, expect
+
+from tests import test_browser
+from tests.live import HubProcess
+from tests.seed import Seeder
+from tests.test_browser import Tabs, assert_clean, login
+from tests.test_contacts import unique
+from tests.test_plans import AREA, PLAN_ANCHORS, new_plan, pdf_bytes, png_bytes, upload
+
+chromium = test_browser.chromium
+browser = test_browser.browser
+tabs = test_browser.tabs
+
+# The page's place map opens on Belgium's centre (50.6 N, 4.6 E): an area around it takes the
+# click at the map's middle, and one 300 px east of it falls outside.
+AROUND_CENTRE = {
+    "type": "Polygon",
+    "coordinates": [[[4.45, 50.45], [4.75, 50.45], [4.75, 50.75], [4.45, 50.75], [4.45, 50.45]]],
+}
+
+
+async def test_the_plans_page_search_detail_and_owner_forms(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    word = unique()
+    owner = await seed.user("owner", organisation=f"Ville {word}")
+    reader = await seed.user("reader", organisation=f"Police {word}")
+    pdf = pdf_bytes(f"PPUI {word}")
+    async with test_browser.api(hub_server, owner) as http:
+        plan = await new_plan(http, owner, f"PPUI Terminal {word}", area=AROUND_CENTRE)
+        response = await upload(
+            http,
+            owner,
+            plan["id"],
+            [("ppui.pdf", pdf, "application/pdf"), ("carte.png", png_bytes(), "image/png")],
+            anchors=json.dumps(PLAN_ANCHORS),
+            note="première version",
+        )
+        assert response.status_code == 201, response.text
+        approved = await http.post(f"/api/plans/{plan['id']}/versions/1/approve")
+        assert approved.status_code == 200, approved.text
+
+    # A reader finds it by a half-typed word of its title...
+    reading = await tabs()
+    await login(reading, hub_server, reader, "/plans")
+    page = reading.page
+    await page.locator("#plans-q").press_sequentially(f"{word} term", delay=20)
+    results = page.locator("#plans-results li")
+    await expect(results).to_have_count(1)
+    await expect(results).to_contain_text(f"PPUI Terminal {word}")
+    await expect(results).to_contain_text(f"Ville {word}")
+    await expect(results).to_contain_text("approved: v1")
+
+    # ...and by place: a click inside its area lists it, a click outside does not.
+    await page.locator("#plans-q").fill("")
+    area_map = page.locator("#plans-at-map")
+    box = await area_map.bounding_box()
+    assert box is not None
+    mine = page.locator(f'#plans-results li[data-plan-id="{plan["id"]}"]')
+    await page.mouse.click(box["x"] + box["width"] / 2 + 300, box["y"] + box["height"] / 2)
+    await expect(page.locator("#plans-at-place")).to_be_visible()
+    await expect(mine).to_have_count(0)
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await expect(mine).to_have_count(1)
+    await page.click("#plans-at-clear")
+    await expect(page.locator("#plans-at-place")).to_have_count(0)
+
+    # Opened: its version, its files (the PDF downloads byte for byte), its anchors on a map.
+    await mine.locator("button.plan-title").click()
+    await expect(page.locator("#plan-detail-title")).to_have_text(f"PPUI Terminal {word}")
+    versions = page.locator("#plan-versions li")
+    await expect(versions).to_have_count(1)
+    await expect(versions).to_contain_text("approved")
+    await expect(versions).to_contain_text("première version")
+    await expect(page.locator("#plan-files li")).to_have_count(2)
+    await expect(page.locator("#plan-files")).to_contain_text("PNG")
+    async with page.expect_download() as downloading:
+        await page.locator("#plan-files a", has_text="ppui.pdf").click()
+    download = await downloading.value
+    assert download.suggested_filename == "ppui.pdf"
+    assert await asyncio.to_thread(Path(await download.path()).read_bytes) == pdf
+    # Two point anchors (the command post and the medical post) and one exclusion zone.
+    await expect(page.locator("#plan-map .anchor-icon")).to_have_count(2)
+    await expect(page.locator('#plan-map .anchor-icon[title$=": PC-Ops"]')).to_have_count(1)
+    await expect(page.locator("#plan-map path.anchor-shape-exclusion_zone")).to_have_count(1)
+    await expect(page.locator("#plan-contacts")).to_have_text("Contacts named: 0")
+    # A reader of another organisation gets no forms.
+    await expect(page.locator("#plan-upload")).to_have_count(0)
+    await expect(page.locator(".plan-approve")).to_have_count(0)
+
+    # The owner creates a plan with a pasted area...
+    owning = await tabs()
+    await login(owning, hub_server, owner, "/plans")
+    page = owning.page
+    await page.click("#plans-new")
+    await page.fill("#plan-new-title", f"Plan Écluse {word}")
+    await page.select_option("#plan-new-level", "provincial")
+    await page.fill("#plan-new-area", json.dumps(AREA))
+    await page.click("#plan-new button[type=submit]")
+    await expect(page.locator("#plan-detail-title")).to_have_text(f"Plan Écluse {word}")
+    await expect(page.locator("#plan-detail")).to_contain_text("Special · Provincial")
+    await expect(page.locator("#plans-results li", has_text=f"Plan Écluse {word}")).to_have_count(1)
+
+    # ...and on the first one, a file that is no plan file gets the hub's own words...
+    await page.goto(f"{hub_server.url}/plans?plan={plan['id']}")
+    await expect(page.locator("#plan-versions li")).to_have_count(1)
+    notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text"}
+    await page.set_input_files("#plan-files-input", files=[notes])
+    await page.click("#plan-upload-submit")
+    await expect(page.locator("#plan-upload-error")).to_contain_text("notes.txt is")
+    await expect(page.locator("#plan-upload-error")).to_contain_text("a plan's files are PDF")
+    await expect(page.locator("#plan-versions li")).to_have_count(1)
+
+    # ...and a real PDF with its anchors is version 2, a draft until approved.
+    second = pdf_bytes(f"PPUI {word} v2")
+    pdf_file: FilePayload = {"name": "ppui-v2.pdf", "mimeType": "application/pdf", "buffer": second}
+    await page.set_input_files("#plan-files-input", files=[pdf_file])
+    one_anchor = {"type": "FeatureCollection", "features": PLAN_ANCHORS["features"][1:2]}
+    await page.fill("#plan-anchors", json.dumps(one_anchor))
+    await page.fill("#plan-note", "PC déplacé")
+    await page.click("#plan-upload-submit")
+    draft = page.locator('#plan-versions li[data-version="2"]')
+    await expect(draft).to_contain_text("draft")
+    await expect(draft).to_contain_text("PC déplacé")
+    await expect(page.locator("#plan-files li")).to_have_count(1)
+    await expect(page.locator("#plan-files")).to_contain_text("ppui-v2.pdf")
+    await expect(page.locator("#plan-map .anchor-icon")).to_have_count(1)
+    await draft.locator(".plan-approve").click()
+    await expect(draft).to_contain_text("approved by")
+    await expect(page.locator(".plan-approve")).to_have_count(0)
+    async with test_browser.api(hub_server, owner) as http:
+        stored = (await http.get(f"/api/plans/{plan['id']}")).json()["plan"]
+    assert stored["approved_version"] == 2
+    files = stored["versions"][1]["files"]
+    assert [(f["name"], f["size"]) for f in files] == [("ppui-v2.pdf", len(second))]
+    await assert_clean(reading, owning, console=False)
+    # The refused upload's 400 is the only console error the owner's page logs.
+    assert reading.errors == []
+    assert all("400" in error for error in owning.errors), owning.errors
