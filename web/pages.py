@@ -290,6 +290,8 @@ async def incident_page(request: Request) -> Response:
             "user": {**principal.public(), "role": incident["role"]},
             "tile_url": hub.settings.tile_url or None,
             "lang": page_lang(request),
+            # The Convoys tab flags a tracker silent when the hub would (hub/convoys/rules.py).
+            "silent_after_s": hub.settings.silent_after_s,
         },
     )
 

@@ -12,6 +12,7 @@ import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
 import { ContactsPanel } from './contacts.js';
+import { ConvoysPanel } from './convoys.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
@@ -305,68 +306,33 @@ function renderAnchorList() {
   );
 }
 
+const convoysPanel = new ConvoysPanel($('panel-convoys'), {
+  silentAfterS: Number(config.silent_after_s) || 60,
+  show: (lon, lat) => showGeometry(map, { type: 'Point', coordinates: [lon, lat] }),
+  names: () => ({ convoys: store.convoys, vehicles: store.vehicles, anchors: store.anchors }),
+});
+
 function renderConvoys() {
-  const root = $('panel-convoys');
   const shown = replay.active ? replay.store : store;
-  const layer = replay.active ? replay.convoys : convoys;
-  // In a replay, the vehicle alerts this page has received up to the moment shown.
+  // In a replay, the vehicle alerts this page holds up to the moment shown.
   const alerts = replay.active ? store.alerts.filter((a) => Date.parse(a.at) <= replay.target) : store.alerts;
-  const groups = [...shown.convoys.values()].map((c) => ({ convoy: c, vehicles: [] }));
-  const byId = new Map(groups.map((g) => [g.convoy.id, g]));
-  const loose = { convoy: { id: '', name: '—' }, vehicles: [] };
-  for (const v of shown.vehicles.values()) (byId.get(v.convoy_id) || loose).vehicles.push(v);
-  if (loose.vehicles.length) groups.push(loose);
-  const vehicleRow = (v) => {
-    const following = layer.following === v.id;
-    return h(
-      'li',
-      { class: following ? 'vehicle followed' : 'vehicle' },
-      h('span', { class: 'vehicle-name' }, v.label),
-      h('span', { class: 'muted' }, v.position ? formatTime(v.position.ts) : '—'),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn btn-small',
-          'aria-pressed': following ? 'true' : 'false',
-          disabled: !v.position,
-          onclick: () => layer.follow(following ? null : v.id),
-        },
-        following ? t('convoys.unfollow') : t('convoys.follow'),
-      ),
-    );
-  };
-  root.replaceChildren(
-    groups.length
-      ? h('div', {}, groups.map((g) => h('section', { class: 'convoy' }, h('h3', {}, g.convoy.name || g.convoy.id), h('ul', { class: 'vehicles' }, g.vehicles.map(vehicleRow)))))
-      : h('p', { class: 'muted' }, t('convoys.none')),
-    h('h3', {}, t('convoys.alerts')),
-    alerts.length
-      ? h('ol', { class: 'alerts', 'aria-live': 'polite' }, alerts.map(alertRow))
-      : h('p', { class: 'muted' }, t('convoys.no_alerts')),
-  );
+  convoysPanel.render({
+    convoys: shown.convoys,
+    vehicles: shown.vehicles,
+    layer: replay.active ? replay.convoys : convoys,
+    alerts,
+    live: !replay.active,
+  });
 }
 
-function alertText(a) {
-  const vehicle = store.vehicles.get(String(a.vehicle_id));
-  const anchor = a.anchor_id != null ? store.anchors.get(String(a.anchor_id)) : null;
-  const target = anchor ? ` ${anchor.label || t(`anchor.${anchor.kind}`)}` : '';
-  const eta = a.eta_s != null ? ` (ETA ${Math.round(a.eta_s / 60)} min)` : '';
-  return `${vehicle ? vehicle.label : a.vehicle_id} ${t(`alert.${a.alert}`)}${target}${eta}`;
-}
-
-function alertRow(a) {
-  return h(
-    'li',
-    { class: `alert alert-${a.alert}` },
-    h('time', {}, formatTime(a.ts || a.at)),
-    ' ',
-    h(
-      'button',
-      { type: 'button', class: 'link', onclick: () => showGeometry(map, { type: 'Point', coordinates: [a.lon, a.lat] }) },
-      alertText(a),
-    ),
-  );
+/** The vehicle alerts that fired before this page opened (or while it was away). */
+async function loadConvoyAlerts() {
+  try {
+    const data = await api('GET', `/api/incidents/${encodeURIComponent(incidentId)}/convoy-alerts`);
+    store.loadAlerts(data.events);
+  } catch {
+    // keep what we have; new alerts keep coming as events
+  }
 }
 
 function renderOnline() {
@@ -482,10 +448,17 @@ store.subscribe((change) => {
       break;
     case 'vehicle':
       convoys.renderVehicle(change.vehicle);
+      convoysPanel.updateVehicle(change.vehicle);
       break;
-    case 'alert':
+    case 'alert': {
       renderConvoys();
-      toast(alertText(change.alert), 'alert');
+      // One toast per group: a motorcade crossing a zone line is one event, not one per car.
+      const text = convoysPanel.toastText(change.alert, store.alerts);
+      if (text) toast(text, 'alert');
+      break;
+    }
+    case 'alerts':
+      renderConvoys();
       break;
     case 'presence':
       renderOnline();
@@ -526,6 +499,7 @@ const sync = new IncidentSync({
     if (firstSnapshot) anchors.fitAll();
     firstSnapshot = false;
     refreshConvoys();
+    loadConvoyAlerts();
   },
   onEvent: (event) => store.apply(event),
   onIncident: (incident) => store.setIncident(incident),

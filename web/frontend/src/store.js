@@ -1,6 +1,8 @@
 // The incident's state as the page knows it: pure data, no DOM, so it is unit-tested.
 // Views subscribe and redraw the part named in each change.
 
+import { mergeAlerts } from './convoy-logic.js';
+
 const TRAIL_MAX = 500;
 const ALERTS_MAX = 200;
 
@@ -197,6 +199,13 @@ export class IncidentStore {
     this.alerts.unshift(alert);
     this.alerts.length = Math.min(this.alerts.length, ALERTS_MAX);
     this._notify({ type: 'alert', alert });
+  }
+
+  /** Vehicle alerts read from the log (GET …/convoy-alerts), merged with those held by seq. */
+  loadAlerts(events) {
+    const loaded = (events || []).filter((e) => e.type === 'convoy.alert').map((e) => ({ ...e.data, at: e.at, seq: e.seq }));
+    this.alerts = mergeAlerts(this.alerts, loaded, ALERTS_MAX);
+    this._notify({ type: 'alerts' });
   }
 
   /** A population alert (BE-Alert) from an event or an answer; the highest version wins. */
