@@ -1,13 +1,22 @@
-"""The plans page in Debian's chromium against a real hub: a title search typed word by word finds
-a seeded plan and a click on the map finds it by place; opening it shows its versions, a file
-link that downloads the stored bytes and its predefined anchors drawn on a map; a reader gets no
-forms; an owner creates a plan with a pasted area, uploads a version with a real PDF and
-approves it, and sees the hub's own message for a file that is no plan file."""
+"""The plans page and the incident's plans panel in Debian's chromium against a real hub.
+
+The page: a title search typed word by word finds a seeded plan and a click on the map finds
+it by place; opening it shows its versions, a file link that downloads the stored bytes and
+its predefined anchors drawn on a map; a reader gets no forms; an owner creates a plan with a
+pasted area, uploads a version with a real PDF and approves it, and sees the hub's own message
+for a file that is no plan file.
+
+The panel: a manager sees the plan proposed once the incident site is placed, activates it
+through the confirmation that says what will happen, and its anchors appear on the map and its
+contacts in the list; a viewer in a second browser sees it activated live, with no Activate
+button; a plan activated by someone else while the dialog is open is answered "already
+active"."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 
 from playwright.async_api import FilePayload, expect
@@ -15,9 +24,9 @@ from playwright.async_api import FilePayload, expect
 from tests import test_browser
 from tests.live import HubProcess
 from tests.seed import Seeder
-from tests.test_browser import Tabs, assert_clean, login
-from tests.test_contacts import unique
-from tests.test_plans import AREA, PLAN_ANCHORS, new_plan, pdf_bytes, png_bytes, upload
+from tests.test_browser import Tabs, assert_clean, login, open_incident
+from tests.test_contacts import add, unique
+from tests.test_plans import AREA, PLAN_ANCHORS, SITE, new_plan, pdf_bytes, png_bytes, upload
 
 chromium = test_browser.chromium
 browser = test_browser.browser
@@ -149,3 +158,110 @@ async def test_the_plans_page_search_detail_and_owner_forms(
     # The refused upload's 400 is the only console error the owner's page logs.
     assert reading.errors == []
     assert all("400" in error for error in owning.errors), owning.errors
+
+
+async def test_the_incident_proposes_and_activates_a_plan(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    word = unique()
+    manager = await seed.user("manager", organisation=f"Ville {word}")
+    viewer = await seed.user("viewer", organisation=f"Police {word}")
+    incident = await seed.incident({manager: "manager", viewer: "viewer"}, title=f"Fuite {word}")
+    async with test_browser.api(hub_server, manager) as http:
+        duty = await add(
+            http,
+            manager,
+            kind="function",
+            name=f"Officier de garde {word}",
+            methods=[{"type": "phone", "value": "+3259555555", "h24": True}],
+        )
+        port = await add(
+            http,
+            manager,
+            name=f"Capitainerie {word}",
+            methods=[{"type": "email", "value": "c@x.be"}],
+        )
+        plan = await new_plan(http, manager, f"PPUI Terminal {word}")
+        other = await new_plan(http, manager, f"PPUI Quai {word}")
+        for seeded, anchors, contacts in (
+            (plan, PLAN_ANCHORS, [duty["id"], port["id"]]),
+            (other, {"type": "FeatureCollection", "features": []}, []),
+        ):
+            response = await upload(
+                http,
+                manager,
+                seeded["id"],
+                [("plan.pdf", pdf_bytes(seeded["title"]), "application/pdf")],
+                anchors=json.dumps(anchors),
+                contact_ids=json.dumps(contacts),
+            )
+            assert response.status_code == 201, response.text
+            approved = await http.post(f"/api/plans/{seeded['id']}/versions/1/approve")
+            assert approved.status_code == 200, approved.text
+
+    managing, watching = await tabs(), await tabs()
+    boss = await open_incident(managing, hub_server, manager, incident)
+    onlooker = await open_incident(watching, hub_server, viewer, incident)
+    for each in (boss, onlooker):
+        await each.click("#tab-contacts")
+        await expect(each.locator("#incident-plans-activated")).to_have_text("No plan activated.")
+        await expect(each.locator("#incident-plans-proposed")).to_contain_text("No approved plan")
+
+    # The incident site is placed in the plans' area: both pages are proposed both plans.
+    async with test_browser.api(hub_server, manager) as http:
+        site = await http.post(
+            f"/api/incidents/{incident}/anchors",
+            json={
+                "client_id": str(uuid.uuid4()),
+                "kind": "incident_site",
+                "label": "Fuite d'ammoniac",
+                "geometry": {"type": "Point", "coordinates": [SITE[1], SITE[0]]},
+            },
+        )
+        assert site.status_code == 201, site.text
+    proposal = f'#incident-plans-proposed li[data-plan-id="{plan["id"]}"]'
+    for each in (boss, onlooker):
+        await expect(each.locator(proposal)).to_contain_text(f"PPUI Terminal {word}")
+        await expect(each.locator("#incident-plans-proposed li")).to_have_count(2)
+    await expect(onlooker.locator(".plan-activate")).to_have_count(0)
+    await expect(boss.locator("#map .anchor-icon")).to_have_count(1)
+
+    # The manager activates it through a confirmation saying what will happen.
+    await boss.locator(proposal).locator(".plan-activate").click()
+    dialog = boss.locator("dialog.dialog-activate-plan[open]")
+    await expect(dialog).to_contain_text(f"PPUI Terminal {word}")
+    await expect(dialog).to_contain_text("3 anchor(s) on the map, 2 contact(s) listed")
+    await expect(dialog).to_contain_text("a decision recorded in the feed")
+    await dialog.locator("button[value=activate]").click()
+    await expect(dialog).to_have_count(0)
+    await expect(boss.locator("#incident-plans-status")).to_have_text("Plan activated.")
+
+    activated = f'#incident-plans-activated li[data-plan-id="{plan["id"]}"]'
+    for each in (boss, onlooker):
+        await expect(each.locator(activated)).to_contain_text(f"activated by {manager.username}")
+        await expect(each.locator(proposal)).to_have_count(0)
+        # the site and the plan's two posts as markers, its exclusion zone as a shape
+        await expect(each.locator("#map .anchor-icon")).to_have_count(3)
+        await expect(each.locator('#map .anchor-icon[title$=": PMA"]')).to_have_count(1)
+        await expect(each.locator("#map path.anchor-shape-exclusion_zone")).to_have_count(1)
+        for name in (f"Officier de garde {word}", f"Capitainerie {word}"):
+            await expect(each.locator("#incident-contacts li", has_text=name)).to_have_count(1)
+        await expect(
+            each.locator(".feed-list .entry-text", has_text=f"Plan activated: PPUI Terminal {word}")
+        ).to_have_count(1)
+    await expect(onlooker.locator(".plan-activate")).to_have_count(0)
+
+    # The other plan: activated by someone else while the dialog is open, it is "already active".
+    await boss.locator(".plan-activate").click()
+    await expect(dialog).to_contain_text("0 anchor(s) on the map, 0 contact(s) listed")
+    async with test_browser.api(hub_server, manager) as http:
+        done = await http.post(f"/api/incidents/{incident}/plans", json={"plan_id": other["id"]})
+        assert done.json()["created"] is True, done.text
+    await dialog.locator("button[value=activate]").click()
+    await expect(boss.locator("#incident-plans-status")).to_have_text(
+        "This plan is already active."
+    )
+    await expect(boss.locator("#incident-plans-activated li")).to_have_count(2)
+    await expect(onlooker.locator("#incident-plans-activated li")).to_have_count(2)
+    await expect(onlooker.locator("#incident-plans-proposed")).to_contain_text("No approved plan")
+    await assert_clean(managing, watching)

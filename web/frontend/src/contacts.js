@@ -1,12 +1,13 @@
 // The incident's "Contacts and plans" panel: the contacts listed in the incident with one-tap
 // call and mail links (their methods come with the incident, read without a log), and, for
 // contributors and managers, adding one found by search. The plans half fills
-// <section id="incident-plans"> below with its own module.
+// <section id="incident-plans"> below with its own module (plans-panel.js).
 
 import './contacts.css';
 import { onLangChange, t } from './i18n.js';
 import { api, errorText, h, toast } from './util.js';
 import { mergeListed, methodHref, searchQuery } from './contacts-logic.js';
+import { PlansPanel } from './plans-panel.js';
 
 const enc = encodeURIComponent;
 
@@ -36,6 +37,7 @@ export class ContactsPanel {
     this.canAdd = role === 'contributor' || role === 'manager';
     this.listed = [];
     this.plans = h('section', { id: 'incident-plans' });
+    new PlansPanel(this.plans, store, { incidentId, role });
     store.subscribe((change) => this._changed(change));
     onLangChange(() => this.build());
     this.build();

@@ -2,6 +2,7 @@
 // Views subscribe and redraw the part named in each change.
 
 import { mergeAlerts } from './convoy-logic.js';
+import { mergeActivated } from './plans-logic.js';
 
 const TRAIL_MAX = 500;
 const ALERTS_MAX = 200;
@@ -48,6 +49,7 @@ export class IncidentStore {
     this.alerts = [];
     this.populationAlerts = new Map();
     this.online = [];
+    this.plans = []; // the plans activated in the incident (PlanActivated), in that order
   }
 
   subscribe(fn) {
@@ -80,6 +82,7 @@ export class IncidentStore {
     for (const entry of snapshot.feed || []) this.entries.set(String(entry.id), entry);
     this.setConvoys(snapshot.convoys || [], false);
     this.online = snapshot.online || [];
+    this.plans = snapshot.plans || [];
     this._notify({ type: 'reset' });
   }
 
@@ -107,6 +110,9 @@ export class IncidentStore {
       case 'alert.updated':
       case 'alert.cancelled':
         this.upsertPopulationAlert(data);
+        break;
+      case 'plan.activated':
+        this.addPlan(data);
         break;
       default:
         this._notify({ type: 'event', event });
@@ -138,6 +144,13 @@ export class IncidentStore {
     this.anchors.set(anchor.id, anchor);
     this._notify({ type: 'anchor', id: anchor.id, anchor });
     return true;
+  }
+
+  /** A plan activated in the incident: once per plan (a replay or the answer repeats it). */
+  addPlan(activation) {
+    if (!activation || !activation.plan) return;
+    this.plans = mergeActivated(this.plans, activation);
+    this._notify({ type: 'plan', activation });
   }
 
   /** Convoys from a snapshot or `GET /api/incidents/{id}/convoys`; keeps known trails. */

@@ -15,6 +15,7 @@ import {
   typeName,
   versionAnchors,
 } from '../src/plans-logic.js';
+import { IncidentStore } from '../src/store.js';
 import { PLAN_KINDS, PLAN_LEVELS, PLAN_VERSION_STATUSES } from '../src/enums.js';
 import { LANGS, setLang, t } from '../src/i18n.js';
 
@@ -116,6 +117,20 @@ test("a form's error shows the hub's own message after the code's words", () => 
   assert.equal(errorLine(error, 'Invalid data.'), "Invalid data. notes.txt is an unknown type; a plan's files are PDF");
   assert.equal(errorLine({ code: 'x', message: 'Boom' }, 'Boom'), 'Boom');
   assert.equal(errorLine({ code: 'unavailable' }, 'Unavailable.'), 'Unavailable.');
+});
+
+test('the store keeps the snapshot\'s plans and adds plan.activated once per plan', () => {
+  const store = new IncidentStore();
+  const changes = [];
+  store.subscribe((change) => changes.push(change.type));
+  store.reset({ anchors: { features: [] }, plans: [activation('p1')] }, { id: 'i', role: 'viewer' });
+  assert.deepEqual(store.plans.map((a) => a.plan.id), ['p1']);
+  store.apply({ type: 'plan.activated', seq: 9, data: activation('p2') });
+  store.apply({ type: 'plan.activated', seq: 9, data: activation('p2') });
+  assert.deepEqual(store.plans.map((a) => a.plan.id), ['p1', 'p2']);
+  assert.deepEqual(changes, ['reset', 'plan', 'plan']);
+  store.reset({ anchors: { features: [] } }, null);
+  assert.deepEqual(store.plans, []);
 });
 
 test('every plan kind, level and version status has a name in every language', () => {
