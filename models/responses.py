@@ -151,6 +151,19 @@ class UserOut(Public):
     user: UserPublic
 
 
+class UserSuggestion(Public):
+    """A user offered while a manager types a member's name (GET /api/users?q=)."""
+
+    username: str
+    name: str
+    organisation: str
+    discipline: Discipline
+
+
+class UsersOut(Public):
+    users: list[UserSuggestion] = Field(description="at most 10, by username")
+
+
 class OrganisationOut(Public):
     organisation: OrganisationPublic
 

@@ -511,6 +511,7 @@ async def test_managers_create_incidents_and_manage_members_from_the_list(
         medic.username: "contributor",
     }
     await dialog.locator(".members-table tr", has_text=medic.username).locator("button").click()
+    await page.locator("dialog.dialog-remove-member button[value=remove]").click()  # confirmed
     await expect(dialog.locator(".members-table")).not_to_contain_text(medic.username)
     async with api(hub_server, manager) as http:
         members = (await http.get(f"/api/incidents/{incident}/members")).json()["members"]

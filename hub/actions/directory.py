@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -117,3 +117,47 @@ async def login(hub: Hub, username: str, password: str, *, client: str = "") -> 
         raise HubError("unauthorized", "this account is disabled")
     _, raw = await create_token(hub, None, username, kind="session")
     return raw
+
+
+# Suggestions stop at this many: enough to pick from, too few to list the directory of users.
+SUGGEST_MAX = 10
+
+
+def _like_prefix(text: str) -> str:
+    """`text` as a LIKE prefix pattern, its own % and _ taken literally (escape \\)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped.lower()}%"
+
+
+async def suggest_users(hub: Hub, principal: Principal, q: str) -> list[dict[str, str]]:
+    """Active users whose username or any word of whose name starts with `q` (case ignored),
+    by username, for a manager typing a member's name. What it tells (username, name,
+    organisation, discipline) is what every feed entry shows of its author."""
+    text = q.strip()
+    if len(text) < 2:
+        raise HubError("invalid", "q needs at least 2 characters")
+    prefix = _like_prefix(text)
+    name = func.lower(col(User.display_name))
+    async with hub.db.read() as session:
+        rows = await session.execute(
+            select(
+                col(User.username),
+                col(User.display_name),
+                col(Organisation.name),
+                col(User.discipline),
+            )
+            .join(Organisation, col(Organisation.id) == col(User.organisation_id))
+            .where(
+                col(User.active).is_(True),
+                or_(
+                    func.lower(col(User.username)).like(prefix, escape="\\"),
+                    name.like(prefix, escape="\\"),
+                    name.like(f"% {prefix}", escape="\\"),
+                ),
+            )
+            .order_by(col(User.username))
+            .limit(SUGGEST_MAX)
+        )
+        return [
+            {"username": u, "name": n, "organisation": o, "discipline": d} for u, n, o, d in rows
+        ]

@@ -9,11 +9,13 @@ from starlette.requests import Request
 
 from hub.actions import directory
 from hub.auth import Principal
+from hub.errors import HubError
 from models.responses import (
     Empty,
     OrganisationOut,
     TokenPublic,
     UserOut,
+    UsersOut,
 )
 from models.shapes import (
     OrganisationIn,
@@ -34,6 +36,13 @@ async def add_organisation(request: Request, principal: Principal) -> Any:
 async def add_user(request: Request, principal: Principal) -> Any:
     payload = await read_json(request, UserIn)
     return {"user": await directory.add_user(hub_of(request), principal, payload)}
+
+
+async def suggest_users(request: Request, principal: Principal) -> Any:
+    q = request.query_params.get("q", "")
+    if len(q) > 100:
+        raise HubError("invalid", "q is at most 100 characters")
+    return {"users": await directory.suggest_users(hub_of(request), principal, q)}
 
 
 async def create_token(request: Request, principal: Principal) -> Any:
@@ -58,6 +67,19 @@ ENDPOINTS: list[Endpoint] = [
         OrganisationIn,
         OrganisationOut,
         status=201,
+    ),
+    Endpoint(
+        "GET",
+        "/api/users",
+        "Users whose username or a word of whose name starts with q (a member's name typed)",
+        suggest_users,
+        response=UsersOut,
+        query={
+            "q": (
+                "2 to 100 characters, case ignored",
+                {"type": "string", "minLength": 2, "maxLength": 100},
+            )
+        },
     ),
     Endpoint("POST", "/api/users", "Add a user (admin)", add_user, UserIn, UserOut, status=201),
     Endpoint(

@@ -90,6 +90,14 @@ function render() {
   $('list-empty').hidden = rows.length > 0;
 }
 
+/** Users whose username or name starts with `q` (GET /api/users), for the member field. */
+async function suggestUsers(q) {
+  const data = await api('GET', `/api/users?q=${encodeURIComponent(q)}`);
+  return (data && data.users) || [];
+}
+
+const SUGGEST_DELAY_MS = 200;
+
 async function membersDialog(incident) {
   let members = [];
   try {
@@ -97,45 +105,108 @@ async function membersDialog(incident) {
   } catch (error) {
     toast(errorText(error), 'error');
   }
+  // Inside the dialog: a toast would sit under the modal's backdrop, unseen.
+  const message = h('p', { class: 'member-message', role: 'status', 'aria-live': 'polite', hidden: true });
+  const say = (text, isError) => {
+    message.textContent = text;
+    message.className = `member-message ${isError ? 'member-error' : 'member-ok'}`;
+    message.setAttribute('role', isError ? 'alert' : 'status');
+    message.hidden = !text;
+  };
   const table = h('table', { class: 'members-table' });
   const draw = () =>
     table.replaceChildren(
-      ...members.map((m) =>
-        h(
+      ...members.map((m) => {
+        const self = m.username === user.username;
+        const who = m.name || m.username;
+        return h(
           'tr',
           {},
-          h('td', {}, m.name || m.username, m.organisation ? h('span', { class: 'muted' }, ` — ${m.organisation}`) : null),
+          h(
+            'td',
+            {},
+            who,
+            m.organisation ? h('span', { class: 'muted' }, ` — ${m.organisation}`) : null,
+            self ? h('span', { class: 'muted' }, ` (${t('list.member.you')})`) : null,
+          ),
           h('td', {}, t(`role.${m.role}`)),
           h(
             'td',
             {},
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'btn btn-small btn-danger',
-                onclick: () => apply(m.username, null),
-              },
-              t('list.member.remove'),
-            ),
+            // A manager does not remove themself here (the incident would lose its manager).
+            self
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-small btn-danger',
+                    'aria-label': `${t('list.member.remove')}: ${who}`,
+                    onclick: () => confirmRemove(m),
+                  },
+                  t('list.member.remove'),
+                ),
           ),
-        ),
-      ),
+        );
+      }),
     );
   const apply = async (username, role) => {
     try {
       await changeMember(incident.id, username, role);
-      toast(t('list.member.saved'));
+      say(t('list.member.saved'), false);
       members = await loadMembers(incident.id).catch(() => members);
       draw();
       return true;
     } catch (error) {
-      toast(errorText(error), 'error');
+      say(error.code === 'not_found' ? t('list.member.not_found').replace('{name}', username) : errorText(error), true);
       return false;
     }
   };
+  const confirmRemove = async (member) => {
+    const who = member.name || member.username;
+    const answer = await openDialog({
+      title: t('list.member.remove_confirm').replace('{name}', who),
+      className: 'dialog-remove-member',
+      body: h('p', {}, t('list.member.remove_text')),
+      actions: [
+        { label: t('feed.cancel'), value: 'cancel', primary: true },
+        { label: t('list.member.remove'), value: 'remove' },
+      ],
+    });
+    if (answer) await apply(member.username, null);
+  };
   draw();
-  const username = h('input', { name: 'username', type: 'text', autocomplete: 'off' });
+  const listId = `members-${Math.random().toString(36).slice(2)}`;
+  const options = h('datalist', { id: listId });
+  const username = h('input', {
+    name: 'username',
+    type: 'text',
+    autocomplete: 'off',
+    list: listId,
+    placeholder: t('list.member.type'),
+  });
+  let typing = null;
+  username.addEventListener('input', () => {
+    say('', false);
+    clearTimeout(typing);
+    const q = username.value.trim();
+    if (q.length < 2) return;
+    typing = setTimeout(async () => {
+      let found = [];
+      try {
+        found = await suggestUsers(q);
+      } catch {
+        return; // no suggestions: the name can still be typed whole
+      }
+      if (username.value.trim() !== q) return; // typed on meanwhile: a later answer comes
+      const known = new Set(members.map((m) => m.username));
+      options.replaceChildren(
+        ...found
+          .filter((u) => !known.has(u.username))
+          .map((u) => h('option', { value: u.username, label: `${u.name} — ${u.organisation} (${t(`disc.${u.discipline}`)})` })),
+      );
+    }, SUGGEST_DELAY_MS);
+  });
   const role = select('role', ROLES, (r) => t(`role.${r}`), 'contributor');
   const add = h(
     'button',
@@ -150,7 +221,7 @@ async function membersDialog(incident) {
   );
   await openDialog({
     title: `${t('list.members')} — ${incident.title}`,
-    body: h('div', {}, table, field(t('list.member.username'), username), field(t('list.member.role'), role), add),
+    body: h('div', {}, table, field(t('list.member.username'), username), options, field(t('list.member.role'), role), add, message),
   });
 }
 
