@@ -83,6 +83,12 @@ async def test_the_plans_page_search_detail_and_owner_forms(
     await expect(mine).to_have_count(0)
     await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     await expect(mine).to_have_count(1)
+    await page.mouse.click(box["x"] + box["width"] / 2 + 300, box["y"] + box["height"] / 2)
+    await expect(mine).to_have_count(0)
+    # By keyboard the focused map picks its centre.
+    await area_map.press("Enter")
+    await expect(mine).to_have_count(1)
+    await expect(page.locator("#plans-filters")).not_to_contain_text("null")
     await page.click("#plans-at-clear")
     await expect(page.locator("#plans-at-place")).to_have_count(0)
 
@@ -105,6 +111,7 @@ async def test_the_plans_page_search_detail_and_owner_forms(
     await expect(page.locator('#plan-map .anchor-icon[title$=": PC-Ops"]')).to_have_count(1)
     await expect(page.locator("#plan-map path.anchor-shape-exclusion_zone")).to_have_count(1)
     await expect(page.locator("#plan-contacts")).to_have_text("Contacts named: 0")
+    await expect(page.locator("#plan-detail")).not_to_contain_text("null")
     # A reader of another organisation gets no forms.
     await expect(page.locator("#plan-upload")).to_have_count(0)
     await expect(page.locator(".plan-approve")).to_have_count(0)
@@ -263,5 +270,9 @@ async def test_the_incident_proposes_and_activates_a_plan(
     )
     await expect(boss.locator("#incident-plans-activated li")).to_have_count(2)
     await expect(onlooker.locator("#incident-plans-activated li")).to_have_count(2)
-    await expect(onlooker.locator("#incident-plans-proposed")).to_contain_text("No approved plan")
+    await expect(onlooker.locator("#incident-plans-proposed")).to_contain_text(
+        "No other approved plan"
+    )
+    for each in (boss, onlooker):
+        await expect(each.locator("#incident-plans")).not_to_contain_text("null")
     await assert_clean(managing, watching)

@@ -139,13 +139,8 @@ export class PlansPanel {
             ),
           ),
         )
-      : h('p', { class: 'muted', id: 'incident-plans-proposed' }, t('plans.none_proposed'));
-    this.root.replaceChildren(
-      h('h3', {}, t('plans.activated')),
-      activated,
-      this.status ? h('p', { class: 'plan-status', id: 'incident-plans-status', role: 'status' }, this.status) : null,
-      h('h3', {}, t('plans.proposed')),
-      proposals,
-    );
+      : h('p', { class: 'muted', id: 'incident-plans-proposed' }, t(this.activated.length ? 'plans.none_other' : 'plans.none_proposed'));
+    const status = this.status ? h('p', { class: 'plan-status', id: 'incident-plans-status', role: 'status' }, this.status) : '';
+    this.root.replaceChildren(h('h3', {}, t('plans.activated')), activated, status, h('h3', {}, t('plans.proposed')), proposals);
   }
 }

@@ -66,16 +66,24 @@ function filters() {
         h('button', { type: 'button', class: 'btn btn-small', id: 'plans-at-clear', onclick: () => setPlace(null) }, t('plans.at_clear')),
       )
     : null;
-  $('plans-filters').replaceChildren(
+  const parts = [
     h('div', { class: 'field' }, h('label', { for: 'plans-q' }, t('plans.search')), q),
     place,
     h('button', { type: 'button', class: 'btn', id: 'plans-new', onclick: () => newPlanForm() }, t('plans.new')),
-  );
+  ];
+  $('plans-filters').replaceChildren(...parts.filter(Boolean));
 }
 
 const atMap = createMap($('plans-at-map'), { tileUrl: config.tile_url });
 let atMarker = null;
 atMap.on('click', (event) => setPlace([event.latlng.lat, event.latlng.lng]));
+// By keyboard: the focused map picks its centre with Enter or Space (the arrows pan it there).
+atMap.getContainer().addEventListener('keydown', (event) => {
+  if (event.target !== atMap.getContainer() || (event.key !== 'Enter' && event.key !== ' ')) return;
+  event.preventDefault();
+  const centre = atMap.getCenter();
+  setPlace([centre.lat, centre.lng]);
+});
 
 function setPlace(at) {
   state.at = at;
@@ -141,7 +149,7 @@ function setDetail(...children) {
   if (detailMap) detailMap.remove();
   detailMap = null;
   detailAnchors = null;
-  $('plan-detail').replaceChildren(...children);
+  $('plan-detail').replaceChildren(...children.filter(Boolean)); // replaceChildren writes null as text
 }
 
 function who(actor) {
