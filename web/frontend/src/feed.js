@@ -243,7 +243,8 @@ export class FeedPanel {
         h('time', { datetime: entry.created_at }, formatTime(entry.created_at)),
         h('span', { class: 'entry-author' }, author.name || '?'),
         author.organisation ? h('span', { class: 'muted' }, author.organisation) : null,
-        author.discipline ? h('span', { class: `badge disc disc-${author.discipline}` }, author.discipline) : null,
+        // The discipline's name (D3 Police, Coordination), not its code: 'coord' means nothing to a reader.
+        author.discipline ? h('span', { class: `badge disc disc-${author.discipline}` }, t(`disc.${author.discipline}`)) : null,
         h('span', { class: `badge kind-${kind}` }, t(`entry.${kind}`)),
         priority !== 'normal' ? h('span', { class: `badge prio-${priority}` }, t(`priority.${priority}`)) : null,
         correction ? h('span', { class: 'badge badge-corrected' }, t('feed.corrected')) : null,
