@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import socketio
 
@@ -53,6 +53,7 @@ class HubClient:
         transports: list[str] | None = None,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         reconnection_delay: float = 0.2,
+        presence: Literal["changes", "list"] = "changes",
     ) -> None:
         # Several URLs (hub instances): each reconnection attempt tries the next one, so a
         # client of an instance that died fails over to a live one.
@@ -66,7 +67,14 @@ class HubClient:
         self.positions: list[dict[str, Any]] = []
         # `alert.progress` messages as received (coalesced, unsequenced).
         self.alert_progress: list[dict[str, Any]] = []
+        # Who is online per incident, kept from `presence.changed` on top of the join's list
+        # ("changes", issue 18) or replaced by each `presence` ("list", as v1 clients do).
+        self.presence_mode = presence
         self.presence: dict[str, list[dict[str, Any]]] = {}
+        self.presence_versions: dict[str, int] = {}
+        self.presence_resyncs = 0  # times a missed change made this client ask again
+        self.presence_changes: list[dict[str, Any]] = []  # `presence.changed` as received
+        self._resyncing: dict[str, asyncio.Task[None]] = {}
         self.connected = asyncio.Event()
         self.sio = socketio.AsyncClient(
             reconnection=True,
@@ -80,6 +88,7 @@ class HubClient:
         self.sio.on("convoy.positions", self._on_positions)
         self.sio.on("alert.progress", self._on_alert_progress)
         self.sio.on("presence", self._on_presence)
+        self.sio.on("presence.changed", self._on_presence_changed)
         self.sio.on("incident.left", self._on_left)
         self.left: list[dict[str, Any]] = []  # incidents the hub made us leave, and why
         self._connected_once = False
@@ -184,7 +193,9 @@ class HubClient:
     async def join(self, incident_id: str) -> dict[str, Any]:
         state = self.incidents.setdefault(incident_id, IncidentState(incident_id))
         try:
-            ack = await self.request("incident.join", {"incident_id": incident_id})
+            ack = await self.request(
+                "incident.join", {"incident_id": incident_id, "presence": self.presence_mode}
+            )
         except BaseException:
             self.incidents.pop(incident_id, None)
             raise
@@ -241,6 +252,8 @@ class HubClient:
             self.on_event(event)
 
     def _apply_join(self, state: IncidentState, ack: dict[str, Any]) -> None:
+        if "presence" in ack:
+            self._presence_page(ack["presence"], first=True)
         if "events" in ack:
             for event in ack["events"]:
                 if event["seq"] == state.seq + 1:
@@ -261,7 +274,12 @@ class HubClient:
             for _ in range(100):  # bounded: a hub that refuses for that long needs a human
                 try:
                     ack = await self.call(
-                        "incident.join", {"incident_id": state.incident_id, "since": state.seq}
+                        "incident.join",
+                        {
+                            "incident_id": state.incident_id,
+                            "since": state.seq,
+                            "presence": self.presence_mode,
+                        },
                     )
                 except (TimeoutError, socketio.exceptions.SocketIOError):
                     if not self.connected.is_set():
@@ -297,3 +315,64 @@ class HubClient:
 
     async def _on_presence(self, message: dict[str, Any]) -> None:
         self.presence[message["incident_id"]] = message["online"]
+
+    async def _on_presence_changed(self, message: dict[str, Any]) -> None:
+        self.presence_changes.append(message)
+        incident_id, version = message["incident_id"], message["version"]
+        held = self.presence_versions.get(incident_id)
+        if held is None or incident_id in self._resyncing or version <= held:
+            return  # not joined yet, being read again, or already applied
+        if version != held + 1:
+            self._resync(incident_id)  # one was missed: read the list again
+            return
+        gone = set(message["left"]) | {user["user_id"] for user in message["joined"]}
+        online = [
+            user for user in self.presence.get(incident_id, []) if user["user_id"] not in gone
+        ]
+        online.extend(message["joined"])
+        online.sort(key=lambda user: (user["name"], user["user_id"]))
+        self.presence[incident_id] = online
+        self.presence_versions[incident_id] = version
+
+    def _presence_page(self, page: dict[str, Any], *, first: bool) -> bool:
+        """Applies a page of the list; True when it was the last one."""
+        incident_id = page["incident_id"]
+        if first or page["offset"] == 0:
+            self.presence[incident_id] = []
+        self.presence[incident_id] = [*self.presence[incident_id], *page["online"]]
+        self.presence_versions[incident_id] = page["version"]
+        complete: bool = page["offset"] + len(page["online"]) >= page["total"]
+        if first and not complete:
+            self._resync(incident_id)  # a long list: the rest page by page
+        return complete
+
+    def _resync(self, incident_id: str) -> None:
+        if incident_id not in self._resyncing:
+            self.presence_resyncs += 1
+            self._resyncing[incident_id] = asyncio.get_running_loop().create_task(
+                self._read_presence(incident_id)
+            )
+
+    async def _read_presence(self, incident_id: str) -> None:
+        """The whole list at one version, page by page (bounded: a list that keeps changing
+        under the reader is read again at most a few times)."""
+        try:
+            for _ in range(5):
+                offset, version = 0, None
+                while True:
+                    ack = await self.call(
+                        "presence.get", {"incident_id": incident_id, "offset": offset}
+                    )
+                    if not ack.get("ok"):
+                        return
+                    page = ack["presence"]
+                    if version is not None and page["version"] != version:
+                        break  # it changed between pages: start again
+                    version = page["version"]
+                    if self._presence_page(page, first=False) or not page["online"]:
+                        return
+                    offset += len(page["online"])
+        except (TimeoutError, socketio.exceptions.SocketIOError):
+            return  # disconnected: the rejoin brings the list
+        finally:
+            self._resyncing.pop(incident_id, None)

@@ -171,5 +171,6 @@ class Instance:
             await self.redis.close()
         if self._stop_tracking is not None:
             await self._stop_tracking()
+        self.handlers.presence.close()
         await self.hub.presence.close()
         await self.hub.db.dispose()

@@ -117,6 +117,29 @@ class PresencePayload(TypedDict):
 
 
 @with_config(FORBID)
+class PresenceChanged(TypedDict):
+    """`presence.changed` (to sockets that joined with `presence: "changes"`): who came online
+    and who went offline since the message of `version` - 1."""
+
+    incident_id: str
+    version: int
+    joined: Annotated[list[OnlineUser], Field(description="new, or changed (a new name)")]
+    left: Annotated[list[str], Field(description="user ids")]
+
+
+@with_config(FORBID)
+class PresencePage(TypedDict):
+    """A page of the online list at `version` (a join's `presence`, `presence.get`'s answer),
+    ordered by name then user id."""
+
+    incident_id: str
+    version: int
+    online: list[OnlineUser]
+    offset: int
+    total: int
+
+
+@with_config(FORBID)
 class IncidentLeft(TypedDict):
     """`incident.left`: this user's sockets were taken out of the incident."""
 

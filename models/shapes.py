@@ -147,6 +147,14 @@ class IncidentRef(Strict):
 
 class JoinIn(IncidentRef):
     since: Annotated[int, Field(ge=0)] | None = None
+    # "changes" (issue 18): presence as `presence.changed` with versions, the list as the
+    # answer's `presence`; "list" (v1, the default): the whole list in each `presence`.
+    presence: Literal["list", "changes"] = "list"
+
+
+class PresenceGetIn(IncidentRef):
+    offset: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=1_000)] = 1_000
 
 
 class FeedPostIn(IncidentRef):

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 import pytest
 from pydantic import ValidationError
@@ -67,6 +67,7 @@ class ClientOptions(TypedDict, total=False):
 
     transports: list[str] | None
     reconnection_delay: float
+    presence: Literal["changes", "list"]
 
 
 class Clients:
@@ -105,14 +106,20 @@ class Clients:
             ("incident.event", events.EventPublic, event) for event in self.events
         ]
         for client in self.open:
+            # A v1 ("list") client's snapshot always has `online`; a "changes" one's never
+            # does (the join's `presence` page has the list).
+            snapshot = "snapshot" if client.presence_mode == "list" else "snapshot (changes)"
             received += [
-                ("snapshot", events.Snapshot, state.snapshot)
+                (snapshot, events.Snapshot, state.snapshot)
                 for state in client.incidents.values()
                 if state.snapshot is not None
             ]
             received += [
                 ("presence", events.PresencePayload, {"incident_id": key, "online": online})
                 for key, online in client.presence.items()
+            ]
+            received += [
+                ("presence.changed", events.PresenceChanged, m) for m in client.presence_changes
             ]
             received += [("convoy.positions", events.ConvoyPositions, m) for m in client.positions]
             received += [("alert.progress", events.AlertProgress, m) for m in client.alert_progress]
@@ -124,8 +131,10 @@ class Clients:
                     events.check_event(message)  # the envelope, then its data by type
                 else:
                     events.check(model, message)
-                if model is events.Snapshot and "online" not in message:
+                if what == "snapshot" and "online" not in message:
                     raise ValueError("no `online`")
+                if what == "snapshot (changes)" and "online" in message:
+                    raise ValueError("`online` in the snapshot of a client following changes")
             except (ValidationError, ValueError) as error:
                 found.append(f"{what} {json.dumps(message)[:300]}: {error}")
         return found

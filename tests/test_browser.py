@@ -290,6 +290,10 @@ async def test_command_post_and_field_team_see_each_other_live(
     moved_back = await stored_anchor(hub_server, cp, incident)
     assert moved_back["properties"]["version"] == 3
     assert moved_back["geometry"]["coordinates"][1] < moved["geometry"]["coordinates"][1]
+
+    # The phone leaves: the command post's list follows the change (presence as changes).
+    await field_page.goto("about:blank")
+    await expect(cp_page.locator("#online-count")).to_have_text("1")
     await assert_clean(wall, phone)
 
 

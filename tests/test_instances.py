@@ -220,8 +220,8 @@ async def test_feed_anchor_and_presence_events_cross_instances(
     b = await cluster.client(b_hub.url, bob)
     await a.join(incident)
     joined = await b.join(incident)
-    # Presence is the union over instances: bob's snapshot shows alice, who is on A...
-    assert {u["user_id"] for u in joined["snapshot"]["online"]} == {alice.id, bob.id}
+    # Presence is the union over instances: bob's join shows alice, who is on A...
+    assert {u["user_id"] for u in joined["presence"]["online"]} == {alice.id, bob.id}
     # ...and alice, on A, hears that bob joined on B.
     await wait_until(lambda: online_ids(a, incident) == {alice.id, bob.id}, "bob in A's presence")
 

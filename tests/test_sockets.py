@@ -12,9 +12,10 @@ import socketio
 
 from hub.actions import feed
 from hub.auth import principal_for_token
-from hub.client import AckError
+from hub.client import AckError, HubClient
 from hub.eventlog import events_since
 from hub.realtime.replay import RecentEvents
+from models.events import PresenceChanged, PresencePage, check
 from models.shapes import FeedPostIn
 from tests.conftest import Clients
 from tests.live import HubProcess
@@ -119,7 +120,8 @@ async def test_snapshot_shapes_and_presence(
             "geometry": POINT,
         },
     )
-    b = await clients(hub_server, bob)
+    # a v1 client: the whole list in the snapshot and in each `presence`
+    b = await clients(hub_server, bob, presence="list")
     ack = await b.join(incident)
     assert ack["incident"]["kind"] == "exercise" and ack["incident"]["role"] == "viewer"
     snapshot = ack["snapshot"]
@@ -140,6 +142,78 @@ async def test_snapshot_shapes_and_presence(
             break
         await asyncio.sleep(0.05)
     assert {u["user_id"] for u in a.presence[incident]} == {alice.id}
+
+
+async def online_becomes(client: HubClient, incident: str, expected: set[str]) -> None:
+    for _ in range(100):
+        if {u["user_id"] for u in client.presence.get(incident, [])} == expected:
+            return
+        await asyncio.sleep(0.05)
+    assert {u["user_id"] for u in client.presence.get(incident, [])} == expected
+
+
+async def test_presence_as_versioned_changes(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    """Issue 18: a client joining with presence "changes" gets the list once, in the join's
+    `presence` page with its version, then `presence.changed` with who came and went, each
+    version following the last; v1 clients in the same incident keep receiving lists."""
+    alice, bob, carol = [await seed.user(name) for name in ("alice", "bob", "carol")]
+    incident = await seed.incident({alice: "contributor", bob: "viewer", carol: "viewer"})
+    a = await clients(hub_server, alice)
+    changes = a.presence_changes
+    ack = await a.join(incident)
+    assert "online" not in ack["snapshot"]
+    page = ack["presence"]
+    check(PresencePage, page)
+    assert page["incident_id"] == incident and page["offset"] == 0
+    assert page["total"] == len(page["online"])
+    await online_becomes(a, incident, {alice.id})
+    start = a.presence_versions[incident]
+
+    b = await clients(hub_server, bob)
+    await b.join(incident)
+    await online_becomes(a, incident, {alice.id, bob.id})
+    v1 = await clients(hub_server, carol, presence="list")
+    first = await v1.join(incident)
+    assert {u["user_id"] for u in first["snapshot"]["online"]} >= {alice.id, carol.id}
+    await online_becomes(a, incident, {alice.id, bob.id, carol.id})
+    await online_becomes(v1, incident, {alice.id, bob.id, carol.id})
+    await b.leave(incident)
+    await online_becomes(a, incident, {alice.id, carol.id})
+    await online_becomes(v1, incident, {alice.id, carol.id})
+
+    # every change names only who changed, with versions that follow each other
+    for message in changes:
+        check(PresenceChanged, message)
+    versions = [m["version"] for m in changes if m["version"] > start]
+    assert versions == list(range(start + 1, start + 1 + len(versions)))
+    assert {u["user_id"] for m in changes for u in m["joined"]} >= {bob.id, carol.id}
+    assert bob.id in {user for m in changes for user in m["left"]}
+    assert all(alice.id not in {u["user_id"] for u in m["joined"]} for m in changes[1:])
+    assert a.presence_resyncs == 0
+
+    # a missed change is noticed by its version, and the list read again
+    a.presence_versions[incident] -= 1
+    a.presence[incident] = []
+    await b.join(incident)
+    await online_becomes(a, incident, {alice.id, bob.id, carol.id})
+    assert a.presence_resyncs == 1
+    again = await a.request("presence.get", {"incident_id": incident})
+    assert {u["user_id"] for u in again["presence"]["online"]} == {alice.id, bob.id, carol.id}
+    assert again["presence"]["version"] == a.presence_versions[incident]
+    paged = await a.request("presence.get", {"incident_id": incident, "offset": 1, "limit": 1})
+    assert paged["presence"]["total"] == 3 and len(paged["presence"]["online"]) == 1
+    assert paged["presence"]["online"] == again["presence"]["online"][1:2]
+
+    # only for a socket in the incident; bad pages are refused
+    other = await seed.incident({alice: "viewer"})
+    refused = await a.call("presence.get", {"incident_id": other})
+    assert refused["error"]["code"] == "forbidden"
+    bad = await a.call("presence.get", {"incident_id": incident, "limit": 5000})
+    assert bad["error"]["code"] == "invalid"
+    bad = await a.call("incident.join", {"incident_id": incident, "presence": "diff"})
+    assert bad["error"]["code"] == "invalid"
 
 
 async def test_retry_with_same_client_id_returns_first_result_and_writes_nothing(

@@ -5,7 +5,6 @@ Handlers only authenticate, validate and translate (design principle 3).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,8 +18,9 @@ from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
-from hub.public import incident_left, presence_payload
+from hub.public import incident_left
 from hub.realtime.notify import incident_room, token_room, user_room
+from hub.realtime.presence import PresenceStreams, changes_room, list_room
 from hub.realtime.replay import RecentEvents
 from models.base import utcnow
 from models.events import OnlineUser
@@ -32,14 +32,13 @@ from models.shapes import (
     FeedPostIn,
     IncidentRef,
     JoinIn,
+    PresenceGetIn,
 )
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[str, Principal, Any], Awaitable[dict[str, Any]]]
 
-# Seconds between two `presence` messages of one incident (coalesced in between).
-PRESENCE_INTERVAL = 0.25
 # How long a token's principal, read at connect, answers further connects of that token
 # without the database (a reconnect storm), and how many are kept. A revocation clears them
 # at once on the instance that applies its control message; a control message lost between
@@ -64,8 +63,7 @@ class SocketHandlers:
         self.recent = recent
         self.principals: dict[str, Principal] = {}
         self.joined: dict[str, set[str]] = {}
-        self._presence_sent: dict[str, float] = {}  # incident id -> when its last one went
-        self._presence_due: dict[str, asyncio.Task[None]] = {}
+        self.presence = PresenceStreams(hub.presence, self._send_here, self._announce)
         self._removals = 0  # member.removed messages applied so far
         # token digest -> (principal, monotonic deadline): see PRINCIPAL_TTL
         self._known: dict[str, tuple[Principal, float]] = {}
@@ -75,6 +73,7 @@ class SocketHandlers:
         sio.on("*", self.unknown_event)
         self.register("incident.join", JoinIn, self.join)
         self.register("incident.leave", IncidentRef, self.leave)
+        self.register("presence.get", PresenceGetIn, self.presence_page)
         self.register("feed.post", FeedPostIn, self._returning("entry", feed.post_entry))
         self.register("feed.correct", FeedCorrectIn, self._returning("entry", feed.correct_entry))
         self.register(
@@ -205,7 +204,6 @@ class SocketHandlers:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
                 await self.sio.leave_room(sid, room)
             raise
-        online: list[OnlineUser] | None = None
         joined = self.joined.get(sid)
         # Not when the socket disconnected, or was removed from the incident, while the join
         # was in flight: that cleanup has run already, and recording the socket now would leave
@@ -217,14 +215,27 @@ class SocketHandlers:
                 "name": principal.name,
                 "organisation": principal.organisation,
             }
+            follows = changes_room if payload.presence == "changes" else list_room
+            await self.sio.enter_room(sid, follows(payload.incident_id))
             await self.hub.presence.add(payload.incident_id, sid, user)
-            online = await self._send_presence(payload.incident_id)
-        if "snapshot" in result:
+            await self.presence.changed(payload.incident_id, local=True)
+        if payload.presence == "changes":
+            # The list as last sent with its version: every later change follows it. The
+            # snapshot carries no `online` then (a v1 client's snapshot does).
+            result["presence"] = self.presence.page(payload.incident_id)
+        elif "snapshot" in result:
             # join_incident leaves `online` to us: only now is this socket counted in it
-            if online is None:
-                online = await self.hub.presence.online(payload.incident_id)
-            result["snapshot"]["online"] = online
+            result["snapshot"]["online"] = await self.hub.presence.online(payload.incident_id)
         return result
+
+    async def presence_page(
+        self, sid: str, principal: Principal, payload: PresenceGetIn
+    ) -> dict[str, Any]:
+        """A page of the online list, for a socket that joined the incident (a missed change,
+        or a list longer than a page)."""
+        if payload.incident_id not in self.joined.get(sid, set()):
+            raise HubError("forbidden", "join the incident first")
+        return {"presence": self.presence.page(payload.incident_id, payload.offset, payload.limit)}
 
     async def leave(self, sid: str, principal: Principal, payload: IncidentRef) -> dict[str, Any]:
         if payload.incident_id in self.joined.get(sid, set()):
@@ -234,38 +245,23 @@ class SocketHandlers:
 
     async def _left(self, sid: str, incident_id: str) -> None:
         await self.sio.leave_room(sid, incident_room(incident_id))
+        await self.sio.leave_room(sid, changes_room(incident_id))
+        await self.sio.leave_room(sid, list_room(incident_id))
         await self.hub.presence.remove(incident_id, sid)
-        await self._send_presence(incident_id)
+        await self.presence.changed(incident_id, local=True)
 
-    async def _send_presence(self, incident_id: str) -> list[OnlineUser] | None:
-        """At most one `presence` per incident per PRESENCE_INTERVAL: a change goes at once,
-        further changes within the interval go together at its end, with the latest list.
-        Otherwise a join storm of N people sends N growing lists to N sockets (O(N²)).
-        Returns the list sent now, None when it is deferred (a join reuses it)."""
-        if incident_id in self._presence_due:
-            return None
-        wait = self._presence_sent.get(incident_id, -1e9) + PRESENCE_INTERVAL - time.monotonic()
-        if wait <= 0:
-            return await self._emit_presence(incident_id)
-        self._presence_due[incident_id] = asyncio.get_running_loop().create_task(
-            self._presence_later(incident_id, wait)
-        )
-        return None
-
-    async def _presence_later(self, incident_id: str, wait: float) -> None:
+    async def _send_here(self, name: str, data: Mapping[str, Any], room: str) -> None:
+        """To this instance's sockets in `room` only (presence: each instance its own stream)."""
         try:
-            await asyncio.sleep(wait)
-        finally:
-            self._presence_due.pop(incident_id, None)
-        await self._emit_presence(incident_id)
+            await self.sio.emit(name, data, room=room, ignore_queue=True)
+        except Exception:
+            log.exception("emit of %s failed", name)
 
-    async def _emit_presence(self, incident_id: str) -> list[OnlineUser]:
-        self._presence_sent[incident_id] = time.monotonic()
-        online = await self.hub.presence.online(incident_id)
-        await self.hub.notifier.emit(
-            "presence", presence_payload(incident_id, online), incident_room(incident_id)
-        )
-        return online
+    async def _announce(self, incident_id: str) -> None:
+        """Tell the other instances this one's users of the incident changed (after the write
+        to Redis): they send their own sockets the difference."""
+        if self.hub.notifier.relay is not None:
+            await self.hub.notifier.relay({"type": "presence.changed", "incident_id": incident_id})
 
     # writes -----------------------------------------------------------------------------
 
@@ -287,6 +283,11 @@ class SocketHandlers:
             self.forget_principals()
             for sid in self.local_sids(token_room(message["token_id"])):
                 await self.sio.disconnect(sid)
+        elif message.get("type") == "presence.changed":
+            # Only where this instance has a stream of it, that is sockets in it.
+            incident_id = message.get("incident_id")
+            if incident_id in self.presence.incidents():
+                await self.presence.changed(str(incident_id), local=False)
         elif message.get("type") == "member.removed":
             self._removals += 1  # joins in flight check the role again (see join)
             incident_id, user_id = message["incident_id"], message["user_id"]

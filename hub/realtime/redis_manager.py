@@ -44,11 +44,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from hub.context import Hub
-from hub.public import event_public, presence_payload
+from hub.public import event_public
 from hub.realtime.fanout import FastDelivery
 from hub.realtime.handlers import SocketHandlers
 from hub.realtime.internals import RedisHooks
-from hub.realtime.notify import INCIDENT_ROOM, ControlHandler, Notifier, incident_room
+from hub.realtime.notify import INCIDENT_ROOM, ControlHandler, Notifier
 from hub.realtime.presence import LocalPresence, unique_users
 from hub.realtime.server import HubServer
 from hub.settings import Settings
@@ -372,13 +372,10 @@ class RedisPresence(LocalPresence):
         self._closed = False
         self._commands = InFlight()
 
-    # This instance's users are LocalPresence's; Redis holds every instance's, for the union.
-    async def add(self, incident_id: str, sid: str, user: OnlineUser) -> None:
-        await super().add(incident_id, sid, user)
-        await self._write(incident_id)
-
-    async def remove(self, incident_id: str, sid: str) -> None:
-        await super().remove(incident_id, sid)
+    # This instance's users are LocalPresence's; Redis holds every instance's, for the union,
+    # written once per coalesced change (PresenceStreams calls flush) rather than at each of
+    # a join storm's thousands of joins, each of which would write the whole local list.
+    async def flush(self, incident_id: str) -> None:
         await self._write(incident_id)
 
     def incidents(self) -> list[str]:
@@ -468,19 +465,13 @@ class InstanceSync:
         self.handlers = handlers
         self.sync = sync
         self.presence = presence
-        self._last_sent: dict[str, list[OnlineUser]] = {}
         self._beating: asyncio.Task[None] | None = None
 
-    async def send_presence_locally(self, incident_id: str, force: bool = False) -> None:
-        online = await self.presence.online(incident_id)
-        if force or self._last_sent.get(incident_id) != online:
-            self._last_sent[incident_id] = online
-            await self.sio.emit(
-                "presence",
-                presence_payload(incident_id, online),
-                room=incident_room(incident_id),
-                ignore_queue=True,
-            )
+    async def refresh_presence(self) -> None:
+        """Each incident this instance's sockets are in: the union read again and any
+        difference sent to them (another instance's users expired, or Redis came back)."""
+        for incident_id in self.handlers.presence.incidents():
+            await self.handlers.presence.changed(incident_id, local=False)
 
     async def recovered(self, missed: set[str]) -> None:
         """Redis is back: the latest event of each incident whose publish was lost goes out
@@ -495,8 +486,7 @@ class InstanceSync:
                     "incident.event", event, room=room, ignore_queue=room not in missed
                 )
         await self.presence.heartbeat()
-        for incident_id in self.presence.incidents():
-            await self.send_presence_locally(incident_id, force=True)
+        await self.refresh_presence()
         await recheck_access(self.hub, self.handlers)
 
     async def _heartbeat(self) -> None:
@@ -505,8 +495,7 @@ class InstanceSync:
             await asyncio.sleep(self.settings.presence_ttl_seconds / 3)
             try:
                 await self.presence.heartbeat()
-                for incident_id in self.presence.incidents():
-                    await self.send_presence_locally(incident_id)
+                await self.refresh_presence()
                 if time.monotonic() - rechecked >= ACCESS_RECHECK_SECONDS:
                     rechecked = time.monotonic()
                     await recheck_access(self.hub, self.handlers)

@@ -6,6 +6,7 @@ import { io } from 'socket.io-client';
 import L from './leaflet-global.js';
 import { applyI18n, bindLangSwitch, getLang, initLang, onLangChange, t } from './i18n.js';
 import { IncidentSync } from './recovery.js';
+import { OnlineList, readOnline } from './presence.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
@@ -13,7 +14,6 @@ import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
 import { ContactsPanel } from './contacts.js';
 import { ConvoysPanel } from './convoys.js';
-import { registerDrawingWords, translateMap } from './map-words.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
@@ -191,9 +191,6 @@ async function showConflict(current, changes) {
 
 const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
 const convoys = new ConvoyLayer(map, store);
-// Leaflet's and geoman's own words in the page's language (English, or a GIS tool's French).
-if (canWrite) registerDrawingWords(map);
-translateMap(map);
 
 // ---------------------------------------------------------------- feed
 const feed = new FeedPanel($('feed-live'), store, {
@@ -356,19 +353,12 @@ function renderIncident() {
   $('exercise-banner').hidden = incident.kind !== 'exercise';
   document.body.classList.toggle('is-exercise', incident.kind === 'exercise');
   const badges = $('incident-badges');
-  // A manager reads the phase and status in the controls that change them: not twice.
   badges.replaceChildren(
-    ...[
-      h('span', { class: `badge kind-${incident.kind}` }, t(`kind.${incident.kind}`)),
-      isManager ? null : h('span', { class: 'badge' }, `${t('incident.phase')}: ${t(`phase.${incident.phase}`)}`),
-      isManager ? null : h('span', { class: `badge status-${incident.status}` }, t(`status.${incident.status}`)),
-    ].filter(Boolean),
+    h('span', { class: `badge kind-${incident.kind}` }, t(`kind.${incident.kind}`)),
+    h('span', { class: 'badge' }, `${t('incident.phase')}: ${t(`phase.${incident.phase}`)}`),
+    h('span', { class: `badge status-${incident.status}` }, t(`status.${incident.status}`)),
   );
   if (isManager) badges.append(managerControls(incident));
-  // Whoever cannot write is told so, rather than left to wonder where the message box is.
-  const readonly = $('readonly-note');
-  readonly.hidden = canWrite && incident.status !== 'closed';
-  readonly.textContent = t(incident.status === 'closed' ? 'incident.readonly_closed' : 'incident.readonly');
 }
 
 function managerControls(incident) {
@@ -502,6 +492,17 @@ function refreshConvoys() {
 }
 
 // ---------------------------------------------------------------- recovery
+// Who is online: the join's list, then the hub's versioned changes; a missed one (a version
+// that does not follow) or a list longer than a page is read again with presence.get.
+const online = new OnlineList();
+let rereading = null;
+function rereadOnline() {
+  if (rereading) return;
+  rereading = readOnline(online, incidentId, (event, payload) => request(event, payload))
+    .then((done) => { if (done) store.setOnline(online.users); })
+    .finally(() => { rereading = null; });
+}
+
 const sync = new IncidentSync({
   incidentId,
   request: (event, payload) => request(event, payload, JOIN_TIMEOUT_MS),
@@ -514,6 +515,10 @@ const sync = new IncidentSync({
   },
   onEvent: (event) => store.apply(event),
   onIncident: (incident) => store.setIncident(incident),
+  onPresence: (page) => {
+    if (online.page(page)) store.setOnline(online.users);
+    else rereadOnline();
+  },
   onState: (state, error) => {
     if (!socket.connected) return;
     if (state === 'error' && error && (error.code === 'forbidden' || error.code === 'not_found')) {
@@ -550,8 +555,11 @@ socket.on('convoy.positions', (msg) => {
 socket.on('alert.progress', (msg) => {
   if (msg && String(msg.incident_id) === incidentId) store.setAlertProgress(msg);
 });
-socket.on('presence', (msg) => {
-  if (msg && String(msg.incident_id) === incidentId) store.setOnline(msg.online);
+socket.on('presence.changed', (msg) => {
+  if (!msg || String(msg.incident_id) !== incidentId || rereading) return;
+  const result = online.apply(msg);
+  if (result === 'applied') store.setOnline(online.users);
+  else if (result === 'gap') rereadOnline();
 });
 
 // ---------------------------------------------------------------- language
@@ -559,7 +567,6 @@ onLangChange((lang) => {
   applyI18n();
   setConn(connState);
   anchors.setLang(lang);
-  translateMap(map);
   feed.build();
   replay.setLang();
   renderIncident();

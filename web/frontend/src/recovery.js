@@ -15,16 +15,19 @@ export class IncidentSync {
    * @param {(snapshot: object, incident: object, seq: number) => void} opts.onSnapshot
    * @param {(event: object) => void} opts.onEvent  called once per event, in seq order
    * @param {(incident: object) => void} [opts.onIncident]
+   * @param {(page: object) => void} [opts.onPresence]  the join's list of who is online, with its
+   *   version; given, joins ask for presence as changes (`presence.changed`, issue 18)
    * @param {(state: string, detail?: object) => void} [opts.onState]  "syncing" | "live" | "error"
    * @param {(fn: () => void, ms: number) => unknown} [opts.setTimer]
    * @param {number[]} [opts.retryMs]
    */
-  constructor({ incidentId, request, onSnapshot, onEvent, onIncident, onState, setTimer, retryMs }) {
+  constructor({ incidentId, request, onSnapshot, onEvent, onIncident, onPresence, onState, setTimer, retryMs }) {
     this.incidentId = incidentId;
     this.request = request;
     this.onSnapshot = onSnapshot;
     this.onEvent = onEvent;
     this.onIncident = onIncident || (() => {});
+    this.onPresence = onPresence || null;
     this.onState = onState || (() => {});
     this.setTimer = setTimer || ((fn, ms) => setTimeout(fn, ms));
     this.retryMs = retryMs || DEFAULT_RETRY_MS;
@@ -94,6 +97,7 @@ export class IncidentSync {
     const startSeq = this.lastSeq;
     const payload = { incident_id: this.incidentId };
     if (this.lastSeq !== null) payload.since = this.lastSeq;
+    if (this.onPresence) payload.presence = 'changes';
     this.onState('syncing');
     let ack;
     try {
@@ -124,6 +128,8 @@ export class IncidentSync {
         return this._join();
       }
     }
+    // After the snapshot (which a reset would clear it with): who is online, as of this join.
+    if (ack.presence && this.onPresence) this.onPresence(ack.presence);
     // Drop what the answer already covered, apply what follows it.
     for (const seq of [...this.pending.keys()]) if (seq <= this.lastSeq) this.pending.delete(seq);
     this._drainPending();
