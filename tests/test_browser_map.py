@@ -128,7 +128,7 @@ async def test_a_place_picked_inside_a_perimeter_is_posted_with_the_entry(
     await expect(page.locator(".feed-list .entry", has_text="Départ de feu")).to_have_count(1)
     await expect(page.locator(".feed-draft-pin")).to_have_count(0)
     await expect(page.locator("#feed-location")).to_have_text("")
-    (entry,) = await entries(hub_server, officer, incident)
+    [entry] = [e for e in await entries(hub_server, officer, incident) if "Départ" in e["text"]]
     lon, lat = entry["location"]["coordinates"]
     half = ZONES["exclusion_zone"][1]
     assert abs(lon - CENTRE[0]) < half and abs(lat - CENTRE[1]) < half * 0.63, entry["location"]
@@ -238,3 +238,80 @@ async def test_a_flash_warns_the_others_once_clear_of_the_message_box_and_not_it
     )
     assert await alert_toast.evaluate(CONTRAST) >= 4.5
     await assert_clean(desk, phone)
+
+
+async def stored_anchors(server: HubProcess, user: TestUser, incident: str) -> list[Any]:
+    async with api(server, user) as http:
+        return list((await http.get(f"/api/incidents/{incident}/anchors")).json()["features"])
+
+
+async def test_drawing_asks_before_erasing_can_be_undone_and_is_written_to_the_feed(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    gis = await seed.user("gis", organisation="Police Brussels", discipline="D3")
+    medic = await seed.user("medic", organisation="SMUR Brussels", discipline="D2")
+    incident = await seed.incident({gis: "contributor", medic: "viewer"}, title="Sommet UE")
+    await nested_zones(hub_server, gis, incident)
+    drawing, reading = await tabs(DESK), await tabs(DESK)
+    page = await open_incident(drawing, hub_server, gis, incident)
+    other = await open_incident(reading, hub_server, medic, incident)
+    await other.select_option("#lang-switch", "fr")
+    red_label = ZONES["exclusion_zone"][0]
+
+    # The eraser asks first; "Cancel" keeps the zone.
+    red = await zone_box(page, "exclusion_zone")
+    await page.click(".leaflet-pm-icon-delete")
+    await page.mouse.click(red["x"] + red["width"] / 2, red["y"] + red["height"] / 2)
+    dialog = page.locator("dialog[open]")
+    await expect(dialog).to_contain_text(red_label)
+    await dialog.locator("button[value=cancel]").click()
+    await expect(dialog).to_have_count(0)
+    assert len(await stored_anchors(hub_server, gis, incident)) == 3
+    # Confirmed, it is gone, said in the feed in each reader's language, and can be undone.
+    await page.mouse.click(red["x"] + red["width"] / 2, red["y"] + red["height"] / 2)
+    await dialog.locator("button[value=delete]").click()
+    await page.click(".leaflet-pm-icon-delete")  # leave the eraser
+    await expect(page.locator("path.anchor-shape-exclusion_zone")).to_have_count(0)
+    assert len(await stored_anchors(hub_server, gis, incident)) == 2
+    await expect(
+        other.locator(".feed-list .entry-text", has_text=f"Repère supprimé : {red_label}")
+    ).to_have_count(1)
+    await expect(
+        page.locator(".feed-list .entry", has_text=f"Anchor deleted: {red_label}")
+    ).to_contain_text(gis.username)
+    await page.click(".toast .toast-action")
+    await expect(page.locator("path.anchor-shape-exclusion_zone")).to_have_count(1)
+    labels = [f["properties"]["label"] for f in await stored_anchors(hub_server, gis, incident)]
+    assert sorted(labels) == sorted(label for label, _ in ZONES.values())
+    await expect(
+        other.locator(".feed-list .entry-text", has_text=f"Repère créé : {red_label}")
+    ).to_have_count(2)  # drawn first, then made again by the undo
+
+    # The circle tool draws a circular perimeter (a point with its radius).
+    await page.click(".leaflet-pm-icon-circle")
+    map_box = await box_of(page, "#map")
+    x, y = map_box["x"] + 120, map_box["y"] + map_box["height"] - 120
+    await page.mouse.click(x, y)
+    await page.mouse.click(x + 60, y)
+    await dialog.locator("input[name=label]").fill("Périmètre 300 m")
+    await dialog.locator("button[value=save]").click()
+    await expect(page.locator(".feed-list .entry", has_text="Périmètre 300 m")).to_have_count(1)
+    [circle] = [
+        f
+        for f in await stored_anchors(hub_server, gis, incident)
+        if f["properties"]["label"] == "Périmètre 300 m"
+    ]
+    assert circle["geometry"]["type"] == "Point"
+    assert circle["properties"]["kind"] == "exclusion_zone"
+    assert circle["properties"]["radius_m"] > 0
+    await expect(page.locator("path.anchor-shape-exclusion_zone")).to_have_count(2)
+
+    # The marker tool makes one marker and is put away, not left armed for the next click.
+    await page.click(".leaflet-pm-icon-marker")
+    await page.mouse.click(x + 200, y - 200)
+    await dialog.locator("input[name=label]").fill("PC-Ops Berlaymont")
+    await dialog.locator("button[value=save]").click()
+    await expect(page.locator('.anchor-icon[title$=": PC-Ops Berlaymont"]')).to_have_count(1)
+    await expect(page.locator(".leaflet-pm-toolbar .button-container.active")).to_have_count(0)
+    assert len(await stored_anchors(hub_server, gis, incident)) == 5
+    await assert_clean(drawing, reading)

@@ -111,7 +111,11 @@ async def test_the_slider_shows_the_incident_as_it_stood(
         await ok(
             http.patch(f"{base}/anchors/{anchor['id']}", json={"version": 1, "geometry": moved})
         )
-        move_at = datetime.fromisoformat((await ok(http.get(f"{base}/events")))["events"][-1]["at"])
+        logged = (await ok(http.get(f"{base}/events")))["events"]
+        # (the move's own event: its feed entry follows it)
+        move_at = datetime.fromisoformat(
+            next(e for e in reversed(logged) if e["type"] == "anchor.updated")["at"]
+        )
     assert second < datetime.now(UTC)
 
     tab = await tabs()

@@ -231,8 +231,14 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
     late = await clients(hub_server, manager)
     snapshot = (await late.join(incident))["snapshot"]
     events.check(events.Snapshot, snapshot)
-    # the post and its correction, and the activation's decision
-    assert snapshot["anchors"]["features"] and len(snapshot["feed"]) == 3
+    # the post and its correction, the anchors created and deleted by hand (three entries, the
+    # plan's anchors none: its one decision says what it laid down), and the activation's decision
+    assert snapshot["anchors"]["features"] and len(snapshot["feed"]) == 6
+    assert [e["text"] for e in snapshot["feed"] if e["text"].startswith("Anchor ")] == [
+        "Anchor created: Red zone (exclusion_zone)",
+        "Anchor created: CP-Ops (command_post)",
+        "Anchor deleted: CP-Ops (command_post)",
+    ]
     assert snapshot["plans"] == [activated]
     assert snapshot["convoys"][0]["vehicles"][0]["last_position"] is not None
     assert {user["user_id"] for user in snapshot["online"]} == {manager.id}

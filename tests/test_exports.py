@@ -234,6 +234,10 @@ async def case(hub_server: HubProcess, seed: Seeder) -> Case:
     )
 
 
+# The case's anchors created (3), moved (1) and deleted (1) by hand each wrote a feed entry.
+ANCHOR_ENTRIES = 5
+
+
 def local_time(wire: str) -> str:
     return f"{datetime.fromisoformat(wire).astimezone(INCIDENT_ZONE):%d/%m/%Y %H:%M:%S}"
 
@@ -333,7 +337,11 @@ async def test_the_feed_csv_opens_in_a_spreadsheet(case: Case) -> None:
     assert response.content.startswith(b"\xef\xbb\xbf")  # Excel's cue for UTF-8
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     posted = case.entries + list(case.corrections.values())
-    assert len(rows) == len(posted)
+    # and the feed's entries of the anchors' changes by hand: three created, one moved, one deleted
+    traced = [row["text"] for row in rows if row["text"].startswith("Anchor ")]
+    assert len(traced) == ANCHOR_ENTRIES
+    assert f"Anchor moved: {ZONE_LABEL} (exclusion_zone)" in traced
+    assert len(rows) == len(posted) + ANCHOR_ENTRIES
     by_seq = {int(row["seq"]): row for row in rows}
     assert sorted(by_seq) == [int(row["seq"]) for row in rows]  # oldest first
     for entry in posted:
@@ -403,7 +411,7 @@ async def test_the_archive_holds_the_whole_incident(case: Case) -> None:
     logbook = PdfReader(io.BytesIO(archive.read("logbook.pdf")))
     assert "Logboek" in logbook.pages[0].extract_text()
     csv_rows = list(csv.reader(io.StringIO(archive.read("feed.csv").decode("utf-8-sig"))))
-    assert len(csv_rows) == 1 + len(case.entries) + len(case.corrections)
+    assert len(csv_rows) == 1 + len(case.entries) + len(case.corrections) + ANCHOR_ENTRIES
     assert len(json.loads(archive.read("anchors.geojson"))["features"]) == len(case.anchors)
     assert set(read_kml(archive.read("anchors.kml"))) == set(case.anchors)
     logged = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]

@@ -474,15 +474,16 @@ async def test_http_anchor_properties_nested_too_deep_are_refused_and_reads_stil
         anchor_id = response.json()["anchor"]["id"]
         assert response.json()["anchor"]["properties"] == json.loads(within)
         events = await http.get(f"/api/incidents/{incident}/events")
-        assert events.status_code == 200 and events.json()["seq"] == seq + 1
+        # anchor.created and its feed entry
+        assert events.status_code == 200 and events.json()["seq"] == seq + 2
         anchors = await http.get(url)
         assert anchors.status_code == 200
         assert anchor_id in [feature["id"] for feature in anchors.json()["features"]]
     ack = await late.call("incident.join", {"incident_id": incident})
     assert ack["ok"] is True, ack
-    # The watcher saw the accepted anchor, and nothing of the refused ones.
-    await watcher.wait_for_seq(incident, seq + 1)
-    assert [e["seq"] for e in watcher.incidents[incident].events] == [seq + 1]
+    # The watcher saw the accepted anchor (and its feed entry), and nothing of the refused ones.
+    await watcher.wait_for_seq(incident, seq + 2)
+    assert [e["seq"] for e in watcher.incidents[incident].events] == [seq + 1, seq + 2]
     assert watcher.sio.connected
     log.assert_clean()
 
@@ -658,9 +659,10 @@ async def test_wrong_types_are_refused_not_coerced(
     assert created["ok"] is True, created
     anchor_id = created["anchor"]["id"]
     assert created["anchor"]["version"] == 1
-    await s.watcher.wait_for_seq(s.incident, s.seq + 1)
+    # anchor.created and its feed entry
+    await s.watcher.wait_for_seq(s.incident, s.seq + 2)
     s.watcher.incidents[s.incident].events.clear()
-    s.seq += 1
+    s.seq += 2
     for name, event, build in STRICT_SOCKET:
         packet = json.dumps([event, build(s.incident, anchor_id)])
         assert_invalid(await s.raw.ack(await s.raw.send_packet(packet)), name)

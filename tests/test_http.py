@@ -168,8 +168,9 @@ async def test_rest_and_socket_paths_give_the_same_results(
         assert stale.status_code == 409
         assert stale.json()["error"]["code"] == "conflict"
         assert stale.json()["anchor"] == moved.json()["anchor"]
-        await c.wait_for_seq(incident, 3)
-        assert c.incidents[incident].events[2]["data"] == moved.json()["anchor"]
+        # seq 3 and 5: the feed entries of the creation and of the move
+        await c.wait_for_seq(incident, 5)
+        assert c.incidents[incident].events[3]["data"] == moved.json()["anchor"]
 
         collection = (await http.get(f"/api/incidents/{incident}/anchors")).json()
         assert collection["type"] == "FeatureCollection"
@@ -179,11 +180,15 @@ async def test_rest_and_socket_paths_give_the_same_results(
         events = (
             await http.get(f"/api/incidents/{incident}/events", params={"since": 1, "limit": 5})
         ).json()
-        assert [e["seq"] for e in events["events"]] == [2, 3] and events["seq"] == 3
+        assert [e["seq"] for e in events["events"]] == [2, 3, 4, 5] and events["seq"] == 5
         replay = await c.call("incident.join", {"incident_id": incident, "since": 1})
         assert replay["events"] == events["events"]
         feed = (await http.get(f"/api/incidents/{incident}/feed")).json()["entries"]
-        assert feed == [over_socket["entry"]]
+        assert feed[0] == over_socket["entry"]
+        assert [e["text"] for e in feed[1:]] == [
+            "Anchor created: N2 (road_closure)",
+            "Anchor moved: N2 (road_closure)",
+        ]
 
         bad = await http.post(f"/api/incidents/{incident}/feed", content=b"{not json")
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"

@@ -239,7 +239,7 @@ async def test_feed_anchor_and_presence_events_cross_instances(
             "geometry": SQUARE,
         },
     )
-    await wait_until(live_seq(a, incident, 2), "the anchor on A")
+    await wait_until(live_seq(a, incident, 3), "the anchor and its feed entry on A")
     moved = await a.request(
         "anchor.update",
         {
@@ -249,14 +249,15 @@ async def test_feed_anchor_and_presence_events_cross_instances(
             "label": "Perimeter 200 m",
         },
     )
-    await wait_until(live_seq(b, incident, 3), "the anchor move on B")
+    await wait_until(live_seq(b, incident, 4), "the anchor's new label on B")
     assert [e["type"] for e in b.incidents[incident].events] == [
         "feed.posted",
         "anchor.created",
+        "feed.posted",  # the anchor's creation, in the feed (a new label alone is not)
         "anchor.updated",
     ]
-    assert b.incidents[incident].events[2]["data"] == moved["anchor"]
-    assert_holds_exactly(a, incident, 3)
+    assert b.incidents[incident].events[3]["data"] == moved["anchor"]
+    assert_holds_exactly(a, incident, 4)
 
     # A user of a third instance appears everywhere, and disappears when that instance is
     # SIGKILLed: its presence entry expires (PRESENCE_TTL_SECONDS=3) and the others notice.

@@ -119,9 +119,10 @@ async def test_viewer_reads_contributor_writes_manager_manages(
         )
         assert refused.status_code == 403
     assert (await v.request("feed.post", feed_post(incident)))["ok"]
-    await v.wait_for_seq(incident, 4)
+    await v.wait_for_seq(incident, 5)
     assert [e["type"] for e in v.incidents[incident].events] == [
         "anchor.created",
+        "feed.posted",  # the contributor's anchor, in the feed
         "incident.updated",
         "member.added",
         "feed.posted",

@@ -82,25 +82,55 @@ async def test_two_users_see_each_others_feed_and_anchor_moves(
         },
     )
     assert moved["anchor"]["version"] == 2
-    await a.wait_for_seq(incident, 3)
-    assert [e["type"] for e in a.incidents[incident].events] == [
+    # Each change of the map is also a feed entry by whoever made it, sequenced right after it.
+    await a.wait_for_seq(incident, 5)
+    events = a.incidents[incident].events
+    assert [e["type"] for e in events] == [
         "feed.posted",
         "anchor.created",
+        "feed.posted",
         "anchor.updated",
+        "feed.posted",
     ]
-    assert a.incidents[incident].events[2]["data"]["geometry"] == moved["anchor"]["geometry"]
-    await b.wait_for_seq(incident, 3)
-    assert [e["seq"] for e in b.incidents[incident].events] == [1, 2, 3]
+    assert events[3]["data"]["geometry"] == moved["anchor"]["geometry"]
+    assert events[2]["data"]["text"] == "Anchor created: Exclusion (exclusion_zone)"
+    assert events[2]["data"]["author"]["id"] == post_cp.id
+    assert events[2]["data"]["kind"] == "info"
+    assert events[4]["data"]["text"] == "Anchor moved: Exclusion (exclusion_zone)"
+    assert events[4]["data"]["author"]["id"] == field.id
+    lon, lat = events[4]["data"]["location"]["coordinates"]
+    assert (lon, lat) != tuple(events[2]["data"]["location"]["coordinates"])
+    await b.wait_for_seq(incident, 5)
+    assert [e["seq"] for e in b.incidents[incident].events] == [1, 2, 3, 4, 5]
 
+    # A new label alone moves nothing: no entry.
+    renamed = await b.request(
+        "anchor.update",
+        {"incident_id": incident, "anchor_id": anchor["id"], "version": 2, "label": "Zone rouge"},
+    )
     deleted = await a.request(
-        "anchor.delete", {"incident_id": incident, "anchor_id": anchor["id"], "version": 2}
+        "anchor.delete",
+        {
+            "incident_id": incident,
+            "anchor_id": anchor["id"],
+            "version": renamed["anchor"]["version"],
+        },
     )
     assert deleted["anchor"]["deleted"] is True
-    await b.wait_for_seq(incident, 4)
-    assert b.incidents[incident].events[-1]["type"] == "anchor.deleted"
+    await b.wait_for_seq(incident, 8)
+    assert [e["type"] for e in b.incidents[incident].events[5:]] == [
+        "anchor.updated",
+        "anchor.deleted",
+        "feed.posted",
+    ]
     rejoined = await b.call("incident.join", {"incident_id": incident})
     assert rejoined["snapshot"]["anchors"]["features"] == []
-    assert [e["text"] for e in rejoined["snapshot"]["feed"]] == ["Fire on 3rd floor"]
+    assert [e["text"] for e in rejoined["snapshot"]["feed"]] == [
+        "Fire on 3rd floor",
+        "Anchor created: Exclusion (exclusion_zone)",
+        "Anchor moved: Exclusion (exclusion_zone)",
+        "Anchor deleted: Zone rouge (exclusion_zone)",
+    ]
 
 
 async def test_snapshot_shapes_and_presence(
@@ -238,8 +268,9 @@ async def test_retry_with_same_client_id_returns_first_result_and_writes_nothing
         "anchor.create", anchor_payload
     )
     joined = await a.call("incident.join", {"incident_id": incident, "since": 0})
-    assert [e["type"] for e in joined["events"]] == ["feed.posted", "anchor.created"]
-    assert joined["seq"] == 2
+    # the anchor once, and its feed entry once
+    assert [e["type"] for e in joined["events"]] == ["feed.posted", "anchor.created", "feed.posted"]
+    assert joined["seq"] == 3
 
 
 async def test_concurrent_posts_share_commits_and_a_retry_among_them_writes_nothing(
@@ -323,8 +354,10 @@ async def test_stale_version_gets_conflict_with_current_anchor(
     loser = next(r for r in results if not r["ok"])
     winner = next(r for r in results if r["ok"])
     assert loser["error"]["code"] == "conflict" and loser["anchor"] == winner["anchor"]
-    await a.wait_for_seq(incident, 3)
-    assert a.seq(incident) == 3  # the conflicts wrote nothing
+    await a.wait_for_seq(incident, 4)
+    assert (
+        a.seq(incident) == 4
+    )  # created (and its feed entry) and two renames: conflicts wrote nothing
 
 
 async def test_correction_is_a_new_entry_pointing_at_the_original(

@@ -1,24 +1,39 @@
-"""Create, move/reshape and delete anchors, with optimistic versions."""
+"""Create, move/reshape and delete anchors, with optimistic versions.
+
+What a person does to an anchor (create it, move or reshape it, delete it) is also written to
+the feed, in the same transaction, as an `info` entry by that person: the map's changes are
+then seen and kept where the cell reads, not only on the map. Its text is the canonical
+"Anchor created|moved|deleted: LABEL (KIND)" (the page shows it in its reader's language) and
+its location the anchor's place. A plan's activation creates its anchors with `add_anchor`
+alone and records one decision for all of them instead (hub/actions/plans.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, Literal
 
+from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.access import require_role
+from hub.actions.feed import add_entry
 from hub.auth import Principal
 from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.public import anchor_public
-from models import Anchor, Role
+from models import Anchor, EntryKind, Priority, Role
 from models.base import utcnow
 from models.events import AnchorPublic, EventPublic
-from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn
+from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn, FeedPostIn
+
+# The feed entry of an anchor's change has a client_id made from the anchor and its version,
+# so that it is written once whatever happens (uuid5 in a namespace of its own).
+TRACE_NAMESPACE = uuid.UUID("5b0c6f52-8f0e-4d3c-9a57-2f1de4b6a0c1")
+Change = Literal["created", "moved", "deleted"]
 
 
 async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn) -> AnchorPublic:
@@ -29,6 +44,7 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
                 session, principal, payload.incident_id, Role.CONTRIBUTOR, write=True
             )
             public, event = await add_anchor(session, principal, payload)
+            trace = None if event is None else await _trace(session, principal, public, "created")
     except IntegrityError:
         async with hub.db.read() as session:
             earlier = await _by_client_id(session, payload.incident_id, payload.client_id)
@@ -37,7 +53,26 @@ async def create_anchor(hub: Hub, principal: Principal, payload: AnchorCreateIn)
         return anchor_public(earlier)
     if event is not None:
         await hub.notifier.incident_event(event)
+    if trace is not None:
+        await hub.notifier.incident_event(trace)
     return public
+
+
+async def _trace(
+    session: AsyncSession, principal: Principal, anchor: AnchorPublic, change: Change
+) -> EventPublic | None:
+    """The feed entry saying who created, moved or deleted `anchor` (as it is now), where."""
+    centre = shape(anchor["geometry"]).representative_point()
+    entry = FeedPostIn(
+        incident_id=anchor["incident_id"],
+        client_id=str(uuid.uuid5(TRACE_NAMESPACE, f"{anchor['id']}:{anchor['version']}")),
+        kind=EntryKind.INFO,
+        priority=Priority.NORMAL,
+        text=f"Anchor {change}: {anchor['label']} ({anchor['kind']})",
+        location={"type": "Point", "coordinates": [round(centre.x, 6), round(centre.y, 6)]},
+    )
+    _, event = await add_entry(session, principal, entry)
+    return event
 
 
 async def add_anchor(
@@ -127,6 +162,7 @@ async def _change(
                 "review its current state and apply your change again",
                 anchor=anchor_public(anchor),
             )
+        moved = "geometry" in changes and changes["geometry"] != anchor.geometry
         for key, value in changes.items():
             setattr(anchor, key, value)
         now = utcnow()
@@ -145,7 +181,12 @@ async def _change(
             principal,
             public,
         )
+        trace = None
+        if deleted or moved:
+            trace = await _trace(session, principal, public, "deleted" if deleted else "moved")
     await hub.notifier.incident_event(event)
+    if trace is not None:
+        await hub.notifier.incident_event(trace)
     return public
 
 

@@ -80,8 +80,8 @@ const map = createMap($('map'), { tileUrl: config.tile_url });
 let firstSnapshot = true;
 
 const anchorActions = {
-  async create(geometry) {
-    const values = await anchorDialog({ kind: defaultKind(geometry), label: '' }, true);
+  async create(geometry, properties = {}) {
+    const values = await anchorDialog({ kind: defaultKind(geometry, properties), label: '' }, true);
     if (!values) return;
     const ack = await write('anchor.create', {
       incident_id: incidentId,
@@ -89,7 +89,7 @@ const anchorActions = {
       kind: values.kind,
       label: values.label,
       geometry,
-      properties: {},
+      properties,
     });
     if (ack) store.upsertAnchor(ack.anchor);
   },
@@ -108,7 +108,21 @@ const anchorActions = {
       { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version },
       { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, null), true) },
     );
-    if (ack) store.upsertAnchor({ ...(ack.anchor || anchor), deleted: true });
+    if (!ack) return;
+    store.upsertAnchor({ ...(ack.anchor || anchor), deleted: true });
+    // A deletion can be undone a while: the same anchor made again (a new one, as the feed says).
+    toast(`${t('anchor.deleted')}: ${anchor.label || t(`anchor.${anchor.kind}`)}`, 'info', {
+      label: t('anchor.undo'),
+      run: () =>
+        write('anchor.create', {
+          incident_id: incidentId,
+          client_id: uuid4(),
+          kind: anchor.kind,
+          label: anchor.label,
+          geometry: anchor.geometry,
+          properties: anchor.properties || {},
+        }).then((created) => created && store.upsertAnchor(created.anchor)),
+    });
   },
   async confirmRemove(anchor) {
     map.closePopup();
@@ -129,7 +143,7 @@ const anchorActions = {
   },
 };
 
-function defaultKind(geometry) {
+function defaultKind(geometry, properties = {}) {
   if (geometry.type === 'Point') return 'command_post';
   if (geometry.type === 'LineString') return 'road_closure';
   return 'exclusion_zone';

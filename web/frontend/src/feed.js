@@ -3,7 +3,18 @@
 import { t } from './i18n.js';
 import { h, formatTime, toast } from './util.js';
 import { select } from './dialog.js';
-import { DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
+import { ANCHOR_KINDS, DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
+
+// The hub's own entry for a change of the map (hub/actions/anchors.py): shown in the reader's
+// language, as "Anchor created: LABEL (KIND)" is only its canonical text.
+const ANCHOR_CHANGE = /^Anchor (created|moved|deleted): ([\s\S]*) \(([a-z_]+)\)$/;
+
+/** An entry's text as the reader reads it. */
+export function entryText(entry) {
+  const change = entry.kind === 'info' && !entry.corrects ? ANCHOR_CHANGE.exec(entry.text || '') : null;
+  if (!change || !ANCHOR_KINDS.includes(change[3])) return entry.text;
+  return t(`feed.anchor_${change[1]}`, { label: change[2], kind: t(`anchor.${change[3]}`) });
+}
 
 /**
  * @param {HTMLElement} root  the feed tab panel
@@ -256,7 +267,7 @@ export class FeedPanel {
             `↳ ${t('feed.correction_of')}${entry.reason ? ` — ${t('feed.reason')}: ${entry.reason}` : ''}`,
           )
         : null,
-      h('p', { class: 'entry-text' }, entry.text),
+      h('p', { class: 'entry-text' }, entryText(entry)),
     );
     const actions = h('div', { class: 'entry-actions' });
     if (entry.location) {

@@ -450,6 +450,11 @@ const fr = {
   'feed.here_failed': "Position de l'appareil indisponible (autorisez la localisation).",
   'feed.ctrl_enter': 'Ctrl+Entrée publie.',
   'toast.dismiss': 'Fermer le message',
+  'anchor.deleted': 'Repère supprimé',
+  'anchor.undo': 'Annuler',
+  'feed.anchor_created': 'Repère créé : {label} ({kind})',
+  'feed.anchor_moved': 'Repère déplacé : {label} ({kind})',
+  'feed.anchor_deleted': 'Repère supprimé : {label} ({kind})',
 };
 
 const nl = {
@@ -898,6 +903,11 @@ const nl = {
   'feed.here_failed': 'Locatie van het toestel niet beschikbaar (sta locatiebepaling toe).',
   'feed.ctrl_enter': 'Ctrl+Enter plaatst het bericht.',
   'toast.dismiss': 'Melding sluiten',
+  'anchor.deleted': 'Ankerpunt verwijderd',
+  'anchor.undo': 'Ongedaan maken',
+  'feed.anchor_created': 'Ankerpunt aangemaakt: {label} ({kind})',
+  'feed.anchor_moved': 'Ankerpunt verplaatst: {label} ({kind})',
+  'feed.anchor_deleted': 'Ankerpunt verwijderd: {label} ({kind})',
 };
 
 const en = {
@@ -1346,6 +1356,11 @@ const en = {
   'feed.here_failed': "The device's position is unavailable (allow location access).",
   'feed.ctrl_enter': 'Ctrl+Enter posts.',
   'toast.dismiss': 'Dismiss',
+  'anchor.deleted': 'Anchor deleted',
+  'anchor.undo': 'Undo',
+  'feed.anchor_created': 'Anchor created: {label} ({kind})',
+  'feed.anchor_moved': 'Anchor moved: {label} ({kind})',
+  'feed.anchor_deleted': 'Anchor deleted: {label} ({kind})',
 };
 
 export const DICTIONARIES = { fr, nl, en };

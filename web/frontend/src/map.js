@@ -103,7 +103,7 @@ export class AnchorLayer {
       drawPolygon: true,
       drawRectangle: true,
       drawPolyline: true,
-      drawCircle: false,
+      drawCircle: true, // circular perimeters: a Point with properties.radius_m, as the hub has them
       drawCircleMarker: false,
       drawText: false,
       cutPolygon: false,
@@ -112,21 +112,26 @@ export class AnchorLayer {
       dragMode: true,
       removalMode: true,
     });
-    map.pm.setGlobalOptions({ snappable: true });
+    // One shape per use of a tool: geoman keeps the marker tool armed after a drop otherwise,
+    // so the next click on the map (to read a popup) would make another anchor.
+    map.pm.setGlobalOptions({ snappable: true, continueDrawing: false });
     this._labelToolbar();
     map.on('pm:create', ({ layer }) => {
       if (map.pmAlertArea) return; // an alert's area (alerts.js), not an anchor
       const geometry = layer.toGeoJSON().geometry;
+      const properties = layer instanceof L.Circle ? { radius_m: Math.round(layer.getRadius() * 10) / 10 } : {};
       map.removeLayer(layer); // the anchor appears when the hub has stored it
-      this.actions.create(geometry);
+      map.pm.disableDraw();
+      this.actions.create(geometry, properties);
     });
     map.on('pm:remove', ({ layer }) => {
       const anchor = this._anchorOf(layer);
       if (!anchor) return;
-      // Put it back until the hub confirms; the confirmed deletion removes it for good.
+      // Put it back: the eraser asks first, as the list's Delete does, and the confirmed
+      // deletion stored by the hub removes it for good.
       this._drop(anchor.id);
       this.render(anchor.id);
-      this.actions.remove(anchor);
+      this.actions.confirmRemove(anchor);
     });
   }
 
@@ -185,7 +190,7 @@ export class AnchorLayer {
     const anchor = this.store.anchors.get(id);
     const old = this.layers.get(id);
     if (!anchor) return this._drop(id);
-    if (old && sameGeometry(old, anchor.geometry) && old.anchorKind === anchor.kind) {
+    if (old && old.anchorGeometry === shapeKey(anchor) && old.anchorKind === anchor.kind) {
       // Same shape (e.g. the echo of our own edit): keep the layer, so editing goes on.
       old.anchorVersion = anchor.version;
       if (old.anchorLabel !== anchor.label) this._label(old, anchor);
@@ -201,11 +206,14 @@ export class AnchorLayer {
   _makeLayer(anchor) {
     const pmIgnore = !this.canEdit; // in opt-in mode, `pmIgnore: false` makes a layer editable
     const name = `${t(`anchor.${anchor.kind}`)}: ${anchor.label || ''}`;
+    const radius = circleRadius(anchor);
     const layer = L.GeoJSON.geometryToLayer(
       { type: 'Feature', geometry: anchor.geometry, properties: {} },
       {
         pointToLayer: (_, latlng) =>
-          L.marker(latlng, {
+          radius
+            ? L.circle(latlng, { radius, ...anchorStyle(anchor.kind), className: `anchor-shape anchor-shape-${anchor.kind}`, pmIgnore })
+            : L.marker(latlng, {
             icon: L.divIcon({ html: anchorSymbol(anchor.kind), className: 'anchor-icon', iconSize: [32, 32], iconAnchor: [16, 16] }),
             title: name,
             alt: name,
@@ -221,7 +229,7 @@ export class AnchorLayer {
     layer.anchorId = anchor.id;
     layer.anchorVersion = anchor.version;
     layer.anchorKind = anchor.kind;
-    layer.anchorGeometry = JSON.stringify(anchor.geometry);
+    layer.anchorGeometry = shapeKey(anchor);
     if (layer.options) layer.options.pmIgnore = pmIgnore;
     if (this.canEdit && L.PM.reInitLayer) L.PM.reInitLayer(layer);
     layer.bindPopup(() => this._popup(anchor.id));
@@ -247,8 +255,10 @@ export class AnchorLayer {
         const anchor = this._anchorOf(layer);
         if (!anchor) return;
         const geometry = layer.toGeoJSON().geometry;
-        layer.anchorGeometry = JSON.stringify(geometry);
-        this.actions.update(anchor, { geometry });
+        const changes = { geometry };
+        if (layer instanceof L.Circle) changes.properties = { ...anchor.properties, radius_m: Math.round(layer.getRadius() * 10) / 10 };
+        layer.anchorGeometry = shapeKey({ geometry, properties: changes.properties || anchor.properties });
+        this.actions.update(anchor, changes);
       }, EDIT_DEBOUNCE_MS),
     );
   }
@@ -288,14 +298,22 @@ export class AnchorLayer {
 
 /** A shape's bounding box in square degrees of latitude: enough to order nested shapes. */
 function boundsArea(layer) {
+  if (layer instanceof L.Circle) return Math.PI * (layer.getRadius() / 111320) ** 2; // off the map too
   const bounds = layer.getBounds();
   if (!bounds.isValid()) return 0;
   const scale = Math.cos((bounds.getCenter().lat * Math.PI) / 180);
   return (bounds.getNorth() - bounds.getSouth()) * (bounds.getEast() - bounds.getWest()) * scale;
 }
 
-function sameGeometry(layer, geometry) {
-  return layer.anchorGeometry === JSON.stringify(geometry);
+/** A circular perimeter's radius in metres (a Point with properties.radius_m), else 0. */
+function circleRadius(anchor) {
+  const radius = anchor.geometry && anchor.geometry.type === 'Point' && anchor.properties && Number(anchor.properties.radius_m);
+  return radius > 0 ? radius : 0;
+}
+
+/** What a layer draws of an anchor: its geometry, and a circle's radius. */
+function shapeKey(anchor) {
+  return JSON.stringify([anchor.geometry, circleRadius(anchor)]);
 }
 
 /** Convoys: planned routes, vehicle markers and their trails; optionally follows one vehicle. */

@@ -80,14 +80,15 @@ export async function api(method, url, body) {
 }
 
 const FLASHES_KEPT = 3;
+const ACTION_MS = 30000;
 
 /**
  * A transient message at the bottom of the screen (at the top on a phone, app.css, clear of the
  * message box), announced to screen readers; its × dismisses it before it goes by itself. A
  * flash stays until dismissed (the last few of them): the most urgent news must not pass
- * while its reader looked away.
+ * while its reader looked away. `action` ({label, run}) adds a button (Undo) and a longer stay.
  */
-export function toast(text, kind = 'info') {
+export function toast(text, kind = 'info', action = null) {
   let region = document.getElementById('toasts');
   if (!region) {
     region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
@@ -97,10 +98,26 @@ export function toast(text, kind = 'info') {
     'div',
     { class: `toast toast-${kind}` },
     h('span', { class: 'toast-text' }, text),
+    action
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-small toast-action',
+            onclick: () => {
+              item.remove();
+              action.run();
+            },
+          },
+          action.label,
+        )
+      : null,
     h('button', { type: 'button', class: 'toast-close', 'aria-label': t('toast.dismiss'), onclick: () => item.remove() }, '×'),
   );
   region.append(item);
-  if (kind === 'flash') {
+  if (action) {
+    setTimeout(() => item.remove(), ACTION_MS); // time to read it and change one's mind
+  } else if (kind === 'flash') {
     const flashes = region.querySelectorAll('.toast-flash');
     for (const old of [...flashes].slice(0, -FLASHES_KEPT)) old.remove();
   } else {
