@@ -315,3 +315,65 @@ async def test_drawing_asks_before_erasing_can_be_undone_and_is_written_to_the_f
     await expect(page.locator(".leaflet-pm-toolbar .button-container.active")).to_have_count(0)
     assert len(await stored_anchors(hub_server, gis, incident)) == 5
     await assert_clean(drawing, reading)
+
+
+async def focused(page: Page) -> str:
+    return str(await page.evaluate("document.activeElement.id"))
+
+
+async def test_the_keyboard_reaches_the_message_box_posts_and_picks_a_place(
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+) -> None:
+    officer = await seed.user("officer", organisation="Police Brussels", discipline="D3")
+    incident = await seed.incident({officer: "contributor"}, title="Manifestation Gare du Midi")
+    await nested_zones(hub_server, officer, incident)
+    tab = await tabs(DESK)
+    page = await open_incident(tab, hub_server, officer, incident)
+
+    # Two Tabs and Enter, not thirty: the second stop goes straight to the message box.
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#skip-message")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#feed-text")).to_be_focused()
+    # Ctrl+Enter posts, and the cursor stays in the box for the next one.
+    await page.keyboard.type("Cortège arrivé place Bara")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator(".feed-list .entry", has_text="Cortège arrivé")).to_have_count(1)
+    assert await focused(page) == "feed-text"
+
+    # A place by keyboard: the pick button gives the map the focus, the arrows pan it, Enter
+    # takes its centre (inside the red zone, where the map opened) and gives the focus back.
+    await page.keyboard.press("Tab")  # kind
+    await page.keyboard.press("Tab")  # priority
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#feed-pick")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#map")).to_be_focused()
+    await expect(page.locator("#map .map-crosshair")).to_be_visible()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#feed-location")).to_contain_text("50.84")
+    await expect(page.locator("#feed-pick")).to_be_focused()
+    await page.focus("#feed-text")
+    await page.keyboard.type("Groupe de casseurs repéré")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator(".feed-list .entry", has_text="casseurs")).to_have_count(1)
+    [entry] = [e for e in await entries(hub_server, officer, incident) if "casseurs" in e["text"]]
+    lon, lat = entry["location"]["coordinates"]
+    half = ZONES["exclusion_zone"][1]
+    assert abs(lon - CENTRE[0]) < half and abs(lat - CENTRE[1]) < half * 0.63, entry["location"]
+
+    # The same buttons on every entry and anchor say which one they act on.
+    correct = page.locator(".entry", has_text="casseurs").get_by_role("button", name="Correct")
+    await expect(correct).to_have_attribute("aria-label", "Correct: Groupe de casseurs repéré")
+    await page.click("#tab-anchors")
+    red_label = ZONES["exclusion_zone"][0]
+    delete = page.get_by_role("button", name=f"Delete: {red_label}", exact=True)
+    await expect(delete).to_have_count(1)
+    # A zone the Tab key stops at is named, and Enter opens it as a click does.
+    red = page.locator("path.anchor-shape-exclusion_zone")
+    await expect(red).to_have_attribute("aria-label", f"Exclusion zone: {red_label}")
+    await red.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".leaflet-popup")).to_contain_text(red_label)
+    await assert_clean(tab)

@@ -8,7 +8,7 @@ import { applyI18n, bindLangSwitch, getLang, initLang, onLangChange, t } from '.
 import { IncidentSync } from './recovery.js';
 import { OnlineList, readOnline } from './presence.js';
 import { IncidentStore } from './store.js';
-import { AnchorLayer, ConvoyLayer, createMap, pickPoint, showGeometry } from './map.js';
+import { AnchorLayer, ConvoyLayer, anchorAction, createMap, pickPoint, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
@@ -224,6 +224,15 @@ const feed = new FeedPanel($('feed-live'), store, {
   },
 });
 
+// The second stop of the Tab key (after "Skip to content"): straight to the message box.
+const skipMessage = $('skip-message');
+skipMessage.hidden = !canWrite;
+skipMessage.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  $('tab-feed').click();
+  feed.focusText();
+});
+
 /** Show our own entry at once; the event that follows carries the same entry. */
 function stored(ack) {
   if (ack && ack.entry) store.addEntry(ack.entry);
@@ -310,8 +319,12 @@ function renderAnchorList() {
                 ? h(
                     'div',
                     { class: 'anchor-actions' },
-                    h('button', { type: 'button', class: 'btn btn-small', onclick: () => anchorActions.edit(a) }, t('anchor.edit')),
-                    h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => anchorActions.confirmRemove(a) }, t('anchor.delete')),
+                    h('button', { type: 'button', class: 'btn btn-small', 'aria-label': anchorAction('anchor.edit', a), onclick: () => anchorActions.edit(a) }, t('anchor.edit')),
+                    h(
+                      'button',
+                      { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': anchorAction('anchor.delete', a), onclick: () => anchorActions.confirmRemove(a) },
+                      t('anchor.delete'),
+                    ),
                   )
                 : null,
             );

@@ -32,6 +32,12 @@ export function entryText(entry) {
  */
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
+/** The start of a text, to name what a button acts on. */
+export function excerpt(text, length = 60) {
+  const flat = String(text || '').replace(/\s+/g, ' ').trim();
+  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
+}
+
 export class FeedPanel {
   constructor(root, store, opts) {
     this.root = root;
@@ -161,6 +167,11 @@ export class FeedPanel {
     this.text.focus();
   }
 
+  /** Put the cursor in the message box (the skip link, after a post). */
+  focusText() {
+    if (this.text) this.text.focus();
+  }
+
   async _togglePick(event) {
     if (this.picking) {
       this.picking.cancel();
@@ -270,9 +281,15 @@ export class FeedPanel {
       h('p', { class: 'entry-text' }, entryText(entry)),
     );
     const actions = h('div', { class: 'entry-actions' });
+    // Every entry has the same buttons: each names its entry for those who hear or tab to it.
+    const about = excerpt(entryText(entry));
     if (entry.location) {
       actions.append(
-        h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.opts.show(entry.location) }, t('feed.show_on_map')),
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-small', 'aria-label': `${t('feed.show_on_map')}: ${about}`, onclick: () => this.opts.show(entry.location) },
+          t('feed.show_on_map'),
+        ),
       );
       li.classList.add('has-location');
       li.addEventListener('click', (ev) => {
@@ -283,7 +300,13 @@ export class FeedPanel {
       actions.append(h('a', { class: 'btn btn-small', href: `#${this._id(`entry-${correction.id}`)}` }, `→ ${t('feed.correction_of')}`));
     }
     if (this.opts.canWrite && !correction) {
-      actions.append(h('button', { type: 'button', class: 'btn btn-small', onclick: () => this._openCorrect(li, entry) }, t('feed.correct')));
+      actions.append(
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-small', 'aria-label': `${t('feed.correct')}: ${about}`, onclick: () => this._openCorrect(li, entry) },
+          t('feed.correct'),
+        ),
+      );
     }
     if (actions.childElementCount) li.append(actions);
     return li;

@@ -455,6 +455,7 @@ const fr = {
   'feed.anchor_created': 'Repère créé : {label} ({kind})',
   'feed.anchor_moved': 'Repère déplacé : {label} ({kind})',
   'feed.anchor_deleted': 'Repère supprimé : {label} ({kind})',
+  'nav.skip_message': 'Écrire un message',
 };
 
 const nl = {
@@ -908,6 +909,7 @@ const nl = {
   'feed.anchor_created': 'Ankerpunt aangemaakt: {label} ({kind})',
   'feed.anchor_moved': 'Ankerpunt verplaatst: {label} ({kind})',
   'feed.anchor_deleted': 'Ankerpunt verwijderd: {label} ({kind})',
+  'nav.skip_message': 'Een bericht schrijven',
 };
 
 const en = {
@@ -1361,6 +1363,7 @@ const en = {
   'feed.anchor_created': 'Anchor created: {label} ({kind})',
   'feed.anchor_moved': 'Anchor moved: {label} ({kind})',
   'feed.anchor_deleted': 'Anchor deleted: {label} ({kind})',
+  'nav.skip_message': 'Write a message',
 };
 
 export const DICTIONARIES = { fr, nl, en };

@@ -200,6 +200,7 @@ export class AnchorLayer {
     if (old) this.group.removeLayer(old);
     this.layers.set(id, layer);
     this.group.addLayer(layer);
+    this._name(layer, anchor);
     if (stack) this._stack();
   }
 
@@ -242,8 +243,15 @@ export class AnchorLayer {
     layer.anchorLabel = anchor.label;
     layer.unbindTooltip();
     if (anchor.label) layer.bindTooltip(anchor.label, { direction: 'top', offset: [0, -14], className: 'anchor-label' });
+    this._name(layer, anchor);
+  }
+
+  /** Its name on the drawn element (there once the layer is on the map). */
+  _name(layer, anchor) {
     const el = layer.getElement && layer.getElement();
-    if (el && layer instanceof L.Marker) el.title = `${t(`anchor.${anchor.kind}`)}: ${anchor.label || ''}`;
+    const name = `${t(`anchor.${anchor.kind}`)}: ${anchor.label || ''}`;
+    if (el && layer instanceof L.Marker) el.title = name;
+    else if (el) nameShape(layer, el, name);
   }
 
   /** Geometry edits arrive in bursts (each vertex, each drag step): send the last one. */
@@ -278,8 +286,12 @@ export class AnchorLayer {
         h(
           'div',
           { class: 'popup-actions' },
-          h('button', { type: 'button', class: 'btn btn-small', onclick: () => this.actions.edit(anchor) }, t('anchor.edit')),
-          h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => this.actions.confirmRemove(anchor) }, t('anchor.delete')),
+          h('button', { type: 'button', class: 'btn btn-small', 'aria-label': anchorAction('anchor.edit', anchor), onclick: () => this.actions.edit(anchor) }, t('anchor.edit')),
+          h(
+            'button',
+            { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': anchorAction('anchor.delete', anchor), onclick: () => this.actions.confirmRemove(anchor) },
+            t('anchor.delete'),
+          ),
         ),
       );
     }
@@ -303,6 +315,29 @@ function boundsArea(layer) {
   if (!bounds.isValid()) return 0;
   const scale = Math.cos((bounds.getCenter().lat * Math.PI) / 180);
   return (bounds.getNorth() - bounds.getSouth()) * (bounds.getEast() - bounds.getWest()) * scale;
+}
+
+/** "Edit CP Monnaie": an anchor's button, named with the anchor it acts on. */
+export function anchorAction(key, anchor) {
+  return `${t(key)}: ${anchor.label || t(`anchor.${anchor.kind}`)}`;
+}
+
+/**
+ * The browser makes a zone's SVG shape a tab stop: name it, and let Enter or Space open its
+ * popup as a click does, so that it is a stop worth making.
+ */
+function nameShape(layer, el, name) {
+  el.setAttribute('aria-label', name);
+  el.setAttribute('role', 'button');
+  el.setAttribute('tabindex', '0');
+  if (el.dataset.keyed) return;
+  el.dataset.keyed = 'true';
+  el.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();
+    e.stopPropagation(); // the map's own Enter (picking a place) is not this
+    layer.openPopup();
+  });
 }
 
 /** A circular perimeter's radius in metres (a Point with properties.radius_m), else 0. */
