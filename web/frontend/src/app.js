@@ -518,6 +518,19 @@ function refreshConvoys() {
   }, 300);
 }
 
+/**
+ * The first view: every anchor and every vehicle where it last was, so that whoever opens the
+ * incident sees the site, its perimeters and the motorcade at once (fitting the anchors alone
+ * left a motorcade still at the airport off-screen).
+ */
+function fitFirstView() {
+  const bounds = L.latLngBounds([]);
+  const drawn = anchors.group.getBounds();
+  if (drawn.isValid()) bounds.extend(drawn);
+  for (const v of store.vehicles.values()) if (v.position) bounds.extend([v.position.lat, v.position.lon]);
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 15, padding: [30, 30] });
+}
+
 // ---------------------------------------------------------------- recovery
 // Who is online: the join's list, then the hub's versioned changes; a missed one (a version
 // that does not follow) or a list longer than a page is read again with presence.get.
@@ -535,7 +548,7 @@ const sync = new IncidentSync({
   request: (event, payload) => request(event, payload, JOIN_TIMEOUT_MS),
   onSnapshot: (snapshot, incident) => {
     store.reset(snapshot, incident);
-    if (firstSnapshot) anchors.fitAll();
+    if (firstSnapshot) fitFirstView();
     firstSnapshot = false;
     refreshConvoys();
     loadConvoyAlerts();
