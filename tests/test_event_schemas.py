@@ -229,7 +229,8 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
 
     # A late joiner's snapshot has every part: anchors, feed, convoys with a position, online.
     late = await clients(hub_server, manager)
-    snapshot = (await late.join(incident))["snapshot"]
+    joined = await late.join(incident)
+    snapshot = joined["snapshot"]
     events.check(events.Snapshot, snapshot)
     # the post and its correction, the anchors created and deleted by hand (three entries, the
     # plan's anchors none: its one decision says what it laid down), and the activation's decision
@@ -241,7 +242,9 @@ async def test_every_event_type_has_its_model_live_replayed_and_over_rest(
     ]
     assert snapshot["plans"] == [activated]
     assert snapshot["convoys"][0]["vehicles"][0]["last_position"] is not None
-    assert {user["user_id"] for user in snapshot["online"]} == {manager.id}
+    # a client following presence changes finds who is online in the join's presence page
+    events.check(events.PresencePage, joined["presence"])
+    assert {user["user_id"] for user in joined["presence"]["online"]} == {manager.id}
 
 
 def _event(kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
 import { ContactsPanel } from './contacts.js';
 import { ConvoysPanel } from './convoys.js';
+import { registerDrawingWords, translateMap } from './map-words.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
@@ -144,7 +145,7 @@ const anchorActions = {
 };
 
 function defaultKind(geometry, properties = {}) {
-  if (geometry.type === 'Point') return 'command_post';
+  if (geometry.type === 'Point') return properties.radius_m ? 'exclusion_zone' : 'command_post';
   if (geometry.type === 'LineString') return 'road_closure';
   return 'exclusion_zone';
 }
@@ -205,6 +206,9 @@ async function showConflict(current, changes) {
 
 const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
 const convoys = new ConvoyLayer(map, store);
+// Leaflet's and geoman's own words in the page's language (English, or a GIS tool's French).
+if (canWrite) registerDrawingWords(map);
+translateMap(map);
 
 // ---------------------------------------------------------------- feed
 const feed = new FeedPanel($('feed-live'), store, {
@@ -380,12 +384,19 @@ function renderIncident() {
   $('exercise-banner').hidden = incident.kind !== 'exercise';
   document.body.classList.toggle('is-exercise', incident.kind === 'exercise');
   const badges = $('incident-badges');
+  // A manager reads the phase and status in the controls that change them: not twice.
   badges.replaceChildren(
-    h('span', { class: `badge kind-${incident.kind}` }, t(`kind.${incident.kind}`)),
-    h('span', { class: 'badge' }, `${t('incident.phase')}: ${t(`phase.${incident.phase}`)}`),
-    h('span', { class: `badge status-${incident.status}` }, t(`status.${incident.status}`)),
+    ...[
+      h('span', { class: `badge kind-${incident.kind}` }, t(`kind.${incident.kind}`)),
+      isManager ? null : h('span', { class: 'badge' }, `${t('incident.phase')}: ${t(`phase.${incident.phase}`)}`),
+      isManager ? null : h('span', { class: `badge status-${incident.status}` }, t(`status.${incident.status}`)),
+    ].filter(Boolean),
   );
   if (isManager) badges.append(managerControls(incident));
+  // Whoever cannot write is told so, rather than left to wonder where the message box is.
+  const readonly = $('readonly-note');
+  readonly.hidden = canWrite && incident.status !== 'closed';
+  readonly.textContent = t(incident.status === 'closed' ? 'incident.readonly_closed' : 'incident.readonly');
 }
 
 function managerControls(incident) {
@@ -607,6 +618,7 @@ onLangChange((lang) => {
   applyI18n();
   setConn(connState);
   anchors.setLang(lang);
+  translateMap(map);
   feed.build();
   replay.setLang();
   renderIncident();
