@@ -365,11 +365,18 @@ async def test_a_conflicting_anchor_edit_shows_the_current_state(
     await dialog.locator("input[name=label]").fill("CP Ops North")
     await dialog.locator("button[value=save]").click()
 
-    # The conflict is shown with the anchor as it is now, not swallowed.
+    # The conflict is shown with the anchor as it is now, not swallowed: who changed it (by
+    # name, not user id), and their label beside my refused one (issue 19, item 6).
     conflict = page.locator("dialog.dialog-conflict[open]")
     await expect(conflict).to_be_visible()
-    await expect(conflict).to_contain_text("CP Monnaie (moved to the town hall)")
-    await expect(conflict.locator(".conflict-state")).to_contain_text("2")
+    await expect(conflict).to_contain_text(f"{cp.username} changed")
+    await expect(conflict).to_contain_text("version 2")
+    assert str(anchor["updated_by"]) not in (await conflict.text_content() or "")
+    label_row = conflict.locator(".conflict-state tr", has_text="Label")
+    await expect(label_row).to_contain_text("CP Monnaie (moved to the town hall)")
+    await expect(label_row.locator(".conflict-mine")).to_have_text("CP Ops North")
+    place_row = conflict.locator(".conflict-state tr", has_text="Position")
+    await expect(place_row).to_contain_text("unchanged")
     # Keeping theirs writes nothing.
     await conflict.locator("button[value=cancel]").click()
     await expect(conflict).to_have_count(0)

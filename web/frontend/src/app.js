@@ -17,6 +17,7 @@ import { ConvoysPanel } from './convoys.js';
 import { registerDrawingWords, translateMap } from './map-words.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
+import { conflictRows } from './conflict-logic.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
 import { api, bindLogout, errorText, formatTime, h, readConfig, toast, uuid4 } from './util.js';
@@ -98,7 +99,7 @@ const anchorActions = {
     const ack = await write(
       'anchor.update',
       { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version, ...changes },
-      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, changes), true) },
+      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, changes, anchor), true) },
     );
     if (ack) store.upsertAnchor(ack.anchor);
     else anchors.render(anchor.id); // undo the local edit: draw the stored state again
@@ -107,7 +108,7 @@ const anchorActions = {
     const ack = await write(
       'anchor.delete',
       { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version },
-      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, null), true) },
+      { onError: (error, reply) => error.code === 'conflict' && (showConflict(reply.anchor, null, anchor), true) },
     );
     if (!ack) return;
     store.upsertAnchor({ ...(ack.anchor || anchor), deleted: true });
@@ -166,42 +167,61 @@ async function anchorDialog(anchor, isNew) {
   return answer ? { kind: kind.value, label: label.value.trim() } : null;
 }
 
-/** A stale version: show the anchor as it is now, then keep it or apply the change on top. */
-async function showConflict(current, changes) {
+/**
+ * A stale version: show the anchor as it is now beside my refused change (drawn dashed on the
+ * map meanwhile), who made theirs, then keep theirs or apply mine on top.
+ */
+async function showConflict(current, changes, base) {
   if (!current) return;
   store.upsertAnchor(current);
   anchors.render(String(current.id));
-  const who = current.updated_by && (current.updated_by.name || current.updated_by);
+  const who = personName(current.updated_by);
+  const moved = (metres) => (metres ? t('conflict.moved', { metres }) : t('conflict.unchanged'));
+  const cells = {
+    label: (row) => [row.theirs || '—', row.mine == null ? t('conflict.unchanged') : row.mine || '—'],
+    place: (row) => [moved(row.theirs), row.mine == null ? t('conflict.unchanged') : t('conflict.apart', { metres: row.mine })],
+  };
+  const rows = conflictRows(current, base, changes).map((row) => {
+    const [theirs, mine] = cells[row.what](row);
+    return h('tr', {}, h('th', { scope: 'row' }, t(`conflict.${row.what}`)), h('td', {}, theirs), h('td', { class: 'conflict-mine' }, changes ? mine : t('anchor.delete')));
+  });
+  const ghost = changes && changes.geometry ? L.geoJSON(changes.geometry, { style: { color: '#0d47a1', weight: 3, dashArray: '6 6', fill: false }, interactive: false }).addTo(map) : null;
   const answer = await openDialog({
     title: t('conflict.title'),
     className: 'dialog-conflict',
     body: h(
       'div',
       {},
-      h('p', {}, t('conflict.text')),
+      h('p', {}, t('conflict.by', { who, label: current.label || t(`anchor.${current.kind}`), when: formatTime(current.updated_at, true), version: current.version })),
       h(
-        'dl',
+        'table',
         { class: 'conflict-state' },
-        h('dt', {}, t('anchor.kind')),
-        h('dd', {}, t(`anchor.${current.kind}`)),
-        h('dt', {}, t('anchor.label')),
-        h('dd', {}, current.label || ''),
-        h('dt', {}, t('anchor.version')),
-        h('dd', {}, String(current.version)),
-        h('dt', {}, t('anchor.updated')),
-        h('dd', {}, `${formatTime(current.updated_at, true)}${who ? ` — ${who}` : ''}`),
+        h('thead', {}, h('tr', {}, h('td', {}), h('th', { scope: 'col' }, t('conflict.theirs', { who })), h('th', { scope: 'col' }, t('conflict.mine')))),
+        h('tbody', {}, rows),
       ),
+      ghost ? h('p', { class: 'muted' }, t('conflict.ghost')) : null,
     ),
     actions: [
       { label: t('conflict.keep_theirs'), value: 'cancel', primary: true },
       { label: changes ? t('conflict.apply_mine') : t('anchor.delete'), value: 'mine' },
     ],
   });
+  if (ghost) ghost.remove();
   if (!answer) return;
   const fresh = store.anchors.get(String(current.id));
   if (!fresh) return;
   if (changes) await anchorActions.update(fresh, changes);
   else await anchorActions.remove(fresh);
+}
+
+/** The people this page has seen (events' actors, entries' authors, who is online), by id. */
+const people = new Map();
+function learn(id, name) {
+  if (id != null && name) people.set(String(id), name);
+}
+function personName(id) {
+  const online = store.online.find((u) => String(u.user_id) === String(id));
+  return people.get(String(id)) || (online && online.name) || t('conflict.someone');
 }
 
 const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
@@ -564,7 +584,10 @@ const sync = new IncidentSync({
     refreshConvoys();
     loadConvoyAlerts();
   },
-  onEvent: (event) => store.apply(event),
+  onEvent: (event) => {
+    if (event.actor) learn(event.actor.id, event.actor.name);
+    store.apply(event);
+  },
   onIncident: (incident) => store.setIncident(incident),
   onPresence: (page) => {
     if (online.page(page)) store.setOnline(online.users);

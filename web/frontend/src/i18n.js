@@ -129,7 +129,6 @@ const fr = {
   'anchor.version': 'Version',
   'anchor.updated': 'Modifié',
   'conflict.title': 'Conflit de modification',
-  'conflict.text': "Quelqu'un a modifié ce repère avant vous. Voici son état actuel :",
   'conflict.keep_theirs': 'Garder leur version',
   'conflict.apply_mine': 'Appliquer ma modification',
   'convoys.none': 'Aucun convoi.',
@@ -456,6 +455,16 @@ const fr = {
   'feed.anchor_moved': 'Repère déplacé : {label} ({kind})',
   'feed.anchor_deleted': 'Repère supprimé : {label} ({kind})',
   'nav.skip_message': 'Écrire un message',
+  'conflict.by': '{who} a modifié « {label} » avant vous ({when}, version {version}).',
+  'conflict.theirs': 'Maintenant ({who})',
+  'conflict.mine': 'Ma modification',
+  'conflict.label': 'Nom',
+  'conflict.place': 'Position',
+  'conflict.moved': 'déplacé de {metres} m',
+  'conflict.apart': 'à {metres} m de la leur',
+  'conflict.unchanged': 'inchangé',
+  'conflict.ghost': 'Ma position est en pointillé sur la carte.',
+  'conflict.someone': "Quelqu'un d'autre",
 };
 
 const nl = {
@@ -583,7 +592,6 @@ const nl = {
   'anchor.version': 'Versie',
   'anchor.updated': 'Gewijzigd',
   'conflict.title': 'Wijzigingsconflict',
-  'conflict.text': 'Iemand anders heeft dit anker eerder gewijzigd. Dit is de huidige toestand:',
   'conflict.keep_theirs': 'Hun versie behouden',
   'conflict.apply_mine': 'Mijn wijziging toepassen',
   'convoys.none': 'Geen konvooien.',
@@ -910,6 +918,16 @@ const nl = {
   'feed.anchor_moved': 'Ankerpunt verplaatst: {label} ({kind})',
   'feed.anchor_deleted': 'Ankerpunt verwijderd: {label} ({kind})',
   'nav.skip_message': 'Een bericht schrijven',
+  'conflict.by': "{who} heeft '{label}' vóór u gewijzigd ({when}, versie {version}).",
+  'conflict.theirs': 'Nu ({who})',
+  'conflict.mine': 'Mijn wijziging',
+  'conflict.label': 'Naam',
+  'conflict.place': 'Positie',
+  'conflict.moved': '{metres} m verplaatst',
+  'conflict.apart': '{metres} m van de hunne',
+  'conflict.unchanged': 'ongewijzigd',
+  'conflict.ghost': 'Mijn positie staat gestippeld op de kaart.',
+  'conflict.someone': 'Iemand anders',
 };
 
 const en = {
@@ -1037,7 +1055,6 @@ const en = {
   'anchor.version': 'Version',
   'anchor.updated': 'Updated',
   'conflict.title': 'Edit conflict',
-  'conflict.text': 'Someone else changed this anchor before you. Its current state:',
   'conflict.keep_theirs': 'Keep their version',
   'conflict.apply_mine': 'Apply my change',
   'convoys.none': 'No convoys.',
@@ -1364,6 +1381,16 @@ const en = {
   'feed.anchor_moved': 'Anchor moved: {label} ({kind})',
   'feed.anchor_deleted': 'Anchor deleted: {label} ({kind})',
   'nav.skip_message': 'Write a message',
+  'conflict.by': '{who} changed “{label}” before you ({when}, version {version}).',
+  'conflict.theirs': 'Now ({who})',
+  'conflict.mine': 'My change',
+  'conflict.label': 'Label',
+  'conflict.place': 'Position',
+  'conflict.moved': 'moved {metres} m',
+  'conflict.apart': '{metres} m from theirs',
+  'conflict.unchanged': 'unchanged',
+  'conflict.ghost': 'My position is dashed on the map.',
+  'conflict.someone': 'Someone else',
 };
 
 export const DICTIONARIES = { fr, nl, en };
