@@ -102,8 +102,13 @@ class Instance:
             presence=presence if presence is not None else LocalPresence(),
             feed_commits_for=FeedCommits,
         )
-        recent = manager.recent_events if isinstance(manager, FastDelivery) else None
-        self.handlers = SocketHandlers(self.hub, self.sio, recent)
+        fast_manager = manager if isinstance(manager, FastDelivery) else None
+        self.handlers = SocketHandlers(
+            self.hub,
+            self.sio,
+            None if fast_manager is None else fast_manager.recent_events,
+            None if fast_manager is None else fast_manager.shared_snapshots,
+        )
         self.positions = PositionPipeline(self.hub)
         self.redis: InstanceSync | None = None
         if self.sync is not None and presence is not None:

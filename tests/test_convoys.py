@@ -226,6 +226,39 @@ async def test_each_path_stores_and_the_snapshot_has_the_latest(
     assert (last["lon"], last["lat"]) == pytest.approx(along(ROUTE, 0.35))
 
 
+async def test_joins_share_a_snapshot_but_never_an_older_position(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    """Issue 18: joiners at one seq share one read of the snapshot, but a fix moves no seq,
+    so a join right after a fix (within the shared snapshot's second) still has that fix."""
+    manager, incident, _, _, key = await setup(hub_server, seed)
+    watchers = [await clients(hub_server, manager) for _ in range(3)]
+    lon, lat = along(ROUTE, 0.4)
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=10) as http:
+        assert (await aosmand(http, key, lat, lon, T0)).status_code == 200
+        first = await watchers[0].join(incident)
+        second = await watchers[1].join(incident)
+        assert first["seq"] == second["seq"]
+        assert first["snapshot"]["convoys"] == second["snapshot"]["convoys"]
+        lon2, lat2 = along(ROUTE, 0.45)
+        moved_at = T0 + timedelta(seconds=5)
+        assert (await aosmand(http, key, lat2, lon2, moved_at)).status_code == 200
+        # the fix's convoy.positions reaches the joined watchers...
+        for _ in range(100):
+            if watchers[0].positions:
+                break
+            await asyncio.sleep(0.05)
+        assert watchers[0].positions
+        third = await watchers[2].join(incident)
+    # ...and a join after it, at the same seq, reads the moved vehicle, not the shared copy
+    assert third["seq"] == first["seq"]
+    [vehicle] = third["snapshot"]["convoys"][0]["vehicles"]
+    assert vehicle["last_position"]["ts"] == "2026-05-01T08:00:05Z"
+    assert (vehicle["last_position"]["lon"], vehicle["last_position"]["lat"]) == pytest.approx(
+        (lon2, lat2)
+    )
+
+
 async def test_many_fixes_become_few_messages_and_the_latest_wins(
     hub_server: HubProcess, seed: Seeder, clients: Clients
 ) -> None:

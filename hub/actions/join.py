@@ -18,6 +18,7 @@ from hub.context import Hub
 from hub.eventlog import events_since
 from hub.public import feature_collection, incident_with_role
 from hub.realtime.replay import RecentEvents
+from hub.realtime.snapshots import SharedSnapshots
 from models import Role
 from models.events import Snapshot
 
@@ -30,6 +31,7 @@ async def join_incident(
     *,
     enter: Callable[[], Awaitable[bool]] | None = None,
     recent: RecentEvents | None = None,
+    shared: SharedSnapshots | None = None,
 ) -> dict[str, Any]:
     """What a client needs to be in step with the incident.
 
@@ -42,6 +44,9 @@ async def join_incident(
     `recent` (this instance's ring of delivered events, hub/realtime/replay.py) answers a
     `since` replay without the database when the socket is in the room and the ring holds
     every seq from since + 1 up to exactly the seq read under the role check.
+
+    `shared` (the socket handlers') lets joiners of one incident at one seq share one read of
+    its snapshot (hub/realtime/snapshots.py): a reconnect storm reads each incident once.
 
     A snapshot comes without `online`: the caller adds it once the socket is in presence.
     """
@@ -73,11 +78,11 @@ async def join_incident(
             await session.refresh(incident)
             public = incident_with_role(incident, role.value)
             seq = incident.last_seq
-        result: dict[str, Any] = {
-            "incident": public,
-            "seq": seq,
-            "snapshot": await snapshot(hub, session, incident_id),
-        }
+        if shared is not None:
+            state = await shared.get(incident_id, seq, lambda: snapshot(hub, session, incident_id))
+        else:
+            state = await snapshot(hub, session, incident_id)
+        result: dict[str, Any] = {"incident": public, "seq": seq, "snapshot": state}
         if since is not None:
             # Too far behind (or ahead of a restored database): start again from the snapshot.
             result["reset"] = True

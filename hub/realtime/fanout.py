@@ -48,6 +48,7 @@ from engineio import packet as eio_packet
 from hub.realtime.internals import deliver
 from hub.realtime.notify import incident_room
 from hub.realtime.replay import RecentEvents
+from hub.realtime.snapshots import SharedSnapshots
 
 
 class FastDelivery:
@@ -59,6 +60,9 @@ class FastDelivery:
         super().__init__(*args, **kwargs)
         # Every `incident.event` delivered here, for `since` replays (hub/realtime/replay.py).
         self.recent_events = RecentEvents()
+        # Join snapshots shared by joiners (hub/realtime/snapshots.py), made stale by every
+        # `convoy.positions` delivered here: positions move without a seq.
+        self.shared_snapshots = SharedSnapshots()
 
     async def deliver_local(
         self,
@@ -92,6 +96,10 @@ class FastDelivery:
             # an event is in the ring exactly when the room's sockets have it. One not
             # recorded (no socket here yet, binary) is a hole: its replays read the database.
             self.recent_events.add(data, len(encoded))
+        elif event == "convoy.positions" and isinstance(data, dict):
+            # Also before the delivery, with no await between: a joiner entering the room
+            # after it reads its snapshot fresh, one before it receives the message.
+            self.shared_snapshots.positions_moved(str(data.get("incident_id")))
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         pkt.encode()  # cached on the packet: every recipient's writer reuses the same string
         skip = skip_sid if isinstance(skip_sid, list | set | tuple) else (skip_sid,)

@@ -22,6 +22,7 @@ from hub.public import incident_left
 from hub.realtime.notify import incident_room, token_room, user_room
 from hub.realtime.presence import PresenceStreams, changes_room, list_room
 from hub.realtime.replay import RecentEvents
+from hub.realtime.snapshots import SharedSnapshots
 from models.base import utcnow
 from models.events import OnlineUser
 from models.shapes import (
@@ -52,11 +53,16 @@ PRINCIPALS_KEPT = 10_000
 class SocketHandlers:
     """The hub's socket events, registered on `sio` when made. `recent` is the ring of events
     this instance delivered (the fast fan-out's, hub/realtime/fanout.py), which answers
-    `since` replays when it can; None without one. Control messages reach `apply_control`
-    through whoever built the handlers (hub/instance.py)."""
+    `since` replays when it can; `snapshots` the join snapshots its joiners share, which the
+    fast fan-out keeps fresh (it sees every `convoy.positions`); None without one. Control
+    messages reach `apply_control` through whoever built the handlers (hub/instance.py)."""
 
     def __init__(
-        self, hub: Hub, sio: socketio.AsyncServer, recent: RecentEvents | None = None
+        self,
+        hub: Hub,
+        sio: socketio.AsyncServer,
+        recent: RecentEvents | None = None,
+        snapshots: SharedSnapshots | None = None,
     ) -> None:
         self.hub = hub
         self.sio = sio
@@ -64,6 +70,7 @@ class SocketHandlers:
         self.principals: dict[str, Principal] = {}
         self.joined: dict[str, set[str]] = {}
         self.presence = PresenceStreams(hub.presence, self._send_here, self._announce)
+        self.snapshots = snapshots
         self._removals = 0  # member.removed messages applied so far
         # token digest -> (principal, monotonic deadline): see PRINCIPAL_TTL
         self._known: dict[str, tuple[Principal, float]] = {}
@@ -199,6 +206,7 @@ class SocketHandlers:
                 payload.since,
                 enter=enter,
                 recent=self.recent,
+                shared=self.snapshots,
             )
         except BaseException:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
