@@ -92,6 +92,7 @@ def bench_hub(variant: str, args: argparse.Namespace, peer_dir: Path, work: Path
                 "pids": {"server": hub.process.pid},
                 "maxSec": args.max_sec,
                 "offerDeflate": args.offer_deflate,
+                "presence": args.presence,
             }
             spy = profile_later(hub.process.pid, args, f"profile-{variant}")
             result = run_loadgen(cfg, peer_dir, work, f"hub-{variant}")
@@ -162,6 +163,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--offer-deflate",
         action="store_true",
         help="clients offer permessage-deflate, as browsers do",
+    )
+    parser.add_argument(
+        "--presence",
+        default=None,
+        choices=["changes"],
+        help="clients join with presence 'changes' (v2); default: v1, the whole list",
     )
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy the hub (see below)")

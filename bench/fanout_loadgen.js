@@ -2,7 +2,8 @@
 // Socket.IO v5 directly (cheaper than a full client, so the generator is not the bottleneck),
 // the same code for the hub and for the Node socket.io peer:
 //   mode "hub":  CONNECT with {token}, `incident.join` with ack; the publisher sends `feed.post`
-//                with acks and every subscriber receives the `incident.event`.
+//                with acks and every subscriber receives the `incident.event`; with
+//                `presence` ("changes") the join asks for presence as changes (v2).
 //   mode "peer": the peer's own `join`/`pub` events, the payload padded to the hub's size.
 // The publish time rides in the text as "@ts=<microseconds>;" and is read back on receipt.
 // Usage: node fanout_loadgen.js CONFIG.json  (needs `ws`: NODE_PATH=<peer>/node_modules)
@@ -15,7 +16,7 @@ const crypto = require("crypto");
 const cfg = Object.assign({
   mode: "hub", port: 8000, clients: 100, tokens: [], pubToken: "", incidentId: "",
   rates: [5, 10], stepSec: 4, burst: 0, maxP99Ms: 1000, drainSec: 10, pids: {},
-  padBytes: 0, connectConcurrency: 50, out: null,
+  padBytes: 0, connectConcurrency: 50, out: null, presence: null,
 }, JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +54,8 @@ function onMessage(data) {
 async function connectOne(token, join) {
   const port = join && cfg.ports ? cfg.ports[(portIdx++) % cfg.ports.length] : cfg.port;
   const ws = await common.connectClient({ port, hub: cfg.mode === "hub", token,
-    incidentId: cfg.incidentId, join, offerDeflate: cfg.offerDeflate, onMessage });
+    incidentId: cfg.incidentId, join, offerDeflate: cfg.offerDeflate, onMessage,
+    joinBody: cfg.presence ? { presence: cfg.presence } : undefined });
   ws.on("error", () => { errors++; });
   ws.on("close", () => { if (!ws._closing) closed++; });
   return ws;

@@ -27,9 +27,12 @@ const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) 
 
 // A raw Engine.IO client as the benchmarks use it, resolved once it is ready: CONNECT (with
 // {token} for the hub), then when `join` the incident's join (the hub's `incident.join`, the
-// peer's `join`). `onMessage` gets every frame as a Buffer; while connecting it must hand the
-// control messages to `this._onCtl`. Needs `ws` (NODE_PATH: the peer's node_modules).
-function connectClient({ port, hub, token, incidentId, join, offerDeflate, onMessage }) {
+// peer's `join` of `room`, default "incident-1"; `joinBody`'s fields are added to the hub's
+// join, e.g. {presence: "changes"}). `onMessage` gets every frame as a Buffer; while connecting
+// it must hand the control messages to `this._onCtl`. Needs `ws` (NODE_PATH: the peer's
+// node_modules).
+function connectClient({ port, hub, token, incidentId, join, joinBody, room, offerDeflate,
+  onMessage }) {
   const WebSocket = require("ws");
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
@@ -43,8 +46,8 @@ function connectClient({ port, hub, token, incidentId, join, offerDeflate, onMes
       if (s.startsWith("40")) {
         if (!join) { done(); return; }
         ws.send(hub
-          ? `421${JSON.stringify(["incident.join", { incident_id: incidentId }])}`
-          : `421${JSON.stringify(["join", "incident-1"])}`);
+          ? `421${JSON.stringify(["incident.join", { incident_id: incidentId, ...joinBody }])}`
+          : `421${JSON.stringify(["join", room || "incident-1"])}`);
         return;
       }
       if (s.startsWith("431")) {
