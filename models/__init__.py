@@ -16,6 +16,7 @@ from models.directory import ApiToken, Discipline, Organisation, User
 from models.evaluation import EvaluationKind, EvaluationPoint, EvaluationState
 from models.feed import EntryKind, FeedEntry, Priority
 from models.incident import Event, Incident, IncidentKind, Membership, Phase, Role, Status
+from models.layer import Layer, LayerFeature
 from models.outbox import OutboxChannel, OutboxMessage, OutboxPurpose, OutboxState
 from models.plan import IncidentPlan, Plan, PlanFile, PlanVersion
 from models.registration import Language, Registration, RegistrationPlace
@@ -49,6 +50,8 @@ __all__ = [
     "IncidentKind",
     "IncidentPlan",
     "Language",
+    "Layer",
+    "LayerFeature",
     "Membership",
     "MethodType",
     "MsgType",
