@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # none by default, so a client cannot pick its own address for the login throttle.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tile_url: str | None = None
+    # The wind for a weather anchor (hub/weather/feed.py, README "Weather"): a JSON observation
+    # source (Open-Meteo's "current" shape or the hub's own), {lat} and {lon} in it replaced
+    # by the anchor's place. Unset: the wind is entered by hand. May hold a key: never logged.
+    weather_url: str | None = Field(default=None, repr=False)
+    weather_timeout_s: float = Field(default=5.0, gt=0, le=60)
     # Self-registration (BE-Alert, README "Limits"): public writes per client address (a
     # burst, then so many an hour), and confirmation codes sent to one number or address.
     public_writes_burst: int = Field(default=20, ge=1)
@@ -153,6 +158,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_URL must be an http:// or https:// address")
         return value.rstrip("/")
+
+    @field_validator("weather_url")
+    @classmethod
+    def _weather_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("WEATHER_URL must be an http:// or https:// address")
+        return value or None
 
     @field_validator("cap_sender")
     @classmethod

@@ -214,6 +214,15 @@ class IncidentUpdateIn(Strict):
     phase: Annotated[Phase, Lax] | None = None
     status: Annotated[Status, Lax] | None = None
 
+    @model_validator(mode="after")
+    def _weather(self) -> AnchorCreateIn:
+        if self.kind == AnchorKind.WEATHER:
+            # models.weather imports this module (its shapes), so it is imported here.
+            from models.weather import check_weather
+
+            check_weather(self.geometry, self.properties)
+        return self
+
 
 class MemberIn(Strict):
     username: Name

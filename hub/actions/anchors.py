@@ -25,10 +25,11 @@ from hub.context import Hub
 from hub.errors import HubError
 from hub.eventlog import log_event, take_seq
 from hub.public import anchor_public
-from models import Anchor, EntryKind, Priority, Role
+from models import Anchor, AnchorKind, EntryKind, Priority, Role
 from models.base import utcnow
 from models.events import AnchorPublic, EventPublic
 from models.shapes import AnchorCreateIn, AnchorDeleteIn, AnchorUpdateIn, FeedPostIn
+from models.weather import WeatherError, check_weather
 
 # The feed entry of an anchor's change has a client_id made from the anchor and its version,
 # so that it is written once whatever happens (uuid5 in a namespace of its own).
@@ -162,6 +163,11 @@ async def _change(
                 "review its current state and apply your change again",
                 anchor=anchor_public(anchor),
             )
+        if anchor.kind == AnchorKind.WEATHER and not deleted:
+            _check_weather(
+                changes.get("geometry", anchor.geometry),
+                changes.get("properties", anchor.properties),
+            )
         moved = "geometry" in changes and changes["geometry"] != anchor.geometry
         for key, value in changes.items():
             setattr(anchor, key, value)
@@ -188,6 +194,15 @@ async def _change(
     if trace is not None:
         await hub.notifier.incident_event(trace)
     return public
+
+
+def _check_weather(geometry: dict[str, Any], properties: dict[str, Any]) -> None:
+    """A weather anchor's new shape and properties, as its creation checks them (the update's
+    shape cannot: it does not know the anchor's kind)."""
+    try:
+        check_weather(geometry, properties)
+    except WeatherError as error:
+        raise HubError("invalid", str(error)) from None
 
 
 async def list_anchors(hub: Hub, principal: Principal, incident_id: str) -> list[AnchorPublic]:

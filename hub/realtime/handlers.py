@@ -13,7 +13,7 @@ from typing import Any
 import socketio
 from pydantic import BaseModel
 
-from hub.actions import anchors, feed
+from hub.actions import anchors, feed, weather
 from hub.actions.join import join_incident
 from hub.auth import Principal, principal_until, token_digest
 from hub.context import Hub
@@ -35,6 +35,7 @@ from models.shapes import (
     JoinIn,
     PresenceGetIn,
 )
+from models.weather import AnchorObserveIn
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,9 @@ class SocketHandlers:
         )
         self.register(
             "anchor.delete", AnchorDeleteIn, self._returning("anchor", anchors.delete_anchor)
+        )
+        self.register(
+            "anchor.observe", AnchorObserveIn, self._returning("anchor", weather.observe_weather)
         )
 
     def register(self, event: str, shape: type[BaseModel], action: Action) -> None:

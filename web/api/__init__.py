@@ -24,6 +24,7 @@ from web.api import (
     registrations,
     session,
     timeline,
+    weather,
 )
 from web.api.endpoint import Endpoint, route
 
@@ -45,6 +46,7 @@ ENDPOINTS: list[Endpoint] = [
     *exports.ENDPOINTS,
     *contacts.ENDPOINTS,
     *plans.ENDPOINTS,
+    *weather.ENDPOINTS,
 ]
 
 
