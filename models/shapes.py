@@ -181,6 +181,15 @@ class AnchorCreateIn(IncidentRef):
     geometry: Geometry
     properties: Properties = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _weather(self) -> AnchorCreateIn:
+        if self.kind == AnchorKind.WEATHER:
+            # models.weather imports this module (its shapes), so it is imported here.
+            from models.weather import check_weather
+
+            check_weather(self.geometry, self.properties)
+        return self
+
 
 class AnchorUpdateIn(IncidentRef):
     anchor_id: Id
@@ -213,15 +222,6 @@ class IncidentUpdateIn(Strict):
     ) = None
     phase: Annotated[Phase, Lax] | None = None
     status: Annotated[Status, Lax] | None = None
-
-    @model_validator(mode="after")
-    def _weather(self) -> AnchorCreateIn:
-        if self.kind == AnchorKind.WEATHER:
-            # models.weather imports this module (its shapes), so it is imported here.
-            from models.weather import check_weather
-
-            check_weather(self.geometry, self.properties)
-        return self
 
 
 class MemberIn(Strict):
