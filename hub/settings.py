@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # none by default, so a client cannot pick its own address for the login throttle.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tile_url: str | None = None
+    # The base map (web/basemap.py, README "Base map"): a PMTiles archive (a Protomaps extract,
+    # a mapping agency's vector tiles) that the hub serves itself at /basemap.pmtiles with Range
+    # requests; unset, the map draws the v1 offline layer (or TILE_URL) as before.
+    basemap_pmtiles: str | None = None
     # The wind for a weather anchor (hub/weather/feed.py, README "Weather"): a JSON observation
     # source (Open-Meteo's "current" shape or the hub's own), {lat} and {lon} in it replaced
     # by the anchor's place. Unset: the wind is entered by hand. May hold a key: never logged.
@@ -165,6 +169,21 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("WEATHER_URL must be an http:// or https:// address")
         return value or None
+
+    @field_validator("basemap_pmtiles")
+    @classmethod
+    def _basemap_pmtiles(cls, value: str | None) -> str | None:
+        # Checked at start-up: a wrong path would otherwise show as a map of blank tiles.
+        if not value:
+            return None
+        try:
+            with open(value, "rb") as archive:
+                magic = archive.read(8)
+        except OSError as error:
+            raise ValueError(f"BASEMAP_PMTILES: cannot read {value!r}: {error.strerror}") from None
+        if magic[:7] != b"PMTiles" or magic[7:] != b"\x03":
+            raise ValueError(f"BASEMAP_PMTILES: {value!r} is not a PMTiles version 3 archive")
+        return value
 
     @field_validator("cap_sender")
     @classmethod

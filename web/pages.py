@@ -26,6 +26,7 @@ from hub.auth import Principal
 from hub.errors import HubError
 from hub.settings import Settings
 from web.alert_page import alert_page
+from web.basemap import BASEMAP_PATH, basemap_app, basemap_url
 from web.http import caller, hub_of, nul_in_url
 from web.public_pages import public_page_routes
 
@@ -265,6 +266,7 @@ async def plans_page(request: Request) -> Response:
             "user": principal.public(),
             "lang": page_lang(request),
             "tile_url": hub_of(request).settings.tile_url or None,
+            "basemap_pmtiles": basemap_url(hub_of(request).settings),
         },
     )
 
@@ -289,6 +291,7 @@ async def incident_page(request: Request) -> Response:
             "incident_id": incident["id"],
             "user": {**principal.public(), "role": incident["role"]},
             "tile_url": hub.settings.tile_url or None,
+            "basemap_pmtiles": basemap_url(hub.settings),
             "lang": page_lang(request),
             # The Convoys tab flags a tracker silent when the hub would (hub/convoys/rules.py).
             "silent_after_s": hub.settings.silent_after_s,
@@ -338,5 +341,7 @@ def page_routes(settings: Settings) -> list[BaseRoute]:
         Route("/incidents/{incident_id}", secure(incident_page), methods=["GET", "HEAD"]),
         Route("/alerts/{alert_id}", secure(alert_page), methods=["GET", "HEAD"]),  # public
         *public_page_routes(secure),  # BE-Alert's self-registration, no login
+        # BASEMAP_PMTILES, read by Range requests (web/basemap.py); logged-in users only.
+        Route(BASEMAP_PATH, SecureHeaders(basemap_app(), headers), methods=["GET", "HEAD"]),
         Mount("/static", app=SecureHeaders(StaticFiles(directory=STATIC), headers), name="static"),
     ]
