@@ -78,7 +78,7 @@ function setConn(state) {
 }
 
 // ---------------------------------------------------------------- map
-const map = createMap($('map'), { tileUrl: config.tile_url });
+const map = createMap($('map'), { tileUrl: config.tile_url, pmtilesUrl: config.basemap_pmtiles });
 let firstSnapshot = true;
 
 const anchorActions = {

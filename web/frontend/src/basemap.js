@@ -10,17 +10,8 @@ export function basemapStyle(feature) {
   return { color: '#78909c', weight: 1.2, dashArray: '4 3', fill: false };
 }
 
-/** Adds the base layer under everything else; `labels` names the provinces. A map without
- * it still works (the caller's own layers are drawn), so a failed fetch is no error. */
-export async function loadBasemap(map, url, { labels = false } = {}) {
-  let data;
-  try {
-    data = await (await fetch(url, { credentials: 'same-origin' })).json();
-  } catch {
-    return;
-  }
-  map.createPane('basemap').style.zIndex = 200;
-  L.geoJSON(data, {
+function geojsonOptions(labels) {
+  return {
     pane: 'basemap',
     attribution: 'Natural Earth',
     interactive: false,
@@ -32,5 +23,39 @@ export async function loadBasemap(map, url, { labels = false } = {}) {
           }
         }
       : undefined,
-  }).addTo(map);
+  };
+}
+
+function basemapPane(map) {
+  if (!map.getPane('basemap')) map.createPane('basemap').style.zIndex = 200;
+}
+
+/** Adds the base layer under everything else; `labels` names the provinces. A map without
+ * it still works (the caller's own layers are drawn), so a failed fetch is no error. */
+export async function loadBasemap(map, url, { labels = false } = {}) {
+  let data;
+  try {
+    data = await (await fetch(url, { credentials: 'same-origin' })).json();
+  } catch {
+    return;
+  }
+  basemapPane(map);
+  L.geoJSON(data, geojsonOptions(labels)).addTo(map);
+}
+
+/** The same layer as one choice of a layer switcher (basemaps.js): fetched when first shown,
+ * and again on a later showing if that fetch failed. */
+export function offlineLayer(map, url, { labels = false } = {}) {
+  basemapPane(map);
+  const layer = L.geoJSON(null, geojsonOptions(labels));
+  let loading = null;
+  layer.on('add', () => {
+    loading ??= fetch(url, { credentials: 'same-origin' })
+      .then((response) => response.json())
+      .then((data) => layer.addData(data))
+      .catch(() => {
+        loading = null;
+      });
+  });
+  return layer;
 }

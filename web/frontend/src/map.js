@@ -4,6 +4,7 @@
 import L from './leaflet-global.js';
 import '@geoman-io/leaflet-geoman-free';
 import { loadBasemap } from './basemap.js';
+import { addBaseMaps } from './basemaps.js';
 import { t } from './i18n.js';
 import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
 import { routeGeometries } from './store.js';
@@ -12,11 +13,16 @@ import { h, formatTime } from './util.js';
 const BELGIUM_CENTER = [50.6, 4.6];
 const EDIT_DEBOUNCE_MS = 250;
 
-export function createMap(element, { tileUrl, basemapUrl = '/static/dist/basemap.geojson' }) {
+/** The map on `element`: with the hub's PMTiles base map (`pmtilesUrl`, the page's
+ * config.basemap_pmtiles) a switcher between it, `tileUrl` and the offline layer (basemaps.js,
+ * kept on `map.layerSwitcher` for overlays); without it, as before: `tileUrl` or offline. */
+export function createMap(element, { tileUrl, pmtilesUrl, basemapUrl = '/static/dist/basemap.geojson' }) {
   L.PM.setOptIn(true); // only anchors (pmIgnore: false) are editable, never the base layer
   const map = L.map(element, { center: BELGIUM_CENTER, zoom: 8, keyboard: true, pmIgnore: false });
   L.control.scale({ imperial: false }).addTo(map);
-  if (tileUrl) {
+  if (pmtilesUrl) {
+    map.layerSwitcher = addBaseMaps(map, { pmtilesUrl, tileUrl, offlineUrl: basemapUrl });
+  } else if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
   } else {
     element.classList.add('map-offline');

@@ -74,7 +74,7 @@ function filters() {
   $('plans-filters').replaceChildren(...parts.filter(Boolean));
 }
 
-const atMap = createMap($('plans-at-map'), { tileUrl: config.tile_url });
+const atMap = createMap($('plans-at-map'), { tileUrl: config.tile_url, pmtilesUrl: config.basemap_pmtiles });
 let atMarker = null;
 atMap.on('click', (event) => setPlace([event.latlng.lat, event.latlng.lng]));
 // By keyboard: the focused map picks its centre with Enter or Space (the arrows pan it there).
@@ -227,7 +227,7 @@ function renderPlan() {
 
 /** The version's anchors drawn by the incident map's own AnchorLayer, read-only. */
 function drawAnchors(element, anchors, plan) {
-  detailMap = createMap(element, { tileUrl: config.tile_url });
+  detailMap = createMap(element, { tileUrl: config.tile_url, pmtilesUrl: config.basemap_pmtiles });
   const store = { anchors: new Map(anchors.map((anchor) => [anchor.id, anchor])) };
   detailAnchors = new AnchorLayer(detailMap, store, { canEdit: false, actions: {} });
   detailAnchors.setLang(getLang());
@@ -351,7 +351,7 @@ function newPlanForm() {
     h('button', { type: 'submit', class: 'btn btn-primary' }, t('plans.create')),
   );
   setDetail(h('h2', {}, t('plans.new')), form);
-  detailMap = createMap(mapEl, { tileUrl: config.tile_url });
+  detailMap = createMap(mapEl, { tileUrl: config.tile_url, pmtilesUrl: config.basemap_pmtiles });
   let drawn = null;
   const showArea = () => {
     if (drawn) drawn.remove();
