@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
 from pydantic import StringConstraints, with_config
@@ -187,3 +187,23 @@ class InsidePublic(TypedDict):
     registrations: Annotated[
         int, PydanticField(description="registered addresses (BE-Alert) inside: a count only")
     ]
+
+
+@with_config(FORBID)
+class LayerFeaturePublic(TypedDict):
+    """A layer's feature; `id` and `name` are RFC 7946 foreign members beside the Feature's."""
+
+    type: Literal["Feature"]
+    id: int
+    name: str | None
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+@with_config(FORBID)
+class LayerCollection(TypedDict):
+    """GET /api/layers/{id}: the layer's features, with the layer's description as `layer`."""
+
+    type: Literal["FeatureCollection"]
+    layer: LayerPublic
+    features: list[LayerFeaturePublic]

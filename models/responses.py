@@ -16,7 +16,7 @@ from typing import Any, Literal, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from models import events
+from models import events, layer
 from models.convoy import VehicleRole
 from models.directory import Discipline
 from models.events import (
@@ -388,3 +388,14 @@ class ConfirmedOut(Public):
 
     id: str
     confirmed: bool
+
+
+# reference layers ---------------------------------------------------------------------------------
+
+LayerOut = answer(layer.LayerPublic)
+LayerCollection = answer(layer.LayerCollection)
+InsideOut = answer(layer.InsidePublic)
+
+
+class LayersOut(Public):
+    layers: list[layer.LayerPublic]

@@ -19,6 +19,7 @@ from web.api import (
     health,
     incidents,
     ingest,
+    layers,
     plans,
     public_registrations,
     registrations,
@@ -47,6 +48,7 @@ ENDPOINTS: list[Endpoint] = [
     *contacts.ENDPOINTS,
     *plans.ENDPOINTS,
     *weather.ENDPOINTS,
+    *layers.ENDPOINTS,
 ]
 
 
