@@ -250,6 +250,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for key in ("host", "port"):
         if getattr(args, key):
             overrides[key] = getattr(args, key)
+    if not os.environ.get("BASEMAP_PMTILES"):
+        # The streets around the summit (hub/demo/basemap.py), written at each start beside the
+        # demo's database: a newcomer sees them with nothing to download. An operator's wins.
+        from hub.demo.basemap import write_demo_basemap
+
+        beside = os.path.dirname(os.path.abspath(args.db)) if args.db else os.getcwd()
+        overrides["basemap_pmtiles"] = str(write_demo_basemap(beside))
     settings = _settings(**overrides)
     upgrade(settings.database_url)
     asyncio.run(run(settings, simulate=not args.no_simulator))

@@ -17,7 +17,8 @@ from hub.convoys.geo import line_length_m
 from hub.demo.simulator import Leg, position, report
 from tests import test_browser, test_demo
 from tests.live import HubProcess
-from tests.test_browser import DESKTOP, PHONE, Tabs, assert_clean
+from tests.test_browser import DESKTOP, PHONE, Tabs, assert_clean, until
+from tests.test_browser_basemap import streets_drawn
 
 chromium = test_browser.chromium
 browser = test_browser.browser
@@ -66,4 +67,6 @@ async def test_the_demo_opens_on_the_venue_its_perimeters_and_the_motorcade(
             map_box["y"] <= box["y"]
             and box["y"] + box["height"] <= map_box["y"] + map_box["height"]
         )
+    # Under them, the demo's own base map: the streets around the summit (issue 16).
+    await until(lambda: streets_drawn(page), "the demo's street tiles to be drawn")
     await assert_clean(tab)

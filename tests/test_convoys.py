@@ -837,6 +837,9 @@ async def test_demo_starts_and_its_motorcade_moves_and_alerts(tmp_path: Path) ->
             assert draft["state"] == "draft" and len(draft["area"]["anchor_ids"]) == 2
             assert draft["estimate"]["registrations"] > 0
             assert set(draft["info"]) == {"fr", "nl", "de", "en"}
+            # The demo's base map, written beside its database: the summit's streets.
+            streets = await http.get("/basemap.pmtiles", headers={"Range": "bytes=0-6"})
+            assert streets.status_code == 206 and streets.content == b"PMTiles"
         client = HubClient(f"http://127.0.0.1:{port}", token)
         await client.connect()
         try:

@@ -19,6 +19,7 @@ import pytest
 from hub import demo
 from hub.actions import directory
 from hub.convoys.geo import ProjectedRoute, line_length_m
+from hub.demo.basemap import write_demo_basemap
 from hub.demo.simulator import Leg, SimClock, SimVehicle, drive, position
 from tests.live import HubProcess, migrate, throwaway_database
 from tests.seed import Seeder
@@ -46,9 +47,15 @@ async def seeded(demo_database: str) -> AsyncIterator[tuple[demo.Demo, str]]:
 
 
 @pytest.fixture(scope="module")
-def demo_server(demo_database: str, logs: Path) -> Iterator[HubProcess]:
-    # The simulated clock runs fast: no tracker is to be judged silent by the wall clock.
-    server = HubProcess(demo_database, log_dir=logs, silent_after_s=3600).start()
+def demo_server(
+    demo_database: str, logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HubProcess]:
+    # The simulated clock runs fast: no tracker is to be judged silent by the wall clock. The
+    # base map is the one `crisishub demo` writes for itself.
+    streets = write_demo_basemap(tmp_path_factory.mktemp("demo-basemap"))
+    server = HubProcess(
+        demo_database, log_dir=logs, silent_after_s=3600, basemap_pmtiles=streets
+    ).start()
     yield server
     server.stop()
 

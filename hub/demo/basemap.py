@@ -232,11 +232,13 @@ def write_basemap(path: Path) -> Path:
     return path
 
 
-def ensure_basemap(path: Path) -> Path:
-    """The archive at `path`, written if it is not there yet (the demo at each start)."""
-    if not path.is_file():
-        write_basemap(path)
-    return path
+DEMO_FILE = "crisishub-demo.pmtiles"
+
+
+def write_demo_basemap(directory: str | Path) -> Path:
+    """The demo's BASEMAP_PMTILES, written afresh in `directory` (so it is never one an older
+    version of this module made)."""
+    return write_basemap(Path(directory) / DEMO_FILE)
 
 
 if __name__ == "__main__":  # python -m hub.demo.basemap FILE
