@@ -220,7 +220,7 @@ class SocketHandlers:
         # Not when the socket disconnected, or was removed from the incident, while the join
         # was in flight: that cleanup has run already, and recording the socket now would leave
         # a ghost in `joined` and in presence that nothing removes. Nor twice (concurrent joins).
-        if joined is not None and payload.incident_id not in joined and room in self.sio.rooms(sid):
+        if joined is not None and payload.incident_id not in joined and self.sio.in_room(sid, room):
             joined.add(payload.incident_id)
             user: OnlineUser = {
                 "user_id": principal.user_id,

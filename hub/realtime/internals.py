@@ -386,6 +386,12 @@ class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketi
             self.manager_initialized = True
             self.manager.initialize()
 
+    def in_room(self, sid: str, room: str, namespace: str = "/") -> bool:
+        """Whether a socket of this instance is in `room`: one look-up in the manager's rooms
+        (python-socketio's `rooms(sid)` walks every room of the namespace, and with two rooms
+        per socket, its user's and its token's, that made each join cost O(sockets))."""
+        return sid in self.manager.rooms.get(namespace, {}).get(room, ())
+
     def rooms_here(self, namespace: str = "/") -> list[Any]:
         """The rooms of `namespace` with a socket of this instance in them."""
         return list(self.manager.rooms.get(namespace, {}))
