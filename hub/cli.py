@@ -185,7 +185,7 @@ def cmd_device_add(args: argparse.Namespace) -> None:
 
     _, key = run_action(
         lambda hub: add_device(
-            hub, args.incident_id, args.label, args.convoy, args.role, args.tak_uid
+            hub, args.incident_id, args.label, args.convoy, args.role, args.tak_uid, args.sidc
         )
     )
     print(key)
@@ -333,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tak-uid",
         metavar="UID",
         help="a TAK device (ATAK, iTAK, WinTAK): the uid of its CoT events (TAK_COT_PORT)",
+    )
+    device_add.add_argument(
+        "--sidc",
+        help="its map symbol, an APP-6 / MIL-STD-2525 SIDC (e.g. SFGPUCI----D---)",
     )
     device_add.set_defaults(run=cmd_device_add)
 

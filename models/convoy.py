@@ -13,6 +13,9 @@ from models.base import JSONType, UTCDateTime, new_id, utcnow
 
 # The longest CoT uid a vehicle may be registered with (ATAK's are some 30 characters).
 TAK_UID_CHARS = 200
+# A symbol identification code (APP-6 / MIL-STD-2525): 15 characters in the letter codes of
+# 2525B/C and APP-6(B/C), 20 or 30 digits in 2525D/E and APP-6(D/E).
+SIDC_CHARS = 30
 
 
 class ConvoyStatus(StrEnum):
@@ -60,6 +63,9 @@ class Vehicle(SQLModel, table=True):
     # A TAK device's CoT `uid` (ATAK's "ANDROID-…", a UUID…): its position events are this
     # vehicle's fixes (hub/tak/). Not a secret: TAK devices broadcast it in every event.
     tak_uid: str | None = Field(default=None, index=True, unique=True, max_length=TAK_UID_CHARS)
+    # Its map symbol (hub/convoys/symbols.py): set by a manager, or taken from a TAK device's
+    # CoT type at its first position event; None draws the default vehicle arrow.
+    sidc: str | None = Field(default=None, max_length=SIDC_CHARS)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
     # The newest accepted fix, kept on the row so snapshots need no scan of positions.
     last_lat: float | None = None

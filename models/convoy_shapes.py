@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.convoy import ConvoyStatus, VehicleRole
+from models.convoy import SIDC_CHARS, ConvoyStatus, VehicleRole
 from models.limits import MAX_LABEL_CHARS
 from models.shapes import Geometry, Id, Label, Lax, Strict
 
@@ -34,6 +35,25 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+# 2525B/C and APP-6(B/C): coding scheme, affiliation, battle dimension, status, six of function
+# and five of modifiers, country and order of battle; `-` and `*` stand for "none".
+LETTER_SIDC = re.compile(r"[SGWIOE][PUAFNSHGWMDLJK*-][A-Z*-][APCDXF*-][A-Z0-9*-]{11}")
+# 2525D/E and APP-6(D/E): 20 digits, or 30 with 2525E's extension.
+NUMBER_SIDC = re.compile(r"\d{20}|\d{30}")
+
+
+def valid_sidc(value: str) -> str:
+    """The SIDC in upper case; ValueError naming both forms when it is neither."""
+    sidc = value.strip().upper()
+    if len(sidc) > SIDC_CHARS or not (LETTER_SIDC.fullmatch(sidc) or NUMBER_SIDC.fullmatch(sidc)):
+        raise ValueError(
+            "a SIDC is 15 characters (MIL-STD-2525C / APP-6, e.g. SFGPUCI----D---) "
+            "or 20 or 30 digits (2525D/E, APP-6D)"
+        )
+    return sidc
+
+
+Sidc = Annotated[str, StringConstraints(max_length=64), AfterValidator(valid_sidc)]
 Route = Annotated[Geometry, AfterValidator(_line)]
 Destination = Annotated[Geometry, AfterValidator(_point)]
 Lat = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
@@ -67,6 +87,21 @@ class VehicleCreateIn(Strict):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
     ]
     role: Annotated[VehicleRole, Lax] = VehicleRole.ESCORT
+    sidc: Sidc | None = None
+
+
+class VehicleUpdateIn(Strict):
+    """PATCH …/vehicles/{vehicle_id}: the fields given change; `sidc` given as null goes back
+    to the default arrow."""
+
+    label: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
+        ]
+        | None
+    ) = None
+    role: Annotated[VehicleRole, Lax] | None = None
+    sidc: Sidc | None = None
 
 
 class FixIn(Strict):

@@ -282,6 +282,9 @@ class VehiclePublic(TypedDict):
     label: str
     role: Annotated[str, As(VehicleRole)]
     last_position: PositionPublic | None
+    # Its APP-6 / MIL-STD-2525 symbol (issue 16), null for the default arrow; absent from
+    # convoy.updated events logged before it existed.
+    sidc: NotRequired[str | None]
 
 
 @with_config(FORBID)

@@ -234,6 +234,10 @@ class VehicleOut(Public):
     device_key: str = Field(description="the tracker's key, shown this once only")
 
 
+class VehicleChangedOut(Public):
+    vehicle: VehiclePublic
+
+
 # the directory (issue 14) ----------------------------------------------------------------------
 
 

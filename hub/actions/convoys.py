@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,12 +20,12 @@ from hub.access import require_manager, require_role
 from hub.actions.incidents import SYSTEM_ACTOR
 from hub.auth import Principal, token_digest
 from hub.context import Hub
-from hub.errors import HubError
+from hub.errors import HubError, from_validation
 from hub.eventlog import log_event, take_seq
 from models import Convoy, Incident, Position, Role, Vehicle
 from models.base import iso, utcnow
 from models.convoy import TAK_UID_CHARS
-from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn
+from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, VehicleCreateIn, VehicleUpdateIn
 from models.events import ConvoyPublic, EventPublic, PositionPublic, VehiclePublic
 
 DEVICE_KEY_BYTES = 18  # 24 URL-safe characters: 144 random bits
@@ -83,6 +84,7 @@ def vehicle_public(vehicle: Vehicle) -> VehiclePublic:
         "label": vehicle.label,
         "role": vehicle.role,
         "last_position": position_public(vehicle),
+        "sidc": vehicle.sidc,
     }
 
 
@@ -300,6 +302,7 @@ async def add_vehicle(
                 role=payload.role.value,
                 device_key_hash=token_digest(key),
                 tak_uid=tak_uid,
+                sidc=payload.sidc,
             )
             session.add(vehicle)
             public = convoy_public(convoy, [*vehicles, vehicle])
@@ -310,6 +313,53 @@ async def add_vehicle(
         raise HubError("conflict", f"a device with TAK uid {tak_uid!r} is registered") from None
     await hub.notifier.incident_event(event)
     return vehicle_public(vehicle), key
+
+
+async def update_vehicle(
+    hub: Hub,
+    principal: Principal | None,
+    incident_id: str,
+    vehicle_id: str,
+    payload: VehicleUpdateIn,
+) -> VehiclePublic:
+    """A manager relabels a vehicle, changes its role or sets its map symbol (SIDC, null for
+    the default arrow); the convoy's `convoy.updated` tells every client."""
+    changes = payload.model_dump(exclude_unset=True, mode="json")
+    changes = {key: value for key, value in changes.items() if value is not None or key == "sidc"}
+    if not changes:
+        raise HubError("invalid", "nothing to change: give label, role or sidc")
+    async with hub.db.write() as session:
+        await require_manager(session, principal, incident_id)
+        seq = await take_seq(session, incident_id, open_only=True)
+        vehicle = await session.get(Vehicle, vehicle_id)
+        if vehicle is None or vehicle.incident_id != incident_id:
+            raise HubError("not_found", "no such vehicle in this incident")
+        for key, value in changes.items():
+            setattr(vehicle, key, value)
+        session.add(vehicle)
+        convoy, vehicles = await get_convoy(session, incident_id, vehicle.convoy_id)
+        public = convoy_public(convoy, vehicles)
+        event = _convoy_updated(session, principal, incident_id, seq, public)
+    await hub.notifier.incident_event(event)
+    return vehicle_public(vehicle)
+
+
+async def symbol_from_tak(hub: Hub, vehicle_id: str, sidc: str) -> bool:
+    """A TAK device's vehicle takes the symbol of its CoT type (hub/convoys/symbols.py) when
+    it has none: a manager's choice is never overwritten. True when it was set."""
+    async with hub.db.write() as session:
+        vehicle = await session.get(Vehicle, vehicle_id, with_for_update=True)
+        if vehicle is None or vehicle.sidc is not None:
+            return False
+        seq = await take_seq(session, vehicle.incident_id, open_only=True)
+        vehicle.sidc = sidc
+        session.add(vehicle)
+        convoy, vehicles = await get_convoy(session, vehicle.incident_id, vehicle.convoy_id)
+        event = _convoy_updated(
+            session, None, vehicle.incident_id, seq, convoy_public(convoy, vehicles)
+        )
+    await hub.notifier.incident_event(event)
+    return True
 
 
 async def convoy_by_name(session: AsyncSession, incident_id: str, name: str) -> Convoy | None:
@@ -329,11 +379,17 @@ async def add_device(
     convoy_name: str,
     role: str,
     tak_uid: str | None = None,
+    sidc: str | None = None,
 ) -> tuple[VehiclePublic, str]:
     """The operator's `crisishub device add`: the convoy is made on first use. With `tak_uid`
     the device is a TAK one, named by its CoT uid (checked before anything is written)."""
     if tak_uid is not None:
         tak_uid = valid_tak_uid(tak_uid)
+    try:
+        # The CLI's text, checked before the convoy is made: a refused command writes nothing.
+        vehicle_in = VehicleCreateIn.model_validate({"label": label, "role": role, "sidc": sidc})
+    except ValidationError as error:
+        raise from_validation(error) from None
     async with hub.db.read() as session:
         if await session.get(Incident, incident_id) is None:
             raise HubError("not_found", "no such incident")
@@ -354,7 +410,7 @@ async def add_device(
         None,
         incident_id,
         convoy_id,
-        VehicleCreateIn.model_validate({"label": label, "role": role}),  # the CLI's text
+        vehicle_in,
         tak_uid=tak_uid,
     )
 

@@ -25,8 +25,10 @@ from typing import Any
 
 import takproto
 
+from hub.actions.convoys import symbol_from_tak
 from hub.context import Hub
 from hub.convoys.pipeline import Outcome, PositionPipeline
+from hub.convoys.symbols import sidc_of_cot
 from hub.errors import HubError
 from hub.logs import ThrottledLog
 from hub.settings import Settings
@@ -279,6 +281,16 @@ class TakListener:
                 error.message,
             )
             return
+        symbol = sidc_of_cot(event.type) if registration.sidc is None else None
+        if symbol is not None:
+            # The device's own type draws it until a manager sets another (once: cached).
+            self.registrations.symbolled(event.uid, symbol)
+            try:
+                await symbol_from_tak(self.hub, registration.vehicle_id, symbol)
+            except HubError as error:
+                self.logs.warning(
+                    "tak-symbol", "TAK %s: symbol not set: %s", connection.name, error.message
+                )
         if registration.incident_id not in connection.incidents:
             connection.incidents.add(registration.incident_id)
             await self.bridge.attach(connection, registration.incident_id)

@@ -5,7 +5,7 @@ check, flags, alerts and `convoy.positions`)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -27,6 +27,8 @@ class Registration:
     vehicle_id: str
     incident_id: str
     open: bool
+    # The vehicle's map symbol: None until a manager sets one or its CoT type gives one.
+    sidc: str | None = None
 
 
 class Registrations:
@@ -45,16 +47,29 @@ class Registrations:
         async with self.hub.db.read() as session:
             row = (
                 await session.execute(
-                    select(col(Vehicle.id), col(Vehicle.incident_id), col(Incident.status))
+                    select(
+                        col(Vehicle.id),
+                        col(Vehicle.incident_id),
+                        col(Incident.status),
+                        col(Vehicle.sidc),
+                    )
                     .join(Incident, col(Incident.id) == col(Vehicle.incident_id))
                     .where(col(Vehicle.tak_uid) == uid)
                 )
             ).first()
-        found = None if row is None else Registration(row[0], row[1], row[2] != Status.CLOSED)
+        found = (
+            None if row is None else Registration(row[0], row[1], row[2] != Status.CLOSED, row[3])
+        )
         if len(self._cache) >= UID_CACHE_MAX:
             self._cache.clear()  # bounded: uids in use are looked up once more
         self._cache[uid] = (now, found)
         return found
+
+    def symbolled(self, uid: str, sidc: str) -> None:
+        """The vehicle of `uid` has a symbol now: its next events do not ask for one again."""
+        cached = self._cache.get(uid)
+        if cached is not None and cached[1] is not None:
+            self._cache[uid] = (cached[0], replace(cached[1], sidc=sidc))
 
 
 def tak_fix(hub: Hub, registration: Registration, event: CotEvent) -> Fix:

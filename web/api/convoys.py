@@ -22,7 +22,13 @@ from hub.errors import HubError, from_validation
 from hub.eventlog import latest_events
 from models import Role
 from models.base import utcnow
-from models.convoy_shapes import ConvoyCreateIn, ConvoyUpdateIn, FixIn, VehicleCreateIn
+from models.convoy_shapes import (
+    ConvoyCreateIn,
+    ConvoyUpdateIn,
+    FixIn,
+    VehicleCreateIn,
+    VehicleUpdateIn,
+)
 from models.limits import MAX_VERTICES
 from models.responses import (
     ConvoyOut,
@@ -30,6 +36,7 @@ from models.responses import (
     EventsPage,
     TrackFeature,
     TrackUpload,
+    VehicleChangedOut,
     VehicleOut,
 )
 from web.api.endpoint import INCIDENT, Endpoint
@@ -116,6 +123,15 @@ async def add_vehicle(request: Request, principal: Principal) -> Any:
         hub_of(request), principal, params["incident_id"], params["convoy_id"], payload
     )
     return {"vehicle": vehicle, "device_key": key}
+
+
+async def update_vehicle(request: Request, principal: Principal) -> Any:
+    payload = await read_json(request, VehicleUpdateIn)
+    params = request.path_params
+    vehicle = await convoys.update_vehicle(
+        hub_of(request), principal, params["incident_id"], params["vehicle_id"], payload
+    )
+    return {"vehicle": vehicle}
 
 
 async def import_route(request: Request, principal: Principal) -> Any:
@@ -250,6 +266,14 @@ ENDPOINTS: list[Endpoint] = [
         VehicleCreateIn,
         VehicleOut,
         status=201,
+    ),
+    Endpoint(
+        "PATCH",
+        INCIDENT + "/vehicles/{vehicle_id}",
+        "Relabel a vehicle, change its role or its map symbol, an APP-6 SIDC (manager)",
+        update_vehicle,
+        VehicleUpdateIn,
+        VehicleChangedOut,
     ),
     Endpoint(
         "PUT",
