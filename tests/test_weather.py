@@ -27,7 +27,7 @@ SQUARE = {
     "type": "Polygon",
     "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.84]]],
 }
-OPEN_METEO = {
+OPEN_METEO: dict[str, Any] = {
     "latitude": 50.84,
     "longitude": 4.36,
     "utc_offset_seconds": 3600,
@@ -65,7 +65,7 @@ class Feed:
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:  # http.server calls it by this name
                 feed.asked.append(self.path)
                 self.send_response(feed.status)
                 self.send_header("Content-Type", "application/json")
@@ -103,7 +103,7 @@ def feed() -> Iterator[Feed]:
 def weather_hub(database_url: str, logs: Path, feed: Feed) -> Iterator[HubProcess]:
     url = f"http://127.0.0.1:{feed.port}/v1/forecast?latitude={{lat}}&longitude={{lon}}"
     url += "&current=wind_speed_10m,wind_direction_10m,wind_gusts_10m"
-    server = HubProcess(database_url, log_dir=logs, weather_url=url).start()
+    server = HubProcess(database_url, log_dir=logs, weather_url=url).start(timeout=60)
     yield server
     server.stop()
 

@@ -295,6 +295,8 @@ async def incident_page(request: Request) -> Response:
             "lang": page_lang(request),
             # The Convoys tab flags a tracker silent when the hub would (hub/convoys/rules.py).
             "silent_after_s": hub.settings.silent_after_s,
+            # A weather anchor's "take the current observation" is offered with a feed only.
+            "weather_feed": hub.settings.weather_url is not None,
         },
     )
 

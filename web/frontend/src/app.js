@@ -20,6 +20,8 @@ import { PHASES } from './enums.js';
 import { conflictRows } from './conflict-logic.js';
 import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
+import { windFields } from './wind-fields.js';
+import { compass, speedText } from './wind-logic.js';
 import { api, bindLogout, errorText, formatTime, h, readConfig, toast, uuid4 } from './util.js';
 
 const ACK_TIMEOUT_MS = 10000;
@@ -83,7 +85,7 @@ let firstSnapshot = true;
 
 const anchorActions = {
   async create(geometry, properties = {}) {
-    const values = await anchorDialog({ kind: defaultKind(geometry, properties), label: '' }, true);
+    const values = await anchorDialog({ kind: defaultKind(geometry, properties), label: '', geometry, properties }, true);
     if (!values) return;
     const ack = await write('anchor.create', {
       incident_id: incidentId,
@@ -91,7 +93,7 @@ const anchorActions = {
       kind: values.kind,
       label: values.label,
       geometry,
-      properties,
+      properties: values.properties || properties,
     });
     if (ack) store.upsertAnchor(ack.anchor);
   },
@@ -141,9 +143,36 @@ const anchorActions = {
   async edit(anchor) {
     map.closePopup();
     const values = await anchorDialog(anchor, false);
-    if (values && values.label !== anchor.label) await anchorActions.update(anchor, { label: values.label });
+    if (!values) return;
+    const changes = {};
+    if (values.label !== anchor.label) changes.label = values.label;
+    if (values.changed) changes.properties = values.properties; // a weather anchor's wind
+    if (Object.keys(changes).length) await anchorActions.update(anchor, changes);
   },
 };
+
+// A manager fills a weather anchor from the hub's observation feed (WEATHER_URL), when one is
+// configured; the hub says why when the feed cannot be reached.
+if (isManager && config.weather_feed) {
+  anchorActions.observe = async (anchor) => {
+    map.closePopup();
+    const ack = await write(
+      'anchor.observe',
+      { incident_id: incidentId, anchor_id: anchor.id, version: anchor.version },
+      {
+        onError: (error, reply) => {
+          if (error.code === 'conflict' && reply.anchor) store.upsertAnchor(reply.anchor);
+          toast(error.message || errorText(error), 'error');
+          return true;
+        },
+      },
+    );
+    if (!ack) return;
+    store.upsertAnchor(ack.anchor);
+    const p = ack.anchor.properties || {};
+    toast(t('wind.observed_ok', { from: compass(p.wind_from_deg, getLang()).word, speed: speedText(p.wind_speed_ms) || '—' }), 'info');
+  };
+}
 
 function defaultKind(geometry, properties = {}) {
   if (geometry.type === 'Point') return properties.radius_m ? 'exclusion_zone' : 'command_post';
@@ -151,20 +180,29 @@ function defaultKind(geometry, properties = {}) {
   return 'exclusion_zone';
 }
 
-/** Kind (only for a new anchor: `anchor.update` cannot change it) and label. */
+/** Kind (only for a new anchor: `anchor.update` cannot change it), label, and a weather
+ * anchor's wind (wind-fields.js), shown while the kind is `weather`. */
 async function anchorDialog(anchor, isNew) {
   const kind = select('kind', ANCHOR_KINDS, (k) => t(`anchor.${k}`), anchor.kind, { disabled: !isNew });
   const label = h('input', { name: 'label', type: 'text', maxlength: 200, required: true, value: anchor.label || '' });
+  const wind = anchor.geometry && anchor.geometry.type === 'Point' ? windFields(anchor.properties || {}) : null;
+  const showWind = () => {
+    if (wind) wind.element.hidden = kind.value !== 'weather';
+  };
+  showWind();
+  kind.addEventListener('change', showWind);
   const answer = await openDialog({
     title: isNew ? t('anchor.new') : t('anchor.edit'),
-    body: h('div', {}, field(t('anchor.kind'), kind), field(t('anchor.label'), label)),
+    body: h('div', {}, field(t('anchor.kind'), kind), field(t('anchor.label'), label), wind && wind.element),
     actions: [
       { label: t('feed.cancel'), value: 'cancel' },
       { label: t('anchor.save'), value: 'save', primary: true },
     ],
-    validate: () => label.reportValidity(),
+    validate: () => label.reportValidity() && (!wind || wind.element.hidden || wind.validate()),
   });
-  return answer ? { kind: kind.value, label: label.value.trim() } : null;
+  if (!answer) return null;
+  const values = { kind: kind.value, label: label.value.trim() };
+  return wind && kind.value === 'weather' ? { ...values, ...wind.read() } : values;
 }
 
 /**

@@ -7,6 +7,8 @@ import { loadBasemap } from './basemap.js';
 import { addBaseMaps } from './basemaps.js';
 import { t } from './i18n.js';
 import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
+import { unitIcon } from './unit-symbol.js';
+import { WindOverlay, windPopupLines } from './wind-layer.js';
 import { routeGeometries } from './store.js';
 import { h, formatTime } from './util.js';
 
@@ -97,6 +99,7 @@ export class AnchorLayer {
     this.actions = actions;
     this.layers = new Map();
     this.group = L.featureGroup().addTo(map);
+    this.wind = new WindOverlay(map); // weather anchors' arrow and downwind sector
     this.timers = new Map();
     if (canEdit) this._initDrawing();
   }
@@ -158,6 +161,7 @@ export class AnchorLayer {
       const anchor = this.store.anchors.get(id);
       if (anchor) this._label(layer, anchor);
     }
+    this.wind.redrawAll([...this.store.anchors.values()]);
   }
 
   _anchorOf(layer) {
@@ -189,6 +193,7 @@ export class AnchorLayer {
     const layer = this.layers.get(id);
     if (layer) this.group.removeLayer(layer);
     this.layers.delete(id);
+    this.wind.remove(id);
   }
 
   /** Draw anchor `id` as the store has it (or remove it); `stack` orders the shapes after. */
@@ -196,6 +201,7 @@ export class AnchorLayer {
     const anchor = this.store.anchors.get(id);
     const old = this.layers.get(id);
     if (!anchor) return this._drop(id);
+    this.wind.draw(anchor); // its wind may change with the same shape
     if (old && old.anchorGeometry === shapeKey(anchor) && old.anchorKind === anchor.kind) {
       // Same shape (e.g. the echo of our own edit): keep the layer, so editing goes on.
       old.anchorVersion = anchor.version;
@@ -287,6 +293,7 @@ export class AnchorLayer {
       h('div', {}, t(`anchor.${anchor.kind}`)),
       h('div', { class: 'muted' }, `${t('anchor.version')} ${anchor.version} · ${formatTime(anchor.updated_at, true)}`),
     );
+    if (anchor.kind === 'weather') body.append(...windPopupLines(anchor));
     if (this.canEdit) {
       body.append(
         h(
@@ -298,6 +305,9 @@ export class AnchorLayer {
             { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': anchorAction('anchor.delete', anchor), onclick: () => this.actions.confirmRemove(anchor) },
             t('anchor.delete'),
           ),
+          anchor.kind === 'weather' && this.actions.observe
+            ? h('button', { type: 'button', class: 'btn btn-small wind-observe', onclick: () => this.actions.observe(anchor) }, t('wind.observe'))
+            : null,
         ),
       );
     }
@@ -392,18 +402,23 @@ export class ConvoyLayer {
     if (!vehicle.position) return;
     const latlng = [vehicle.position.lat, vehicle.position.lon];
     let v = this.vehicleLayers.get(vehicle.id);
-    const icon = () =>
-      L.divIcon({
+    const icon = () => {
+      // A unit or vehicle whose SIDC is set shows its APP-6 symbol (unit-symbol.js).
+      const unit = unitIcon(vehicle.sidc, vehicle.position.heading);
+      if (unit) return L.divIcon({ ...unit, className: 'vehicle-icon vehicle-icon-sidc' });
+      return L.divIcon({
         html: vehicleSymbol(vehicle.position.heading),
         className: 'vehicle-icon',
         iconSize: [32, 32],
         iconAnchor: [16, 16],
       });
+    };
     if (!v) {
       v = {
         marker: L.marker(latlng, { icon: icon(), title: vehicle.label, alt: vehicle.label, keyboard: true, zIndexOffset: 1000 }),
         trail: L.polyline(vehicle.trail, { color: '#00838f', weight: 3, opacity: 0.7, interactive: false }),
         heading: vehicle.position.heading,
+        sidc: vehicle.sidc,
       };
       v.marker.bindTooltip(vehicle.label, { permanent: true, direction: 'right', offset: [14, 0], className: 'vehicle-tooltip' });
       v.marker.on('click', () => this.follow(this.following === vehicle.id ? null : vehicle.id));
@@ -412,8 +427,9 @@ export class ConvoyLayer {
       this.markers.addLayer(v.marker);
     } else {
       v.marker.setLatLng(latlng);
-      if (v.heading !== vehicle.position.heading) {
+      if (v.heading !== vehicle.position.heading || v.sidc !== vehicle.sidc) {
         v.heading = vehicle.position.heading;
+        v.sidc = vehicle.sidc;
         v.marker.setIcon(icon());
       }
       v.trail.setLatLngs(vehicle.trail);

@@ -105,6 +105,9 @@ export class IncidentStore {
       case 'convoy.alert':
         this.addAlert({ ...data, at: event.at, seq: event.seq });
         break;
+      case 'convoy.updated':
+        this.upsertConvoy(data);
+        break;
       case 'alert.drafted':
       case 'alert.sent':
       case 'alert.updated':
@@ -166,10 +169,32 @@ export class IncidentStore {
         const pos = v.last_position || null;
         const trail = trails.get(vid) || [];
         if (pos && !trail.length) trail.push([pos.lat, pos.lon]);
-        this.vehicles.set(vid, { id: vid, label: v.label || vid, convoy_id: id, position: pos, trail });
+        this.vehicles.set(vid, { id: vid, label: v.label || vid, convoy_id: id, position: pos, trail, sidc: v.sidc || null });
       }
     }
     if (notify) this._notify({ type: 'convoys' });
+  }
+
+  /**
+   * A `convoy.updated` event: the convoy as a snapshot has it (its route, a new vehicle, a
+   * vehicle's label or symbol). Known vehicles keep their trail and any newer position.
+   */
+  upsertConvoy(convoy) {
+    if (!convoy || convoy.id == null) return;
+    const id = String(convoy.id);
+    this.convoys.set(id, { id, name: convoy.name, route: convoy.route || null });
+    for (const v of convoy.vehicles || []) {
+      const vid = String(v.id);
+      const pos = v.last_position || null;
+      const known = this.vehicles.get(vid);
+      if (!known) {
+        this.vehicles.set(vid, { id: vid, label: v.label || vid, convoy_id: id, position: pos, trail: pos ? [[pos.lat, pos.lon]] : [], sidc: v.sidc || null });
+        continue;
+      }
+      Object.assign(known, { label: v.label || vid, convoy_id: id, sidc: v.sidc || null });
+      if (pos && (!known.position || (pos.ts && known.position.ts && pos.ts > known.position.ts))) known.position = pos;
+    }
+    this._notify({ type: 'convoys' });
   }
 
   /** Replace a vehicle's trail with its stored track (`GET /api/vehicles/{id}/track`). */
