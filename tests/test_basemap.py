@@ -37,7 +37,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def basemap_hub(database_url: str, logs: Path, archive: Path) -> Iterator[HubProcess]:
-    server = HubProcess(database_url, log_dir=logs, basemap_pmtiles=archive).start()
+    server = HubProcess(database_url, log_dir=logs, basemap_pmtiles=archive).start(timeout=60)
     yield server
     server.stop()
 

@@ -32,14 +32,19 @@ OFFLINE = re.compile(r"\bmap-offline\b")
 # What the tile canvases hold, summed over every tile shown: how many of them, how many
 # distinct colours (a blank or background-only tile has one), and a digest of their pixels.
 TILES = """() => {
-  const tiles = [...document.querySelectorAll('#map canvas.leaflet-tile')].filter((c) => c.width > 0);
+  const tiles = [...document.querySelectorAll('#map canvas.leaflet-tile')]
+    .filter((c) => c.width > 0);
   const colours = new Set();
   let digest = '';
   for (const canvas of tiles) {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    for (let i = 0; i < data.length; i += 4 * 7) {
+      colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    }
     let h = 0;
-    for (let i = 0; i < data.length; i += 4 * 3) h = (h * 31 + data[i] + data[i + 1] + data[i + 2]) | 0;
+    for (let i = 0; i < data.length; i += 4 * 3) {
+      h = (h * 31 + data[i] + data[i + 1] + data[i + 2]) | 0;
+    }
     digest += h.toString(16) + '.';
   }
   return { count: tiles.length, colours: colours.size, digest };
@@ -51,7 +56,7 @@ def basemap_hub(
     database_url: str, logs: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HubProcess]:
     archive = write_basemap(tmp_path_factory.mktemp("basemap") / "brussels.pmtiles")
-    server = HubProcess(database_url, log_dir=logs, basemap_pmtiles=archive).start()
+    server = HubProcess(database_url, log_dir=logs, basemap_pmtiles=archive).start(timeout=60)
     yield server
     server.stop()
 
@@ -149,7 +154,7 @@ async def test_the_labels_follow_the_pages_language(
     page = await open_incident(tab, basemap_hub, user, incident)
     await until(lambda: streets_drawn(page), "the street tiles to be drawn")
 
-    # Close in, where street names are drawn, and let the tiles settle.
+    # The first view, on the venue, names the main streets: let its tiles settle, then compare.
     async def settled() -> str:
         first = str((await drawn(page))["digest"])
         await page.wait_for_timeout(700)
@@ -190,7 +195,7 @@ async def test_the_switcher_also_offers_a_configured_tile_server(
         log_dir=logs,
         basemap_pmtiles=archive,
         tile_url="http://127.0.0.1:9/{z}/{x}/{y}.png",
-    ).start()
+    ).start(timeout=60)
     try:
         user = await seed.user("tiles")
         incident = await venue_incident(server, seed, user)
