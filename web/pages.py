@@ -271,6 +271,13 @@ async def plans_page(request: Request) -> Response:
     )
 
 
+async def layers_page(request: Request) -> Response:
+    principal = await page_user(request)
+    if isinstance(principal, Response):
+        return principal
+    return render(request, "layers.html", {"user": principal.public(), "lang": page_lang(request)})
+
+
 async def incident_page(request: Request) -> Response:
     principal = await page_user(request)
     if isinstance(principal, Response):
@@ -340,6 +347,7 @@ def page_routes(settings: Settings) -> list[BaseRoute]:
         Route("/incidents", secure(incidents_page), methods=["GET", "HEAD"]),
         Route("/directory", secure(directory_page), methods=["GET", "HEAD"]),
         Route("/plans", secure(plans_page), methods=["GET", "HEAD"]),
+        Route("/layers", secure(layers_page), methods=["GET", "HEAD"]),
         Route("/incidents/{incident_id}", secure(incident_page), methods=["GET", "HEAD"]),
         Route("/alerts/{alert_id}", secure(alert_page), methods=["GET", "HEAD"]),  # public
         *public_page_routes(secure),  # BE-Alert's self-registration, no login

@@ -18,7 +18,7 @@ cpSync(join(root, 'node_modules', 'leaflet', 'dist', 'images'), join(outdir, 'im
 
 const options = {
   absWorkingDir: root,
-  entryPoints: { app: 'src/app.js', list: 'src/list.js', login: 'src/login.js', register: 'src/register.js', 'public-alert': 'src/public-alert.js', directory: 'src/directory.js', plans: 'src/plans.js' },
+  entryPoints: { app: 'src/app.js', list: 'src/list.js', login: 'src/login.js', register: 'src/register.js', 'public-alert': 'src/public-alert.js', directory: 'src/directory.js', plans: 'src/plans.js', 'layers-admin': 'src/layers-admin.js' },
   outdir,
   bundle: true,
   format: 'iife',

@@ -9,6 +9,7 @@ import { IncidentSync } from './recovery.js';
 import { OnlineList, readOnline } from './presence.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, anchorAction, createMap, pickPoint, showGeometry } from './map.js';
+import { InsideCounts, ReferenceLayers } from './layers.js';
 import { FeedPanel } from './feed.js';
 import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
@@ -264,6 +265,14 @@ function personName(id) {
 
 const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
 const convoys = new ConvoyLayer(map, store);
+// Reference layers in the layer switcher, and the anchors' "Inside: …" (layers.js).
+const referenceLayers = new ReferenceLayers(map, {
+  switcher: map.layerSwitcher,
+  onError: (layer, error) => toast(t('layers.failed', { name: layer.name, error: error.message }), 'error'),
+});
+referenceLayers.load();
+const insideCounts = new InsideCounts(map, anchors, store, incidentId);
+anchors.onPopup = (anchor, body) => insideCounts.fill(anchor, body);
 // Leaflet's and geoman's own words in the page's language (English, or a GIS tool's French).
 if (canWrite) registerDrawingWords(map);
 translateMap(map);

@@ -294,6 +294,7 @@ export class AnchorLayer {
       h('div', { class: 'muted' }, `${t('anchor.version')} ${anchor.version} · ${formatTime(anchor.updated_at, true)}`),
     );
     if (anchor.kind === 'weather') body.append(...windPopupLines(anchor));
+    if (this.onPopup) this.onPopup(anchor, body); // what lies inside its area (layers.js)
     if (this.canEdit) {
       body.append(
         h(
