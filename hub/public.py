@@ -77,6 +77,7 @@ def entry_public(entry: Mapping[str, Any], author: AuthorPublic) -> FeedEntryPub
         "corrects": entry["corrects"],
         "reason": entry["reason"],
         "created_at": iso(entry["created_at"]),
+        "written_at": iso(entry.get("written_at")),
     }
 
 

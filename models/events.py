@@ -216,6 +216,10 @@ class FeedEntryPublic(TypedDict):
     corrects: Annotated[str | None, Field(description="the id of the entry this one corrects")]
     reason: str | None
     created_at: Time
+    written_at: Annotated[
+        Time | None,
+        Field(description="when its author wrote it, if sent later (queued offline); else null"),
+    ]
 
 
 @with_config(FORBID)

@@ -44,3 +44,6 @@ class FeedEntry(SQLModel, table=True):
     corrects: str | None = Field(default=None, foreign_key="feedentry.id", max_length=32)
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
+    # When its author wrote it, as their device said, if it was sent later (queued offline);
+    # created_at stays the hub's time, which orders the feed.
+    written_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -19,3 +19,8 @@ MAX_WIRE_BYTES = MAX_MESSAGE_BYTES + 65_536
 # An evaluation point is one finding, not a report: a few paragraphs at most, so that the
 # logbook's evaluation section stays readable.
 MAX_EVALUATION_CHARS = 4_000
+# A feed entry's `written_at` (when its author wrote it, queued offline): a device clock may
+# run this far ahead of the hub's; an entry written longer ago than this is refused, since no
+# queue holds a post that long and a wrong clock would date it to another day.
+MAX_WRITTEN_AHEAD_S = 300
+MAX_WRITTEN_AGE_DAYS = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -37,6 +37,8 @@ from models.limits import (
     MAX_REASON_CHARS,
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
+    MAX_WRITTEN_AGE_DAYS,
+    MAX_WRITTEN_AHEAD_S,
 )
 from models.registration import MAX_PLACES, Language
 
@@ -157,12 +159,44 @@ class PresenceGetIn(IncidentRef):
     limit: Annotated[int, Field(ge=1, le=1_000)] = 1_000
 
 
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("written_at must be an ISO 8601 date and time (text)")
+
+
+def _written_at(value: datetime) -> datetime:
+    """When an entry was written, by its author's clock: refused (not clamped) outside what a
+    queue and a clock's drift explain, so that a feed never shows a made-up time."""
+    _aware(value, "written_at")
+    now = datetime.now(UTC)
+    if value > now + timedelta(seconds=MAX_WRITTEN_AHEAD_S):
+        raise ValueError(
+            f"written_at is ahead of the hub's clock by more than {MAX_WRITTEN_AHEAD_S} s"
+        )
+    if value < now - timedelta(days=MAX_WRITTEN_AGE_DAYS):
+        raise ValueError(f"written_at is older than {MAX_WRITTEN_AGE_DAYS} days")
+    return value.astimezone(UTC)
+
+
+# ISO 8601 with Z or an offset (not a number: a Unix time says nothing of its unit).
+WrittenAt = Annotated[
+    datetime,
+    Lax,
+    BeforeValidator(_iso_text),
+    AfterValidator(_written_at),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
 class FeedPostIn(IncidentRef):
     client_id: ClientId
     text: Text
     kind: Annotated[EntryKind, Lax] = EntryKind.INFO
     priority: Annotated[Priority, Lax] = Priority.NORMAL
     location: Geometry | None = None
+    # When the author wrote it, if that was not just now (an entry queued offline).
+    written_at: WrittenAt | None = None
 
 
 class FeedCorrectIn(IncidentRef):
@@ -172,6 +206,7 @@ class FeedCorrectIn(IncidentRef):
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_CHARS)
     ]
+    written_at: WrittenAt | None = None
 
 
 class AnchorCreateIn(IncidentRef):

@@ -68,6 +68,7 @@ async def correct_entry(hub: Hub, principal: Principal, payload: FeedCorrectIn) 
         kind=EntryKind(original.kind),
         priority=Priority(original.priority),
         location=original.location,
+        written_at=payload.written_at,
     )
     return await _append(hub, principal, post, corrects=payload.entry_id, reason=payload.reason)
 
@@ -306,6 +307,7 @@ def _rows(
         "corrects": post.corrects,
         "reason": post.reason,
         "created_at": now,
+        "written_at": payload.written_at,
     }
     public = entry_public(entry, principal.author())
     kind: EventType = "feed.corrected" if post.corrects else "feed.posted"
