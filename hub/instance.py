@@ -30,6 +30,7 @@ from hub.delivery.progress import ProgressReports
 from hub.delivery.worker import Deliveries
 from hub.realtime.fanout import FastDelivery, HubManager
 from hub.realtime.handlers import SocketHandlers
+from hub.realtime.internals import JsonPackets
 from hub.realtime.notify import Notifier
 from hub.realtime.presence import LocalPresence
 from hub.realtime.redis_manager import InstanceSync, RedisSync, presence_for
@@ -87,6 +88,7 @@ class Instance:
             max_queue=settings.max_client_queue,
             fast_fanout=fast,
             json=_OrjsonPackets,
+            serializer=JsonPackets,  # the binary check of each packet by orjson
             ping_interval=20,
             ping_timeout=20,
         )

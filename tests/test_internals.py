@@ -419,3 +419,38 @@ async def test_the_redis_hooks_carry_emits_both_ways(
             assert any(isinstance(m, dict) and m.get("event") == "internals.probe" for m in heard)
     finally:
         redis.stop()
+
+
+# the binary check -----------------------------------------------------------------------------
+
+
+def test_the_binary_check_finds_bytes_wherever_the_library_does() -> None:
+    """JsonPackets asks orjson whether a packet's data holds bytes: it must answer as the
+    library's own walk does, for JSON data, for bytes at any depth, and for data orjson
+    refuses for another reason (a key that is not a string)."""
+    from socketio import packet as sio_packet
+
+    from hub.realtime.internals import JsonPackets
+
+    cases: list[Any] = [
+        None,
+        {"ok": True, "presence": {"online": [{"user_id": "u", "name": "N"}] * 1000}},
+        ["incident.event", {"seq": 3, "data": {"text": "é", "at": [1.5, None]}}],
+        b"raw",
+        ["x", {"deep": [{"deeper": bytearray(b"1")}]}],
+        {1: "a key that is not a string"},
+        {1: b"bytes under a key that is not a string"},
+    ]
+    for data in cases:
+        assert JsonPackets.data_is_binary(data) == sio_packet.Packet.data_is_binary(data), data
+    assert JsonPackets(sio_packet.EVENT, data=["x", b"1"]).packet_type == sio_packet.BINARY_EVENT
+    assert JsonPackets(sio_packet.ACK, data=[{"ok": True}], id=1).encode() == '31[{"ok":true}]'
+
+
+def test_the_hub_server_checks_packets_with_orjson(tmp_path: Path) -> None:
+    """The server is made with JsonPackets as its packet class (hub/instance.py)."""
+    from hub.realtime.internals import JsonPackets
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    instance = Instance(Settings(environment="test", database_url=url))
+    assert instance.sio.packet_class is JsonPackets
