@@ -26,6 +26,7 @@ from models.anchor import PERIMETER_KINDS as PERIMETERS
 from models.convoy import ConvoyStatus, VehicleRole
 from models.directory import Discipline
 from models.evaluation import EvaluationKind
+from models.layer import LayerCategory, LayerSymbol
 from models.plan import PlanKind, PlanLevel, VersionStatus
 from models.registration import Language
 
@@ -42,6 +43,8 @@ EXPORTED: dict[str, type[StrEnum]] = {
     "ENTRY_KINDS": EntryKind,
     "EVALUATION_KINDS": EvaluationKind,
     "INCIDENT_KINDS": IncidentKind,
+    "LAYER_CATEGORIES": LayerCategory,
+    "LAYER_SYMBOLS": LayerSymbol,
     "MSG_TYPES": MsgType,
     "PHASES": Phase,
     "PLAN_KINDS": PlanKind,

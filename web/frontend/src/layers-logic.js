@@ -2,8 +2,11 @@
 // "Inside: 3 schools, 1 retirement home, 2 registered addresses" from GET …/inside, and the
 // SVG symbol a layer's points are drawn with.
 
-export const CATEGORIES = ['hospital', 'school', 'retirement_home', 'childcare', 'seveso_site', 'nuclear_site', 'shelter', 'other'];
-export const SYMBOLS = ['circle', 'square', 'triangle', 'diamond', 'cross', 'star'];
+import { LAYER_CATEGORIES, LAYER_SYMBOLS } from './enums.js';
+
+// The hub's own lists (models/layer.py, through the generated enums.js).
+export const CATEGORIES = LAYER_CATEGORIES;
+export const SYMBOLS = LAYER_SYMBOLS;
 
 /** "{n} schools" in the page's language: `t` is i18n.js's; `other` layers by their name. */
 export function countText(t, category, n, name) {
