@@ -74,7 +74,7 @@ function makeOnMessage(client) {
   return function onMessage(data) {
     if (data.length > 1 && data[0] === 52 && data[1] === 50) { // "42": an event
       if (hub && onEvent(client, data)) return;
-      if (client.probe && data.toString("latin1", 2, 22) === '["convoy.positions"') {
+      if (client.probe && data.toString("latin1", 2, 21) === '["convoy.positions"') {
         const body = JSON.parse(data.toString().slice(2))[1];
         const now = Date.now();
         for (const p of body.positions) {
