@@ -2,15 +2,20 @@
 to the generated archive of the summit's streets (hub/demo/basemap.py): the incident map draws
 its vector tiles (canvas tiles with more than a background on them), every read of the archive
 is a Range request to the hub answered 206, nothing is requested from anywhere but 127.0.0.1,
-the layer switcher offers the streets and the offline layer (and the tile server when one is
-set), and the labels are drawn again when the page's language changes."""
+the layer switcher offers the streets and the offline layer (and a WMS tile server when one is
+set, which Leaflet then asks for its map), and the labels are drawn again when the page's
+language changes. Without the setting, the map is as before."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -22,6 +27,7 @@ from tests import test_browser
 from tests.live import HubProcess
 from tests.seed import Seeder, TestUser
 from tests.test_browser import Tabs, assert_clean, open_incident, until
+from tests.test_plans import png_bytes
 
 chromium = test_browser.chromium
 browser = test_browser.browser
@@ -184,17 +190,48 @@ async def test_the_labels_follow_the_pages_language(
     await assert_clean(tab)
 
 
-async def test_the_switcher_also_offers_a_configured_tile_server(
+class TileServer:
+    """A WMS on 127.0.0.1 that answers every GetMap with a PNG and keeps what was asked."""
+
+    def __init__(self) -> None:
+        asked: list[dict[str, str]] = []
+        self.asked = asked
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = parse_qs(urlsplit(self.path).query)
+                asked.append({key.upper(): values[0] for key, values in query.items()})
+                body = png_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the test reads `asked`
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+async def test_the_switcher_also_offers_a_configured_wms_tile_server(
     database_url: str, logs: Path, tmp_path: Path, seed: Seeder, tabs: Tabs
 ) -> None:
-    # A tile server on the hub itself (its own static files): TILE_URL is only named here, and
-    # the streets stay the base map shown, so no tile of it is requested.
-    archive = write_basemap(tmp_path / "brussels.pmtiles")
+    wms = TileServer()
+    archive = await asyncio.to_thread(write_basemap, tmp_path / "brussels.pmtiles")
     server = HubProcess(
         database_url,
         log_dir=logs,
         basemap_pmtiles=archive,
-        tile_url="http://127.0.0.1:9/{z}/{x}/{y}.png",
+        tile_url=f"{wms.url}/service?SERVICE=WMS&LAYERS=topo&FORMAT=image/png",
     ).start(timeout=60)
     try:
         user = await seed.user("tiles")
@@ -202,15 +239,25 @@ async def test_the_switcher_also_offers_a_configured_tile_server(
         tab = await tabs()
         page = await open_incident(tab, server, user, incident)
         await until(lambda: streets_drawn(page), "the street tiles to be drawn")
+        assert wms.asked == [], "the tile server was asked while the street map is shown"
         switcher = page.locator("#map .leaflet-control-layers")
         await switcher.hover()
-        await expect(switcher.locator(".leaflet-control-layers-base label")).to_have_text(
-            ["Street map", "Tile server", "Offline map (provinces)"]
-        )
-        assert not [url for url in tab.urls if url.startswith("http://127.0.0.1:9/")]
+        choices = switcher.locator(".leaflet-control-layers-base label")
+        await expect(choices).to_have_text(["Street map", "Tile server", "Offline map (provinces)"])
+        # Shown instead: Leaflet asks the WMS for the map, tile by tile, in web Mercator.
+        await choices.nth(1).locator("input").check()
+        await expect(page.locator("#map img.leaflet-tile-loaded").first).to_be_attached()
+        await expect(page.locator("#map canvas.leaflet-tile")).to_have_count(0)
+        assert wms.asked
+        for asked in wms.asked:
+            assert asked["SERVICE"] == "WMS" and asked["REQUEST"] == "GetMap"
+            assert asked["LAYERS"] == "topo" and asked["FORMAT"] == "image/png"
+            assert asked["SRS"] == "EPSG:3857" and asked["WIDTH"] == asked["HEIGHT"] == "256"
+            assert len(asked["BBOX"].split(",")) == 4
         await assert_clean(tab)
     finally:
         server.stop()
+        wms.close()
 
 
 async def test_without_the_setting_the_map_stays_as_before(

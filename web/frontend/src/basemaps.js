@@ -1,7 +1,8 @@
 // The map's choice of base maps when the hub serves a PMTiles base map (BASEMAP_PMTILES, at
 // config.basemap_pmtiles): its streets and buildings as vector tiles, drawn on canvas by
 // protomaps-leaflet in the light style with labels in the page's language; a configured tile
-// server (TILE_URL); the bundled offline layer. A Leaflet layer switcher offers them all.
+// server (TILE_URL: XYZ, WMTS REST or WMS); the bundled offline layer. A Leaflet layer
+// switcher offers them all.
 // The archive is read by HTTP Range requests to the hub itself: nothing leaves it.
 
 import L from './leaflet-global.js';
@@ -10,6 +11,7 @@ import { PMTiles } from 'pmtiles';
 import { labelRules, leafletLayer } from 'protomaps-leaflet';
 import { offlineLayer } from './basemap.js';
 import { getLang, onLangChange, t } from './i18n.js';
+import { wmsSource } from './tile-source.js';
 
 const FLAVOR = 'light';
 
@@ -31,6 +33,13 @@ export function streetsLayer(url, lang) {
   return layer;
 }
 
+/** The configured tile server (TILE_URL): an XYZ/WMTS template, or a WMS endpoint. */
+export function tileServerLayer(url) {
+  const wms = wmsSource(url);
+  if (wms) return L.tileLayer.wms(wms.base, { ...wms.options, maxZoom: 19 });
+  return L.tileLayer(url, { maxZoom: 19 });
+}
+
 /** Draw the labels again in `lang`. */
 export function setStreetsLang(layer, lang) {
   layer.lang = lang;
@@ -44,7 +53,7 @@ export function addBaseMaps(map, { pmtilesUrl, tileUrl, offlineUrl }) {
   const streets = streetsLayer(pmtilesUrl, getLang());
   const offline = offlineLayer(map, offlineUrl, { labels: true });
   const choices = [['map.base.streets', streets]];
-  if (tileUrl) choices.push(['map.base.tiles', L.tileLayer(tileUrl, { maxZoom: 19 })]);
+  if (tileUrl) choices.push(['map.base.tiles', tileServerLayer(tileUrl)]);
   choices.push(['map.base.offline', offline]);
 
   const switcher = L.control.layers(undefined, undefined, { position: 'topright' });

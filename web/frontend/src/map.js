@@ -4,7 +4,7 @@
 import L from './leaflet-global.js';
 import '@geoman-io/leaflet-geoman-free';
 import { loadBasemap } from './basemap.js';
-import { addBaseMaps } from './basemaps.js';
+import { addBaseMaps, tileServerLayer } from './basemaps.js';
 import { t } from './i18n.js';
 import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
 import { unitIcon } from './unit-symbol.js';
@@ -25,7 +25,7 @@ export function createMap(element, { tileUrl, pmtilesUrl, basemapUrl = '/static/
   if (pmtilesUrl) {
     map.layerSwitcher = addBaseMaps(map, { pmtilesUrl, tileUrl, offlineUrl: basemapUrl });
   } else if (tileUrl) {
-    L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+    tileServerLayer(tileUrl).addTo(map);
   } else {
     element.classList.add('map-offline');
     loadBasemap(map, basemapUrl, { labels: true });
