@@ -52,28 +52,28 @@ def collection(*features: dict[str, Any]) -> bytes:
 
 
 def shapefile_zip(
-    tmp_path: Path,
     points: list[tuple[float, float, str]],
     *,
     prj: str | None = None,
     stem: str = "schools",
 ) -> bytes:
-    """A real Shapefile (points with a NAME and a CAPACITY), written by pyshp to disk and
-    zipped as a GIS exports it."""
-    folder = tmp_path / uuid.uuid4().hex[:6]
-    folder.mkdir()
-    with shapefile.Writer(str(folder / stem), shapeType=shapefile.POINT) as writer:
+    """A real Shapefile (points with a NAME and a CAPACITY), written by pyshp and zipped as a
+    GIS exports it. pyshp writes into memory: given a path, pyshp 3.1.9 leaves the .dbf open
+    after the Writer closes, which pytest reports as an unraisable ResourceWarning."""
+    parts = {ext: io.BytesIO() for ext in ("shp", "shx", "dbf")}
+    with shapefile.Writer(shapeType=shapefile.POINT, **parts) as writer:
         writer.field("NAME", "C", size=80)
         writer.field("CAPACITY", "N", size=6)
         for x, y, name in points:
             writer.point(x, y)
             writer.record(name, 120)
+    files = {f"{stem}.{ext}": part.getvalue() for ext, part in parts.items()}
     if prj is not None:
-        (folder / f"{stem}.prj").write_text(prj)
+        files[f"{stem}.prj"] = prj.encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, path.name)
+        for name, data in sorted(files.items()):
+            archive.writestr(name, data)
     return buffer.getvalue()
 
 
@@ -216,9 +216,7 @@ async def test_geojson_kml_and_shapefiles_are_read_listed_and_cached(
             admin,
             f"Crèches {word}",
             "creches.zip",
-            shapefile_zip(
-                tmp_path, [(4.35, 50.85, "Crèche A"), (4.36, 50.86, "Crèche B")], prj=WGS84_PRJ
-            ),
+            shapefile_zip([(4.35, 50.85, "Crèche A"), (4.36, 50.86, "Crèche B")], prj=WGS84_PRJ),
             category="childcare",
         )
         assert shp["count"] == 2 and shp["format"] == "shapefile"
@@ -227,7 +225,7 @@ async def test_geojson_kml_and_shapefiles_are_read_listed_and_cached(
             admin,
             f"Lambert {word}",
             "lambert.zip",
-            shapefile_zip(tmp_path, [(x, y, "Grand-Place")], prj=LAMBERT72_PRJ),
+            shapefile_zip([(x, y, "Grand-Place")], prj=LAMBERT72_PRJ),
         )
         assert lambert["category"] == "other" and lambert["symbol"] == "circle"
 
@@ -384,14 +382,14 @@ async def test_bad_uploads_are_refused_with_their_message_and_write_nothing(
         async def bad(file_name: str, content: bytes, status: int, code: str, words: str) -> None:
             await refused(await upload(http, admin, name, file_name, content), status, code, words)
 
-        shp = shapefile_zip(tmp_path, [(4.35, 50.85, "A")], prj=WGS84_PRJ)
+        shp = shapefile_zip([(4.35, 50.85, "A")], prj=WGS84_PRJ)
         await bad("broken.zip", shp[: len(shp) // 2], 400, "invalid", "the zip cannot be read")
         await bad("no-shp.zip", zip_of({"readme.txt": b"hello"}), 400, "invalid", "no Shapefile")
         # a projection that cannot be placed: a .prj that is none, a local engineering system,
         # and no .prj at all with coordinates that are no longitude/latitude
         await bad(
             "garbage-prj.zip",
-            shapefile_zip(tmp_path, [(4.35, 50.85, "A")], prj="PROJCS[nonsense"),
+            shapefile_zip([(4.35, 50.85, "A")], prj="PROJCS[nonsense"),
             400,
             "invalid",
             "the .prj is no coordinate system",
@@ -399,14 +397,14 @@ async def test_bad_uploads_are_refused_with_their_message_and_write_nothing(
         local = 'LOCAL_CS["Site grid",LOCAL_DATUM["x",0],UNIT["metre",1],AXIS["X",EAST]]'
         await bad(
             "local-prj.zip",
-            shapefile_zip(tmp_path, [(150_000, 170_000, "A")], prj=local),
+            shapefile_zip([(150_000, 170_000, "A")], prj=local),
             400,
             "invalid",
             "cannot be reprojected to WGS 84",
         )
         await bad(
             "no-prj.zip",
-            shapefile_zip(tmp_path, [(150_000.0, 170_000.0, "A")]),
+            shapefile_zip([(150_000.0, 170_000.0, "A")]),
             400,
             "invalid",
             "longitude 150000.0 is outside [-180, 180] (the zip has no .prj",
