@@ -99,6 +99,7 @@ class ContextOptions(TypedDict, total=False):
     is_mobile: bool
     has_touch: bool
     device_scale_factor: float
+    timezone_id: str
 
 
 class Tabs:

@@ -290,7 +290,8 @@ async def test_drawing_asks_before_erasing_can_be_undone_and_is_written_to_the_f
     # The circle tool draws a circular perimeter (a point with its radius).
     await page.click(".leaflet-pm-icon-circle")
     map_box = await box_of(page, "#map")
-    x, y = map_box["x"] + 120, map_box["y"] + map_box["height"] - 120
+    # Bottom right, clear of the zones and of the legend, which is bottom left.
+    x, y = map_box["x"] + map_box["width"] - 180, map_box["y"] + map_box["height"] - 120
     await page.mouse.click(x, y)
     await page.mouse.click(x + 60, y)
     await dialog.locator("input[name=label]").fill("Périmètre 300 m")
@@ -308,7 +309,7 @@ async def test_drawing_asks_before_erasing_can_be_undone_and_is_written_to_the_f
 
     # The marker tool makes one marker and is put away, not left armed for the next click.
     await page.click(".leaflet-pm-icon-marker")
-    await page.mouse.click(x + 200, y - 200)
+    await page.mouse.click(x - 140, y - 200)
     await dialog.locator("input[name=label]").fill("PC-Ops Berlaymont")
     await dialog.locator("button[value=save]").click()
     await expect(page.locator('.anchor-icon[title$=": PC-Ops Berlaymont"]')).to_have_count(1)

@@ -25,6 +25,7 @@ from hub.actions import incidents
 from hub.auth import Principal
 from hub.errors import HubError
 from hub.settings import Settings
+from hub.timeline.zone import INCIDENT_ZONE
 from web.alert_page import alert_page
 from web.basemap import BASEMAP_PATH, basemap_app, basemap_url
 from web.http import caller, hub_of, nul_in_url
@@ -304,6 +305,9 @@ async def incident_page(request: Request) -> Response:
             "silent_after_s": hub.settings.silent_after_s,
             # A weather anchor's "take the current observation" is offered with a feed only.
             "weather_feed": hub.settings.weather_url is not None,
+            # The zone its times are shown in (hub/timeline/zone.py: incidents have none of
+            # their own yet), as the logbook and the exports write them.
+            "time_zone": str(INCIDENT_ZONE),
         },
     )
 

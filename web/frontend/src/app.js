@@ -10,12 +10,13 @@ import { OnlineList, readOnline } from './presence.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, anchorAction, createMap, pickPoint, showGeometry } from './map.js';
 import { InsideCounts, ReferenceLayers } from './layers.js';
-import { FeedPanel } from './feed.js';
+import { FeedPanel, excerpt } from './feed.js';
 import { AlertsPanel } from './alerts.js';
 import { EvaluationPanel } from './evaluation.js';
 import { ContactsPanel } from './contacts.js';
 import { ConvoysPanel } from './convoys.js';
 import { registerDrawingWords, translateMap } from './map-words.js';
+import { LabelDeclutter, MapLegend, legendSources } from './map-legend.js';
 import { Replay } from './replay.js';
 import { PHASES } from './enums.js';
 import { conflictRows } from './conflict-logic.js';
@@ -23,7 +24,8 @@ import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
 import { windFields } from './wind-fields.js';
 import { compass, speedText } from './wind-logic.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, toast, uuid4 } from './util.js';
+import { api, bindLogout, errorText, formatTime, h, readConfig, setTimeZone, timeElement, toast, uuid4 } from './util.js';
+import { Outbox, transient } from './outbox.js';
 
 const ACK_TIMEOUT_MS = 10000;
 const JOIN_TIMEOUT_MS = 20000;
@@ -35,6 +37,8 @@ const canWrite = role === 'contributor' || role === 'manager';
 const isManager = role === 'manager';
 
 initLang(config.lang);
+// Every time on the page in the incident's zone, which it names (hub/timeline/zone.py).
+setTimeZone(config.time_zone || 'Europe/Brussels');
 bindLangSwitch();
 bindLogout();
 
@@ -263,6 +267,8 @@ function personName(id) {
   return people.get(String(id)) || (online && online.name) || t('conflict.someone');
 }
 
+// Labels that do not overlap (before the layers, which find it on map.labels).
+new LabelDeclutter(map);
 const anchors = new AnchorLayer(map, store, { canEdit: canWrite, actions: anchorActions });
 const convoys = new ConvoyLayer(map, store);
 // Reference layers in the layer switcher, and the anchors' "Inside: …" (layers.js).
@@ -278,10 +284,58 @@ if (canWrite) registerDrawingWords(map);
 translateMap(map);
 
 // ---------------------------------------------------------------- feed
+// Posts written while the hub cannot be reached wait here, with when they were written
+// (written_at), and go once the page is live again (outbox.js).
+const outbox = new Outbox({
+  send: (payload) => request('feed.post', payload).catch(() => ({ ok: false, error: { code: 'timeout' } })),
+  storage: localStore(),
+  key: `crisishub.outbox.${incidentId}.${(config.user && config.user.id) || ''}`,
+  onSent: (_item, entry) => entry && store.addEntry(entry),
+  onRefused: (item, error) => toast(`${t('feed.queued_refused')}: ${excerpt(item.payload.text, 40)} — ${errorText(error)}`, 'error'),
+  onChange: () => feed.render(),
+});
+
+function localStore() {
+  try {
+    return globalThis.localStorage || null;
+  } catch {
+    return null; // storage refused (a private mode): the queue lives in memory only
+  }
+}
+
+function flushOutbox() {
+  if (outbox.size && socket.connected && navigator.onLine !== false) outbox.flush();
+}
+
+/** A post: sent now, or queued when the hub cannot be reached (then true: the box empties). */
+async function postEntry(payload) {
+  const full = { incident_id: incidentId, client_id: uuid4(), ...payload };
+  const queue = () => {
+    if (!outbox.add(full)) {
+      toast(t('feed.queue_full'), 'error');
+      return false;
+    }
+    toast(t('feed.queued'), 'info');
+    return true;
+  };
+  if (!socket.connected || navigator.onLine === false || outbox.size) return queue(); // behind those waiting
+  let ack;
+  try {
+    ack = await request('feed.post', full);
+  } catch {
+    return queue(); // no answer: sent again later with the same client_id, stored once
+  }
+  if (ack && ack.ok) return Boolean(stored(ack));
+  const error = (ack && ack.error) || { code: 'unavailable' };
+  if (transient(error)) return queue();
+  toast(errorText(error), 'error');
+  return false;
+}
+
 const feed = new FeedPanel($('feed-live'), store, {
   canWrite,
-  post: async (payload) =>
-    Boolean(await write('feed.post', { incident_id: incidentId, client_id: uuid4(), ...payload }).then(stored)),
+  pending: () => outbox.items,
+  post: postEntry,
   correct: async (entry, text, reason) =>
     Boolean(
       await write('feed.correct', { incident_id: incidentId, entry_id: entry.id, client_id: uuid4(), text, reason }).then(stored),
@@ -359,8 +413,12 @@ const replay = new Replay({
   onShow: () => {
     renderAnchorList();
     renderConvoys();
+    legend.render();
   },
 });
+// What the map's colours and symbols mean: the kinds the map shows now, live or replayed.
+const legend = new MapLegend(map, legendSources(() => (replay.active ? replay.store : store)));
+
 
 // ---------------------------------------------------------------- side panels
 function renderAnchorList() {
@@ -385,6 +443,8 @@ function renderAnchorList() {
                 { class: 'anchor-main' },
                 h('button', { type: 'button', class: 'link', onclick: () => layer.focus(a.id) }, a.label || '—'),
                 h('span', { class: 'muted' }, t(`anchor.${a.kind}`)),
+                // When it last changed, in the incident's zone (and its date if not today).
+                a.updated_at ? h('span', { class: 'muted anchor-updated' }, t('anchor.updated'), ' ', timeElement(a.updated_at)) : null,
               ),
               editable
                 ? h(
@@ -531,6 +591,7 @@ store.subscribe((change) => {
     case 'reset':
       renderIncident();
       anchors.renderAll();
+      legend.render();
       renderAnchorList();
       convoys.renderAll();
       renderConvoys();
@@ -543,6 +604,7 @@ store.subscribe((change) => {
     case 'anchor':
       anchors.render(change.id);
       renderAnchorList();
+      legend.render();
       break;
     case 'feed':
       feed.render();
@@ -551,10 +613,12 @@ store.subscribe((change) => {
     case 'convoys':
       convoys.renderAll();
       renderConvoys();
+      legend.render();
       break;
     case 'vehicle':
       convoys.renderVehicle(change.vehicle);
       convoysPanel.updateVehicle(change.vehicle);
+      legend.render(); // a first position, a heading known: redrawn only if its rows change
       break;
     case 'alert': {
       renderConvoys();
@@ -647,6 +711,7 @@ const sync = new IncidentSync({
       toast(errorText(error), 'error');
     }
     setConn(state === 'live' ? 'live' : state);
+    if (state === 'live') flushOutbox();
   },
 });
 
@@ -669,6 +734,8 @@ socket.on('connect_error', (err) => {
   setConn(err && err.message === 'unauthorized' ? 'unauthorized' : 'offline');
 });
 socket.on('incident.event', (event) => sync.handleEvent(event));
+// The browser says the network is back before the socket notices: try the queue then too.
+window.addEventListener('online', () => flushOutbox());
 socket.on('convoy.positions', (msg) => {
   if (!msg || String(msg.incident_id) !== incidentId) return;
   if (store.applyPositions(msg.positions).length) refreshConvoys();
@@ -689,6 +756,7 @@ onLangChange((lang) => {
   setConn(connState);
   anchors.setLang(lang);
   translateMap(map);
+  legend.render();
   feed.build();
   replay.setLang();
   renderIncident();

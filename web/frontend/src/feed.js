@@ -1,7 +1,8 @@
 // The feed panel: post, correct, filter, and show an entry's location on the map.
 
-import { t } from './i18n.js';
-import { h, formatTime, toast } from './util.js';
+import { getLang, t } from './i18n.js';
+import { h, formatTime, fullTime, getTimeZone, timeElement, toast } from './util.js';
+import { writtenReceived } from './time-format.js';
 import { select } from './dialog.js';
 import { ANCHOR_KINDS, DISCIPLINES, ENTRY_KINDS, PRIORITIES } from './enums.js';
 
@@ -29,6 +30,7 @@ export function entryText(entry) {
  * @param {() => void} [opts.focusMap]  gives the map the focus (picking started by keyboard)
  * @param {(geometry: object) => void} opts.show
  * @param {string} [opts.idPrefix]  before the panel's element ids, when another panel is on the page
+ * @param {() => object[]} [opts.pending]  posts written but not sent yet (outbox.js), oldest first
  */
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
@@ -36,6 +38,22 @@ const round6 = (x) => Math.round(x * 1e6) / 1e6;
 export function excerpt(text, length = 60) {
   const flat = String(text || '').replace(/\s+/g, ' ').trim();
   return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
+}
+
+/**
+ * An entry's time: when the hub received it, or "written 10:02, received 10:15 CET" when its
+ * author wrote it more than a minute before (a post queued offline, written_at).
+ */
+export function entryTime(entry) {
+  const both = writtenReceived(entry, { lang: getLang(), timeZone: getTimeZone() });
+  if (!both) return timeElement(entry.created_at);
+  return h(
+    'span',
+    { class: 'entry-times' },
+    h('time', { datetime: entry.written_at, class: 'entry-written', title: fullTime(entry.written_at) }, t('feed.written', { time: both.written })),
+    ', ',
+    h('time', { datetime: entry.created_at, class: 'entry-received', title: fullTime(entry.created_at) }, t('feed.received', { time: both.received })),
+  );
 }
 
 export class FeedPanel {
@@ -235,7 +253,10 @@ export class FeedPanel {
       nodes.set(key, node);
       return node;
     });
-    if (!entries.length) wanted.push(h('li', { class: 'muted empty' }, t('feed.empty')));
+    // Posts waiting for the connection sit on top (the newest entries are), each drawn anew.
+    const pending = this.opts.pending ? this.opts.pending() : [];
+    wanted.unshift(...pending.slice().reverse().map((item) => this._pending(item)));
+    if (!entries.length && !pending.length) wanted.push(h('li', { class: 'muted empty' }, t('feed.empty')));
     this.nodes = nodes;
     let cursor = this.list.firstChild;
     for (const node of wanted) {
@@ -262,7 +283,7 @@ export class FeedPanel {
       h(
         'div',
         { class: 'entry-head' },
-        h('time', { datetime: entry.created_at }, formatTime(entry.created_at)),
+        entryTime(entry),
         h('span', { class: 'entry-author' }, author.name || '?'),
         author.organisation ? h('span', { class: 'muted' }, author.organisation) : null,
         // The discipline's name (D3 Police, Coordination), not its code: 'coord' means nothing to a reader.
@@ -310,6 +331,27 @@ export class FeedPanel {
     }
     if (actions.childElementCount) li.append(actions);
     return li;
+  }
+
+  /** A post written but not sent yet: its text, when it was written, and that it waits. */
+  _pending(item) {
+    const { payload } = item;
+    const priority = payload.priority || 'normal';
+    return h(
+      'li',
+      { class: `entry entry-${priority} entry-pending`, dataset: { clientId: payload.client_id } },
+      h(
+        'div',
+        { class: 'entry-head' },
+        payload.written_at
+          ? h('time', { datetime: payload.written_at, class: 'entry-written', title: fullTime(payload.written_at) }, t('feed.written', { time: formatTime(payload.written_at) }))
+          : null,
+        h('span', { class: `badge kind-${payload.kind || 'info'}` }, t(`entry.${payload.kind || 'info'}`)),
+        priority !== 'normal' ? h('span', { class: `badge prio-${priority}` }, t(`priority.${priority}`)) : null,
+        h('span', { class: 'badge badge-pending' }, t('feed.pending')),
+      ),
+      h('p', { class: 'entry-text' }, payload.text),
+    );
   }
 
   _openCorrect(li, entry) {

@@ -10,6 +10,7 @@ import { anchorStyle, anchorSymbol, vehicleSymbol } from './symbols.js';
 import { unitIcon } from './unit-symbol.js';
 import { WindOverlay, windPopupLines } from './wind-layer.js';
 import { routeGeometries } from './store.js';
+import { POINT_LABEL_MIN_ZOOM, ZONE_LABEL_MIN_ZOOM } from './label-logic.js';
 import { h, formatTime } from './util.js';
 
 const BELGIUM_CENTER = [50.6, 4.6];
@@ -102,6 +103,18 @@ export class AnchorLayer {
     this.wind = new WindOverlay(map); // weather anchors' arrow and downwind sector
     this.timers = new Map();
     if (canEdit) this._initDrawing();
+    // Names without hovering, from a zoom where they no longer pile up (label-logic.js);
+    // overlaps are the LabelDeclutter's (map-legend.js).
+    map.on('zoomend', () => this._zoomLabels());
+    this._zoomLabels();
+  }
+
+  _zoomLabels() {
+    const zoom = this.map.getZoom();
+    const container = this.map.getContainer();
+    container.dataset.zoom = String(zoom); // what the labels are shown for (and tests wait on)
+    container.classList.toggle('labels-areas-off', zoom < ZONE_LABEL_MIN_ZOOM);
+    container.classList.toggle('labels-points-off', zoom < POINT_LABEL_MIN_ZOOM);
   }
 
   _initDrawing() {
@@ -213,6 +226,7 @@ export class AnchorLayer {
     this.layers.set(id, layer);
     this.group.addLayer(layer);
     this._name(layer, anchor);
+    this._placeLabel(layer, anchor);
     if (stack) this._stack();
   }
 
@@ -254,8 +268,35 @@ export class AnchorLayer {
   _label(layer, anchor) {
     layer.anchorLabel = anchor.label;
     layer.unbindTooltip();
-    if (anchor.label) layer.bindTooltip(anchor.label, { direction: 'top', offset: [0, -14], className: 'anchor-label' });
+    const point = layer instanceof L.Marker;
+    if (anchor.label) {
+      layer.bindTooltip(anchor.label, {
+        permanent: true,
+        interactive: false,
+        direction: point ? 'bottom' : 'top',
+        offset: point ? [0, 14] : [0, 0],
+        className: `anchor-label map-label ${point ? 'label-point' : 'label-area'}`,
+      });
+    }
     this._name(layer, anchor);
+    this._placeLabel(layer, anchor);
+  }
+
+  /**
+   * A zone's name sits on its northern edge, not at its centre, where the names of nested
+   * zones (red in orange in yellow) would fall on one another; the element says its kind to
+   * the LabelDeclutter, which keeps the innermost's when they still meet.
+   */
+  _placeLabel(layer, anchor) {
+    const tooltip = layer.getTooltip && layer.getTooltip();
+    if (!tooltip || !layer._map) return;
+    if (!(layer instanceof L.Marker) && layer.getBounds) {
+      const bounds = layer.getBounds();
+      if (bounds.isValid()) layer.openTooltip(L.latLng(bounds.getNorth(), bounds.getCenter().lng));
+    }
+    const el = tooltip.getElement();
+    if (el) el.dataset.kind = anchor.kind;
+    if (this.map.labels) this.map.labels.schedule();
   }
 
   /** Its name on the drawn element (there once the layer is on the map). */
@@ -421,11 +462,17 @@ export class ConvoyLayer {
         heading: vehicle.position.heading,
         sidc: vehicle.sidc,
       };
-      v.marker.bindTooltip(vehicle.label, { permanent: true, direction: 'right', offset: [14, 0], className: 'vehicle-tooltip' });
+      v.marker.bindTooltip(vehicle.label, { permanent: true, interactive: false, direction: 'right', offset: [14, 0], className: 'vehicle-tooltip map-label' });
       v.marker.on('click', () => this.follow(this.following === vehicle.id ? null : vehicle.id));
+      // Bunched vehicles keep one label each only where they do not meet (map-legend.js):
+      // the one pointed at shows its own meanwhile.
+      v.marker.on('mouseover focus', () => this.map.labels && this.map.labels.focus(vehicle.id));
+      v.marker.on('mouseout blur', () => this.map.labels && this.map.labels.focus(this.following));
       this.vehicleLayers.set(vehicle.id, v);
       this.trails.addLayer(v.trail);
       this.markers.addLayer(v.marker);
+      const label = v.marker.getTooltip().getElement();
+      if (label) label.dataset.vehicle = vehicle.id;
     } else {
       v.marker.setLatLng(latlng);
       if (v.heading !== vehicle.position.heading || v.sidc !== vehicle.sidc) {
@@ -436,11 +483,13 @@ export class ConvoyLayer {
       v.trail.setLatLngs(vehicle.trail);
     }
     if (this.following === vehicle.id) this.map.panTo(latlng, { animate: true, duration: 0.5 });
+    if (this.map.labels) this.map.labels.schedule();
   }
 
   /** Keep vehicle `id` in view as it moves; null stops following. */
   follow(id) {
     this.following = id;
+    if (this.map.labels) this.map.labels.focus(id);
     for (const [vid, v] of this.vehicleLayers) {
       const el = v.marker.getElement();
       if (el) el.classList.toggle('vehicle-followed', vid === id);

@@ -4,20 +4,19 @@
 // layers are only taken off the map, and leaving the replay puts them back as they are now.
 
 import './replay.css';
-import { t, getLang } from './i18n.js';
+import { t } from './i18n.js';
 import { IncidentStore } from './store.js';
 import { AnchorLayer, ConvoyLayer, showGeometry } from './map.js';
 import { FeedPanel } from './feed.js';
-import { api, h, toast, errorText } from './util.js';
+import { api, formatTime, h, toast, errorText } from './util.js';
 import { Latest, SPEEDS, StateCache, lifeOf, neighbours, trackOf, trailUpTo } from './replay-logic.js';
 
 const TICK_MS = 250; // how often playing moves the moment on (and asks for its state)
 const SCRUB_DEBOUNCE_MS = 120; // a slider being dragged asks once it pauses this long
-const LOCALES = { fr: 'fr-BE', nl: 'nl-BE', en: 'en-GB' };
 
-/** The moment shown, with seconds: a replay is read to the second. */
+/** The moment shown, with its date, seconds and zone: a replay is read to the second. */
 export function replayTime(ms) {
-  return new Date(ms).toLocaleString(LOCALES[getLang()] || undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return formatTime(new Date(ms), true, { seconds: true });
 }
 
 export class Replay {

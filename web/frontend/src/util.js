@@ -1,6 +1,7 @@
 // Small helpers shared by the pages.
 
 import { getLang, t } from './i18n.js';
+import { DEFAULT_TIME_ZONE, formatFull, formatWhen } from './time-format.js';
 
 /** A random UUID v4; crypto.randomUUID needs a secure context, getRandomValues does not. */
 export function uuid4() {
@@ -38,16 +39,40 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-const LOCALES = { fr: 'fr-BE', nl: 'nl-BE', en: 'en-GB' };
+// The zone the page's times are shown in: the incident's (the page's config, set once by
+// app.js), the hub's default elsewhere.
+let pageTimeZone = DEFAULT_TIME_ZONE;
 
-export function formatTime(iso, withDate = false) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  const opts = withDate
-    ? { dateStyle: 'short', timeStyle: 'short' }
-    : { hour: '2-digit', minute: '2-digit', second: '2-digit' };
-  return d.toLocaleString(LOCALES[getLang()] || undefined, opts);
+/** Show the page's times in `zone` (an IANA name); an unknown name keeps the default. */
+export function setTimeZone(zone) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    pageTimeZone = zone;
+  } catch {
+    pageTimeZone = DEFAULT_TIME_ZONE;
+  }
+}
+
+export function getTimeZone() {
+  return pageTimeZone;
+}
+
+/**
+ * A time in the page's zone and language, which it names ("10:02 CET"), with its date when it
+ * is not today there (time-format.js); `withDate` shows the date even today.
+ */
+export function formatTime(iso, withDate = false, opts = {}) {
+  return formatWhen(iso, { lang: getLang(), timeZone: pageTimeZone, date: withDate, ...opts });
+}
+
+/** The full date, time and zone of `iso`, for a title or a screen reader. */
+export function fullTime(iso) {
+  return formatFull(iso, { lang: getLang(), timeZone: pageTimeZone });
+}
+
+/** A `<time>` element showing `iso` (formatTime), with its full form on hover. */
+export function timeElement(iso, withDate = false, opts = {}) {
+  return h('time', { datetime: iso || null, title: fullTime(iso) || null }, formatTime(iso, withDate, opts));
 }
 
 /** A message for an error `{code, message}` from an ack or an HTTP answer. */
