@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
@@ -91,12 +92,29 @@ async def principal_until(
 ) -> tuple[Principal, datetime | None] | None:
     """The principal of a token and when the token ends by itself (a session's lifetime;
     None for an API token), or None when the token is not valid now."""
-    if not raw or len(raw) > 200:
-        return None
+    return (await principals_until(session, [raw])).get(raw)
+
+
+# Tokens read in one query by principals_until at most (SQLite's bound parameters).
+MAX_TOKENS_PER_READ = 500
+
+
+async def principals_until(
+    session: AsyncSession, raws: Iterable[str]
+) -> dict[str, tuple[Principal, datetime | None]]:
+    """principal_until for many tokens in one query (the connects in flight, issue 18): each
+    valid one's principal and end, keyed by the raw token; a token not valid now is absent.
+    At most MAX_TOKENS_PER_READ tokens."""
+    by_digest = {token_digest(raw): raw for raw in raws if raw and len(raw) <= 200}
+    if not by_digest:
+        return {}
+    if len(by_digest) > MAX_TOKENS_PER_READ:
+        raise ValueError(f"at most {MAX_TOKENS_PER_READ} tokens per read")
     # Columns, not ORM objects: this runs for every connect and every API request.
-    row = (
+    rows = (
         await session.execute(
             select(
+                col(ApiToken.token_hash),
                 col(ApiToken.id),
                 col(ApiToken.kind),
                 col(ApiToken.created_at),
@@ -111,27 +129,30 @@ async def principal_until(
             )
             .join(User, col(User.id) == col(ApiToken.user_id))
             .join(Organisation, col(Organisation.id) == col(User.organisation_id))
-            .where(col(ApiToken.token_hash) == token_digest(raw))
+            .where(col(ApiToken.token_hash).in_(list(by_digest)))
         )
-    ).first()
-    if row is None:
-        return None
-    token_id, kind, created_at, revoked_at, user_id, username, name, discipline = row[:8]
-    is_admin, active, organisation = row[8:]
-    if revoked_at is not None or not active:
-        return None
-    until = created_at + SESSION_LIFETIME if kind == "session" else None
-    if until is not None and until < utcnow():
-        return None  # the cookie's max_age is a hint to the browser; this is the rule
-    return Principal(
-        user_id=user_id,
-        username=username,
-        name=name,
-        organisation=organisation,
-        discipline=discipline,
-        is_admin=is_admin,
-        token_id=token_id,
-    ), until
+    ).all()
+    found: dict[str, tuple[Principal, datetime | None]] = {}
+    now = utcnow()
+    for row in rows:
+        digest, token_id, kind, created_at, revoked_at, user_id, username, name = row[:8]
+        discipline, is_admin, active, organisation = row[8:]
+        if revoked_at is not None or not active:
+            continue
+        until = created_at + SESSION_LIFETIME if kind == "session" else None
+        if until is not None and until < now:
+            continue  # the cookie's max_age is a hint to the browser; this is the rule
+        principal = Principal(
+            user_id=user_id,
+            username=username,
+            name=name,
+            organisation=organisation,
+            discipline=discipline,
+            is_admin=is_admin,
+            token_id=token_id,
+        )
+        found[by_digest[digest]] = (principal, until)
+    return found
 
 
 class SessionCookies:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import socketio
 
 from hub.client import HubClient
 from tests.conftest import Clients
@@ -213,6 +214,41 @@ async def test_revoked_token_is_disconnected_and_refused(
             await again.connect(timeout=3)
     finally:
         await again.close()
+
+
+async def test_connects_in_flight_read_their_tokens_together_and_each_is_its_own_user(
+    hub_server: HubProcess, seed: Seeder, clients: Clients
+) -> None:
+    """Connects that arrive together share one read of their tokens
+    (hub/realtime/principals.py): each socket is still its own user, and a revoked or unknown
+    token among them is refused."""
+    users = [await seed.user(f"crowd{i}") for i in range(20)]
+    gone = [await seed.user(f"gone{i}") for i in range(2)]
+    incident = await seed.incident({user: "contributor" for user in users})
+    for user in gone:
+        headers = {"Authorization": f"Bearer {user.token}"}
+        async with httpx.AsyncClient(base_url=hub_server.url, headers=headers) as http:
+            assert (await http.delete("/api/session")).status_code == 200
+    refused: list[object] = []
+
+    async def refused_connect(token: str) -> None:
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("connect_error", refused.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(hub_server.url, auth={"token": token}, transports=["websocket"])
+
+    made = await asyncio.gather(
+        *(clients(hub_server, user) for user in users),
+        *(refused_connect(user.token) for user in gone),
+        refused_connect("chk_" + "x" * 43),
+        refused_connect("chk_" + "y" * 43),
+    )
+    assert refused == [{"message": "unauthorized"}] * 4
+    for user, client in zip(users, made, strict=False):
+        assert isinstance(client, HubClient)
+        await client.join(incident)
+        ack = await client.request("feed.post", feed_post(incident))
+        assert ack["entry"]["author"]["id"] == user.id
 
 
 async def test_a_write_whose_incident_closed_after_its_role_check_still_refuses(

@@ -15,12 +15,13 @@ from pydantic import BaseModel
 
 from hub.actions import anchors, feed, weather
 from hub.actions.join import join_incident
-from hub.auth import Principal, principal_until, token_digest
+from hub.auth import Principal, token_digest
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
 from hub.public import incident_left
 from hub.realtime.notify import incident_room, token_room, user_room
 from hub.realtime.presence import PresenceStreams, changes_room, list_room
+from hub.realtime.principals import PrincipalReads
 from hub.realtime.replay import RecentEvents
 from hub.realtime.snapshots import SharedSnapshots
 from models.base import utcnow
@@ -75,6 +76,7 @@ class SocketHandlers:
         self._removals = 0  # member.removed messages applied so far
         # token digest -> (principal, monotonic deadline): see PRINCIPAL_TTL
         self._known: dict[str, tuple[Principal, float]] = {}
+        self._reads = PrincipalReads(hub.db)  # the connects in flight read in one query
         self._forgotten = 0  # times the cache was cleared (a read in flight must not refill it)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -145,9 +147,7 @@ class SocketHandlers:
             # A revocation was applied while this connect read its token: its disconnect
             # sweep may have run before this socket was in the token's room. Read again.
             assert raw is not None
-            async with self.hub.db.read() as session:
-                still = await principal_until(session, raw)
-            if still is None:
+            if await self._reads.read(raw) is None:
                 self.principals.pop(sid, None)
                 self.joined.pop(sid, None)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
@@ -160,8 +160,7 @@ class SocketHandlers:
                 return known[0]
             del self._known[key]
         forgotten = self._forgotten
-        async with self.hub.db.read() as session:
-            found = await principal_until(session, raw)
+        found = await self._reads.read(raw)
         if found is None:
             return None
         principal, until = found
