@@ -110,7 +110,7 @@ class ContactRead(SQLModel, table=True):
     contact_id: str | None = Field(default=None, index=True, max_length=32)
     user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime()))
-    how: str = Field(max_length=10)  # one, vcard, export
+    how: str = Field(max_length=10)  # one, vcard, export, history, conflict
     count: int = 1
 
 

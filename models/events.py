@@ -578,7 +578,13 @@ class ContactReadPublic(TypedDict):
     contact_id: str | None
     by: ActorPublic
     at: Time
-    how: Annotated[str, Field(description="one (opened), vcard, export (contact_id null)")]
+    how: Annotated[
+        str,
+        Field(
+            description="one (opened), vcard, export (contact_id null), history (its changes, "
+            "values before and after), conflict (the current record sent back to a stale change)"
+        ),
+    ]
     count: int
 
 

@@ -212,6 +212,14 @@ async def test_a_concurrent_edit_gets_conflict_with_the_current_record(
         loser = next(a for a in answers if a.status_code == 409).json()
         assert loser["error"]["code"] == "conflict"
         assert loser["contact"] == winner
+        # That answer carried the record's methods, and so does the history: both are reads.
+        history = await http.get(path + "/history", headers=bearer(user))
+        assert history.status_code == 200
+        reads = (await http.get(path + "/reads", headers=bearer(user))).json()["reads"]
+        assert [(r["by"]["id"], r["how"]) for r in reads] == [
+            (user.id, "history"),
+            (user.id, "conflict"),
+        ]
 
 
 async def test_permissions_and_the_read_log(hub_server: HubProcess, seed: Seeder) -> None:

@@ -14,7 +14,8 @@ Who may do what (docs/protocol-additions.md, "Directory"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -299,7 +300,7 @@ async def update_contact(
     if not given:
         raise HubError("invalid", "nothing to change: give the fields to change and version")
     hub.check_rate(principal.user_id)
-    async with hub.db.write() as session:
+    async with _conflict_read_logged(hub, principal, contact_id), hub.db.write() as session:
         contact, organisation = await _editable(session, principal, contact_id, payload.version)
         if "organisation_id" in given and payload.organisation_id not in (
             None,
@@ -320,6 +321,24 @@ async def update_contact(
         _record_change(session, contact, "updated", principal.user_id, before, now)
         await search.index(session, [(contact, organisation)])
         return contact_public(contact, organisation)
+
+
+@asynccontextmanager
+async def _conflict_read_logged(
+    hub: Hub, principal: Principal, contact_id: str
+) -> AsyncIterator[None]:
+    """A stale change's `conflict` carries the current record, methods included, so that its
+    editor can apply the change again: a read, logged in a transaction of its own, since the
+    change's own is rolled back."""
+    try:
+        yield
+    except HubError as error:
+        if error.code == "conflict":
+            async with hub.db.write() as session:
+                session.add(
+                    ContactRead(contact_id=contact_id, user_id=principal.user_id, how="conflict")
+                )
+        raise
 
 
 async def _editable(
@@ -348,7 +367,7 @@ async def review_contact(
 ) -> ContactPublic:
     """Still correct: the owners confirm the record as it is, and its review date moves on."""
     hub.check_rate(principal.user_id)
-    async with hub.db.write() as session:
+    async with _conflict_read_logged(hub, principal, contact_id), hub.db.write() as session:
         contact, organisation = await _editable(session, principal, contact_id, payload.version)
         before = _tracked(contact)
         now = utcnow()
@@ -362,7 +381,7 @@ async def delete_contact(
     hub: Hub, principal: Principal, contact_id: str, payload: ContactVersionIn
 ) -> None:
     hub.check_rate(principal.user_id)
-    async with hub.db.write() as session:
+    async with _conflict_read_logged(hub, principal, contact_id), hub.db.write() as session:
         contact, organisation = await _editable(session, principal, contact_id, payload.version)
         listed = await session.scalar(
             select(func.count())
@@ -503,8 +522,10 @@ async def _require_owner_reader(
 async def contact_history(
     hub: Hub, principal: Principal, contact_id: str
 ) -> list[ContactChangePublic]:
-    async with hub.db.read() as session:
+    # The changes carry the methods' values before and after: a read of them, logged.
+    async with hub.db.write() as session:
         await _require_owner_reader(session, principal, contact_id)
+        session.add(ContactRead(contact_id=contact_id, user_id=principal.user_id, how="history"))
         changes = list(
             await session.scalars(
                 select(ContactChange)
