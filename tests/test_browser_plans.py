@@ -26,7 +26,7 @@ from tests.live import HubProcess
 from tests.seed import Seeder
 from tests.test_browser import Tabs, assert_clean, login, open_incident
 from tests.test_contacts import add, unique
-from tests.test_plans import AREA, PLAN_ANCHORS, SITE, new_plan, pdf_bytes, png_bytes, upload
+from tests.test_plans import AREA, PLAN_ANCHORS, new_plan, pdf_bytes, png_bytes, upload
 
 chromium = test_browser.chromium
 browser = test_browser.browser
@@ -37,6 +37,14 @@ tabs = test_browser.tabs
 AROUND_CENTRE = {
     "type": "Polygon",
     "coordinates": [[[4.45, 50.45], [4.75, 50.45], [4.75, 50.75], [4.45, 50.75], [4.45, 50.45]]],
+}
+
+# The proposals test's own port (Zeebrugge): test_plans.py approves plans over Ostend's SITE in
+# the same database, and the plans proposed are every approved one whose area holds the site.
+PORT_SITE = (51.3300, 3.2000)  # lat, lon
+PORT_AREA = {
+    "type": "Polygon",
+    "coordinates": [[[3.19, 51.32], [3.21, 51.32], [3.21, 51.34], [3.19, 51.34], [3.19, 51.32]]],
 }
 
 
@@ -188,8 +196,8 @@ async def test_the_incident_proposes_and_activates_a_plan(
             name=f"Capitainerie {word}",
             methods=[{"type": "email", "value": "c@x.be"}],
         )
-        plan = await new_plan(http, manager, f"PPUI Terminal {word}")
-        other = await new_plan(http, manager, f"PPUI Quai {word}")
+        plan = await new_plan(http, manager, f"PPUI Terminal {word}", area=PORT_AREA)
+        other = await new_plan(http, manager, f"PPUI Quai {word}", area=PORT_AREA)
         for seeded, anchors, contacts in (
             (plan, PLAN_ANCHORS, [duty["id"], port["id"]]),
             (other, {"type": "FeatureCollection", "features": []}, []),
@@ -222,14 +230,15 @@ async def test_the_incident_proposes_and_activates_a_plan(
                 "client_id": str(uuid.uuid4()),
                 "kind": "incident_site",
                 "label": "Fuite d'ammoniac",
-                "geometry": {"type": "Point", "coordinates": [SITE[1], SITE[0]]},
+                "geometry": {"type": "Point", "coordinates": [PORT_SITE[1], PORT_SITE[0]]},
             },
         )
         assert site.status_code == 201, site.text
     proposal = f'#incident-plans-proposed li[data-plan-id="{plan["id"]}"]'
     for each in (boss, onlooker):
         await expect(each.locator(proposal)).to_contain_text(f"PPUI Terminal {word}")
-        await expect(each.locator("#incident-plans-proposed li")).to_have_count(2)
+        # Its two plans (others' tests approve plans over the same site in the same database).
+        await expect(each.locator("#incident-plans-proposed li", has_text=word)).to_have_count(2)
     await expect(onlooker.locator(".plan-activate")).to_have_count(0)
     await expect(boss.locator("#map .anchor-icon")).to_have_count(1)
 
