@@ -6,7 +6,9 @@
 Starts its own hub on a throw-away SQLite database, writes a gas-leak incident (perimeters,
 command post, medical post, feed), a summit motorcade fed through /ingest/osmand and an
 exercise, then photographs them in Debian's chromium (/usr/bin/chromium) at desktop and
-phone width. Needs the front end built (scripts/setup).
+phone width. Then it starts a second hub on the demo's seed and base map (what `crisishub demo`
+opens on) and photographs the summit with its motorcade near the venue, its drafted BE-Alert,
+the directory and the plans. Needs the front end built (scripts/setup).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from pathlib import Path
 from typing import Any, Unpack
 
 import httpx
-from playwright.async_api import Page, ViewportSize, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hub import demo  # noqa: E402
 from hub.actions import directory  # noqa: E402
+from hub.convoys.geo import line_length_m  # noqa: E402
+from hub.demo.basemap import write_demo_basemap  # noqa: E402
+from hub.demo.simulator import Leg, position, report  # noqa: E402
 from models.directory import Discipline  # noqa: E402
 from models.shapes import UserIn  # noqa: E402
 from tests.live import HubProcess, migrate  # noqa: E402
@@ -279,35 +285,47 @@ def along(route: list[list[float]], fraction: float) -> tuple[float, float]:
     return route[-1][0], route[-1][1]
 
 
+class Camera:
+    """Logged-in pages of one hub in one chromium, and the screenshots taken of them."""
+
+    def __init__(self, browser: Browser, server: HubProcess, out: Path, password: str) -> None:
+        self.browser = browser
+        self.server = server
+        self.out = out
+        self.password = password
+        self.saved: list[Path] = []
+
+    async def page_for(
+        self, username: str, viewport: ViewportSize, **options: Unpack[ContextOptions]
+    ) -> Page:
+        context = await self.browser.new_context(viewport=viewport, locale="en-GB", **options)
+        context.set_default_timeout(20_000)
+        page = await context.new_page()
+        await page.goto(f"{self.server.url}/login")
+        await page.fill("#username", username)
+        await page.fill("#password", self.password)
+        await page.click("#login-form button[type=submit]")
+        await page.wait_for_url(f"{self.server.url}/incidents")
+        return page
+
+    async def incident(self, page: Page, incident_id: str) -> None:
+        await page.goto(f"{self.server.url}/incidents/{incident_id}")
+        await page.wait_for_selector("#conn-state.conn-live")
+        await page.wait_for_timeout(1500)  # let the map tiles (GeoJSON) and fit settle
+
+    async def save(self, page: Page, name: str) -> None:
+        path = self.out / name
+        await page.screenshot(path=str(path))
+        self.saved.append(path)
+
+
 async def shoot(server: HubProcess, ids: dict[str, str], out: Path) -> list[Path]:
-    saved: list[Path] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-
-        async def page_for(
-            username: str, viewport: ViewportSize, **options: Unpack[ContextOptions]
-        ) -> Page:
-            context = await browser.new_context(viewport=viewport, locale="en-GB", **options)
-            context.set_default_timeout(20_000)
-            page = await context.new_page()
-            await page.goto(f"{server.url}/login")
-            await page.fill("#username", username)
-            await page.fill("#password", PASSWORD)
-            await page.click("#login-form button[type=submit]")
-            await page.wait_for_url(f"{server.url}/incidents")
-            return page
-
-        async def incident(page: Page, incident_id: str) -> None:
-            await page.goto(f"{server.url}/incidents/{incident_id}")
-            await page.wait_for_selector("#conn-state.conn-live")
-            await page.wait_for_timeout(1500)  # let the map tiles (GeoJSON) and fit settle
-
-        async def save(page: Page, name: str) -> None:
-            path = out / name
-            await page.screenshot(path=str(path))
-            saved.append(path)
+        camera = Camera(browser, server, out, PASSWORD)
+        page_for, incident, save = camera.page_for, camera.incident, camera.save
 
         wall = await page_for("a.peeters", {"width": 1440, "height": 900})
         await incident(wall, ids["gas"])
@@ -341,7 +359,53 @@ async def shoot(server: HubProcess, ids: dict[str, str], out: Path) -> list[Path
         await incident(drill, ids["drill"])
         await save(drill, "exercise.png")
         await browser.close()
-    return saved
+    return camera.saved
+
+
+async def shoot_demo(url: str, out: Path, log_dir: Path) -> list[Path]:
+    """The demo as a newcomer finds it: its seed, its base map, the motorcade 85 % of the way
+    to the venue (reported as its trackers would), then the pages of this phase's features."""
+    seed = Seeder(url)
+    try:
+        made = await demo.seed(seed.hub)
+    finally:
+        await seed.close()
+    streets = write_demo_basemap(log_dir)
+    server = HubProcess(url, log_dir=log_dir, silent_after_s=3600, basemap_pmtiles=streets)
+    server.start()
+    try:
+        leg = Leg(demo.ROUTE, line_length_m(demo.ROUTE))
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            for step in range(12):  # a short trail behind each vehicle
+                leg.distance = leg.length * (0.70 + 0.15 * step / 11)
+                for vehicle in made.vehicles:
+                    lon, lat, heading = position(leg, vehicle)
+                    await report(http, vehicle, lon, lat, heading, 14.0, time.time())
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            camera = Camera(browser, server, out, demo.PASSWORD)
+            monitor = await camera.page_for("monitor", {"width": 1440, "height": 900})
+            await camera.incident(monitor, made.incident_id)
+            await monitor.wait_for_timeout(1500)  # the vector tiles of the streets
+            await camera.save(monitor, "demo.png")
+            await monitor.click("#tab-alerts")
+            await monitor.wait_for_timeout(500)
+            await camera.save(monitor, "alert.png")
+            await monitor.click("#tab-contacts")
+            await monitor.wait_for_timeout(500)
+            await camera.save(monitor, "contacts-and-plans.png")
+            await monitor.goto(f"{server.url}/directory")
+            await monitor.wait_for_timeout(1000)
+            await camera.save(monitor, "directory.png")
+            await monitor.goto(f"{server.url}/plans")
+            await monitor.wait_for_timeout(1000)
+            await camera.save(monitor, "plans.png")
+            await browser.close()
+        return camera.saved
+    finally:
+        server.stop()
 
 
 async def run(url: str, out: Path, log_dir: Path) -> None:
@@ -349,11 +413,17 @@ async def run(url: str, out: Path, log_dir: Path) -> None:
     seed = Seeder(url)
     try:
         ids = await write_data(Data(server, seed))
-        for path in await shoot(server, ids, out):
-            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        saved = await shoot(server, ids, out)
     finally:
         await seed.close()
         server.stop()
+    demo_dir = log_dir / "demo"
+    demo_dir.mkdir()
+    demo_url = f"sqlite:///{demo_dir}/demo.db"
+    migrate(demo_url)
+    saved += await shoot_demo(demo_url, out, demo_dir)
+    for path in saved:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 def main() -> None:
