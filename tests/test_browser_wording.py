@@ -167,12 +167,17 @@ async def test_the_map_speaks_the_page_language_in_a_crisis_cells_words(
     await assert_clean(tab)
 
 
+@pytest.mark.parametrize(
+    ("viewport", "scale"),
+    [(PHONE, 3.0), ({"width": 360, "height": 740}, 2.0)],
+    ids=["390px", "360px"],
+)
 async def test_the_header_fits_one_line_on_a_phone_in_every_language(
-    hub_server: HubProcess, seed: Seeder, tabs: Tabs
+    hub_server: HubProcess, seed: Seeder, tabs: Tabs, viewport: ViewportSize, scale: float
 ) -> None:
     officer = await seed.user("officer-with-a-long-name", organisation="Civil Protection")
     incident = await seed.incident({officer: "contributor"}, title="Flooding")
-    tab = await tabs(PHONE, is_mobile=True, has_touch=True)
+    tab = await tabs(viewport, is_mobile=True, has_touch=True, device_scale_factor=scale)
     page = await open_incident(tab, hub_server, officer, incident)
     for lang in ("fr", "nl", "en"):
         await page.select_option("#lang-switch", lang)
@@ -189,10 +194,28 @@ async def test_the_header_fits_one_line_on_a_phone_in_every_language(
             }"""
         )
         assert rows == 1, f"the {lang} header takes {rows} lines"
+        # Against the layout width the page asked for (device-width), not innerWidth: a page
+        # wider than the phone widens innerWidth with it, as the phone zooms out to show it.
         overflow = await page.evaluate(
-            "() => document.querySelector('.topbar').scrollWidth - innerWidth"
+            "() => document.querySelector('.topbar').scrollWidth"
+            " - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"the {lang} header is {overflow} px wider than the phone"
-        await expect(page.locator("#logout")).to_be_in_viewport()
-        await expect(page.locator("#lang-switch")).to_be_in_viewport()
+        assert await page.evaluate("innerWidth") == viewport["width"]
+        await expect(page.locator("#logout")).to_be_in_viewport(ratio=1)
+        await expect(page.locator("#lang-switch")).to_be_in_viewport(ratio=1)
+    # The pages' links wait behind Menu, which unfolds them over the page and folds on Escape.
+    menu = page.locator("#nav-menu")
+    directory = page.locator("#nav-links a[href='/directory']")
+    await expect(directory).to_be_hidden()
+    await menu.click()
+    await expect(menu).to_have_attribute("aria-expanded", "true")
+    await expect(directory).to_be_in_viewport(ratio=1)
+    await page.keyboard.press("Escape")
+    await expect(directory).to_be_hidden()
+    await expect(menu).to_be_focused()
+    await menu.click()
+    await directory.click()
+    await page.wait_for_url(f"{hub_server.url}/directory")
+    await expect(page.locator("#nav-menu")).to_have_attribute("aria-expanded", "false")
     await assert_clean(tab)

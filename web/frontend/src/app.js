@@ -24,7 +24,7 @@ import { ANCHOR_KINDS, anchorSymbol } from './symbols.js';
 import { field, openDialog, select } from './dialog.js';
 import { windFields } from './wind-fields.js';
 import { compass, speedText } from './wind-logic.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, setTimeZone, timeElement, toast, uuid4 } from './util.js';
+import { api, bindTopbar, errorText, formatTime, h, readConfig, setTimeZone, timeElement, toast, uuid4 } from './util.js';
 import { Outbox, transient } from './outbox.js';
 
 const ACK_TIMEOUT_MS = 10000;
@@ -40,7 +40,7 @@ initLang(config.lang);
 // Every time on the page in the incident's zone, which it names (hub/timeline/zone.py).
 setTimeZone(config.time_zone || 'Europe/Brussels');
 bindLangSwitch();
-bindLogout();
+bindTopbar();
 
 const store = new IncidentStore();
 const $ = (id) => document.getElementById(id);

@@ -3,7 +3,7 @@
 // creation and edit (a stale version shows the current record), its review and its history.
 
 import { applyI18n, bindLangSwitch, initLang, onLangChange, t } from './i18n.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, toast } from './util.js';
+import { api, bindTopbar, errorText, formatTime, h, readConfig, toast } from './util.js';
 import { methodList } from './contacts.js';
 import { searchQuery } from './contacts-logic.js';
 import './contacts.css';
@@ -11,7 +11,7 @@ import './contacts.css';
 const config = readConfig();
 initLang(config.lang);
 bindLangSwitch();
-bindLogout();
+bindTopbar();
 applyI18n();
 
 const $ = (id) => document.getElementById(id);

@@ -4,7 +4,7 @@
 // KML with a DTD, a feature out of range…) is shown under the form that sent it.
 
 import { applyI18n, bindLangSwitch, initLang, onLangChange, t } from './i18n.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, toast } from './util.js';
+import { api, bindTopbar, errorText, formatTime, h, readConfig, toast } from './util.js';
 import { CATEGORIES, SYMBOLS, symbolSvg } from './layers-logic.js';
 import './layers.css';
 
@@ -12,7 +12,7 @@ const config = readConfig();
 const isAdmin = Boolean(config.user && config.user.is_admin);
 initLang(config.lang);
 bindLangSwitch();
-bindLogout();
+bindTopbar();
 applyI18n();
 
 const $ = (id) => document.getElementById(id);

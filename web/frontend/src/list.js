@@ -1,7 +1,7 @@
 // The incident list: filters (kind, phase, status), creation, and member management.
 
 import { applyI18n, bindLangSwitch, initLang, onLangChange, t } from './i18n.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, toast } from './util.js';
+import { api, bindTopbar, errorText, formatTime, h, readConfig, toast } from './util.js';
 import { field, openDialog, select } from './dialog.js';
 import { INCIDENT_KINDS as KINDS, PHASES, ROLES, STATUSES } from './enums.js';
 
@@ -9,7 +9,7 @@ const config = readConfig();
 const user = config.user || {};
 initLang(config.lang);
 bindLangSwitch();
-bindLogout();
+bindTopbar();
 
 const $ = (id) => document.getElementById(id);
 const filters = { kind: '', phase: '', status: 'open' };

@@ -7,7 +7,7 @@
 
 import L from './leaflet-global.js';
 import { applyI18n, bindLangSwitch, getLang, initLang, onLangChange, t } from './i18n.js';
-import { api, bindLogout, errorText, formatTime, h, readConfig, toast } from './util.js';
+import { api, bindTopbar, errorText, formatTime, h, readConfig, toast } from './util.js';
 import { AnchorLayer, createMap } from './map.js';
 import { PLAN_KINDS, PLAN_LEVELS } from './enums.js';
 import {
@@ -30,7 +30,7 @@ const config = readConfig();
 const user = config.user || null;
 initLang(config.lang);
 bindLangSwitch();
-bindLogout();
+bindTopbar();
 applyI18n();
 
 const $ = (id) => document.getElementById(id);

@@ -151,7 +151,26 @@ export function toast(text, kind = 'info', action = null) {
 }
 
 /** The top bar's logout button (base.html): end the session, then go to the login page. */
-export function bindLogout(doc = document) {
+/** The top bar of every page: its logout, and the Menu that unfolds the links on a phone. */
+export function bindTopbar(doc = document) {
+  const menu = doc.getElementById('nav-menu');
+  const links = doc.getElementById('nav-links');
+  if (menu && links) {
+    const show = (open) => {
+      menu.setAttribute('aria-expanded', String(open));
+      links.classList.toggle('nav-open', open);
+    };
+    menu.addEventListener('click', () => show(menu.getAttribute('aria-expanded') !== 'true'));
+    doc.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && links.classList.contains('nav-open')) {
+        show(false);
+        menu.focus();
+      }
+    });
+    doc.addEventListener('click', (event) => {
+      if (!menu.contains(event.target) && !links.contains(event.target)) show(false);
+    });
+  }
   const button = doc.getElementById('logout');
   if (!button) return;
   button.addEventListener('click', async () => {
