@@ -37,6 +37,50 @@ async def require_role(
     return incident, check_role(role_name, incident.status, minimum, write=write)
 
 
+# The (user, incident) pairs answered by one roles_of at most (bound parameters).
+MAX_ROLES_PER_READ = 400
+
+
+async def roles_of(
+    session: AsyncSession, wanted: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[Incident, str | None]]:
+    """For each (user_id, incident_id) of `wanted`, the incident and the user's role name in
+    it (None: not a member), in two queries for all (the joins in flight,
+    hub/actions/join.py); a pair whose incident does not exist is absent. What require_role
+    reads, for check_role to decide on."""
+    if len(wanted) > MAX_ROLES_PER_READ:
+        raise ValueError(f"at most {MAX_ROLES_PER_READ} pairs per read")
+    incident_ids = {incident_id for _, incident_id in wanted}
+    user_ids = {user_id for user_id, _ in wanted}
+    incidents = {
+        incident.id: incident
+        for incident in (
+            await session.scalars(select(Incident).where(col(Incident.id).in_(incident_ids)))
+        )
+    }
+    roles = {
+        (user_id, incident_id): role
+        for incident_id, user_id, role in await session.execute(
+            select(col(Membership.incident_id), col(Membership.user_id), col(Membership.role))
+            .where(col(Membership.incident_id).in_(incident_ids))
+            .where(col(Membership.user_id).in_(user_ids))
+        )
+    }
+    return {
+        (user_id, incident_id): (incidents[incident_id], roles.get((user_id, incident_id)))
+        for user_id, incident_id in wanted
+        if incident_id in incidents
+    }
+
+
+async def incidents_by_id(session: AsyncSession, wanted: list[str]) -> dict[str, Incident]:
+    """The incidents of `wanted` that exist, in one query."""
+    if len(wanted) > MAX_ROLES_PER_READ:
+        raise ValueError(f"at most {MAX_ROLES_PER_READ} incidents per read")
+    found = await session.scalars(select(Incident).where(col(Incident.id).in_(wanted)))
+    return {incident.id: incident for incident in found}
+
+
 def check_role(role_name: str | None, status: str, minimum: Role, *, write: bool = False) -> Role:
     """The caller's role, or the contract's refusal, given their membership and the incident's
     status: shared by require_role and the feed's batched check (hub/actions/feed.py)."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -87,6 +87,61 @@ async def events_since(
         query = query.where(col(Event.at) <= end)
     rows = await session.execute(query.order_by(col(Event.seq)).limit(limit))
     return [envelope(*row) for row in rows]
+
+
+# The (incident, since, limit) asks answered by one events_since_many at most: one branch of a
+# UNION ALL per incident, below SQLite's 500.
+MAX_REPLAYS_PER_READ = 200
+
+
+async def events_since_many(
+    session: AsyncSession, wanted: list[tuple[str, int, int]]
+) -> dict[tuple[str, int, int], list[EventPublic]]:
+    """events_since(session, incident_id, since, limit) for each (incident_id, since, limit)
+    of `wanted`, in one query (the rejoins of a reconnect storm, hub/actions/join.py). Per
+    incident, one branch reads from the lowest since asked, as many events as the ask that
+    needs the most (its since's distance from the lowest, plus its limit); each ask then gets
+    the first `limit` of those above its since, as its own events_since would."""
+    lowest: dict[str, int] = {}
+    for incident_id, since, _ in wanted:
+        lowest[incident_id] = min(since, lowest.get(incident_id, since))
+    reach: dict[str, int] = {}
+    for incident_id, since, limit in wanted:
+        needed = since - lowest[incident_id] + limit
+        reach[incident_id] = max(needed, reach.get(incident_id, 0))
+    if len(lowest) > MAX_REPLAYS_PER_READ:
+        raise ValueError(f"at most {MAX_REPLAYS_PER_READ} incidents per read")
+    columns = (
+        col(Event.incident_id),
+        col(Event.seq),
+        col(Event.type),
+        col(Event.at),
+        col(Event.actor),
+        col(Event.data),
+    )
+    branches = [
+        select(*columns)
+        .where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
+        .order_by(col(Event.seq))
+        .limit(reach[incident_id])
+        .subquery()
+        for incident_id, since in lowest.items()
+    ]
+    by_incident: dict[str, list[EventPublic]] = {incident_id: [] for incident_id in lowest}
+    if len(branches) == 1:
+        rows = await session.execute(select(*branches[0].c))
+    else:
+        rows = await session.execute(union_all(*(select(*branch.c) for branch in branches)))
+    for row in rows:
+        by_incident[row[0]].append(envelope(*row))
+    for events in by_incident.values():
+        events.sort(key=lambda event: event["seq"])
+    return {
+        (incident_id, since, limit): [e for e in by_incident[incident_id] if e["seq"] > since][
+            :limit
+        ]
+        for incident_id, since, limit in wanted
+    }
 
 
 async def latest_events(

@@ -220,7 +220,7 @@ async def test_connects_in_flight_read_their_tokens_together_and_each_is_its_own
     hub_server: HubProcess, seed: Seeder, clients: Clients
 ) -> None:
     """Connects that arrive together share one read of their tokens
-    (hub/realtime/principals.py): each socket is still its own user, and a revoked or unknown
+    (hub/batched.py): each socket is still its own user, and a revoked or unknown
     token among them is refused."""
     users = [await seed.user(f"crowd{i}") for i in range(20)]
     gone = [await seed.user(f"gone{i}") for i in range(2)]

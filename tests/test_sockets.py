@@ -553,3 +553,60 @@ async def test_websocket_compression_is_off_unless_configured(
         assert "permessage-deflate" in (await extensions(compressing) or "")
     finally:
         compressing.stop()
+
+
+async def test_batched_reads_of_joins_answer_as_a_read_of_their_own_would(seed: Seeder) -> None:
+    """The joins in flight share their reads (hub/actions/join.py's JoinReads): the events
+    missed since a seq, the role check, the incident. Each ask gets what its own read gets."""
+    from hub.access import incidents_by_id, require_role, roles_of
+    from hub.actions.join import JoinReads
+    from hub.errors import HubError
+    from hub.eventlog import events_since_many
+    from models import Role
+
+    alice, outsider = await seed.user("alice"), await seed.user("outsider")
+    first = await seed.incident({alice: "contributor"})
+    second = await seed.incident({alice: "manager"})
+    async with seed.hub.db.read() as session:
+        principal = await principal_for_token(session, alice.token)
+        stranger = await principal_for_token(session, outsider.token)
+    assert principal is not None and stranger is not None
+    for n in range(6):
+        await feed.post_entry(seed.hub, principal, FeedPostIn.model_validate(post(first, f"{n}")))
+    await feed.post_entry(seed.hub, principal, FeedPostIn.model_validate(post(second, "x")))
+    asks = [(first, 0, 3), (first, 2, 10), (first, 4, 1), (first, 6, 5), (second, 0, 5)]
+    asks += [("no-such-incident", 0, 5)]
+    async with seed.hub.db.read() as session:
+        together = await events_since_many(session, asks)
+        for incident_id, since, limit in asks:
+            alone = await events_since(session, incident_id, since, limit)
+            assert together[(incident_id, since, limit)] == alone, (incident_id, since, limit)
+        pairs = [(alice.id, first), (alice.id, second), (outsider.id, first), (alice.id, "nope")]
+        roles = await roles_of(session, pairs)
+        assert {key: role for key, (_, role) in roles.items()} == {
+            (alice.id, first): "contributor",
+            (alice.id, second): "manager",
+            (outsider.id, first): None,
+        }
+        incident, _ = await require_role(session, principal, first, Role.VIEWER)
+        assert roles[(alice.id, first)][0].last_seq == incident.last_seq == 6
+        assert set(await incidents_by_id(session, [first, "nope"])) == {first}
+    reads = JoinReads(seed.hub.db)
+    answers = await asyncio.gather(
+        reads.role(principal, first),
+        reads.role(principal, second),
+        reads.role(stranger, first),
+        reads.role(principal, "nope"),
+        *(reads.events_since(first, since, 10) for since in range(7)),
+        return_exceptions=True,
+    )
+    assert [(i.id, r) for i, r in answers[:2]] == [
+        (first, Role.CONTRIBUTOR),
+        (second, Role.MANAGER),
+    ]
+    assert isinstance(answers[2], HubError) and answers[2].code == "forbidden"
+    assert isinstance(answers[3], HubError) and answers[3].code == "not_found"
+    assert [[e["seq"] for e in a] for a in answers[4:]] == [
+        list(range(since + 1, 7)) for since in range(7)
+    ]
+    assert reads.replays.reads < 7  # shared

@@ -14,14 +14,14 @@ import socketio
 from pydantic import BaseModel
 
 from hub.actions import anchors, feed, weather
-from hub.actions.join import join_incident
-from hub.auth import Principal, token_digest
+from hub.actions.join import JoinReads, join_incident
+from hub.auth import MAX_TOKENS_PER_READ, Principal, principals_until, token_digest
+from hub.batched import BatchedReads
 from hub.context import Hub
 from hub.errors import HubError, as_hub_error
 from hub.public import incident_left
 from hub.realtime.notify import incident_room, token_room, user_room
 from hub.realtime.presence import PresenceStreams, changes_room, list_room
-from hub.realtime.principals import PrincipalReads
 from hub.realtime.replay import RecentEvents
 from hub.realtime.snapshots import SharedSnapshots
 from models.base import utcnow
@@ -76,7 +76,9 @@ class SocketHandlers:
         self._removals = 0  # member.removed messages applied so far
         # token digest -> (principal, monotonic deadline): see PRINCIPAL_TTL
         self._known: dict[str, tuple[Principal, float]] = {}
-        self._reads = PrincipalReads(hub.db)  # the connects in flight read in one query
+        # the connects in flight read their tokens in one query, the joins their roles etc.
+        self._reads = BatchedReads(hub.db, principals_until, MAX_TOKENS_PER_READ)
+        self.join_reads = JoinReads(hub.db)
         self._forgotten = 0  # times the cache was cleared (a read in flight must not refill it)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -210,6 +212,7 @@ class SocketHandlers:
                 enter=enter,
                 recent=self.recent,
                 shared=self.snapshots,
+                reads=self.join_reads,
             )
         except BaseException:
             if entered and not already:  # a failed catch-up must not drop a socket in the room
