@@ -353,6 +353,28 @@ async def test_hostile_packets_are_answered_by_the_message_hook(
             assert json.loads(answer[3:])[0]["error"]["code"] == "invalid"
 
 
+async def test_a_socket_keeps_its_handshake_environ_without_its_body_reader(
+    database_url: str, seed: Seeder
+) -> None:
+    """`_handle_eio_connect` is the hub's: the environ python-socketio keeps for each socket
+    loses python-engineio's body reader (a class made per request), and nothing else; the
+    socket connects, is authenticated and is answered as before."""
+    user = await seed.user("lean")
+    async with serving(database_url) as (url, instance):
+        client = HubClient(url, user.token)
+        try:
+            await client.connect()
+            incident = await seed.incident({user: "viewer"})
+            await client.join(incident)
+            environs = list(instance.sio.environ.values())
+            assert len(environs) == 1
+            assert "wsgi.input" not in environs[0]
+            assert environs[0]["PATH_INFO"] == "/socket.io/"
+            assert "asgi.scope" in environs[0]
+        finally:
+            await client.close()
+
+
 async def test_the_redis_hooks_carry_emits_both_ways(
     database_url: str, seed: Seeder, logs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
