@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, union_all, update
+from sqlalchemy import literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -98,21 +98,24 @@ async def events_since_many(
     session: AsyncSession, wanted: list[tuple[str, int, int]]
 ) -> dict[tuple[str, int, int], list[EventPublic]]:
     """events_since(session, incident_id, since, limit) for each (incident_id, since, limit)
-    of `wanted`, in one query (the rejoins of a reconnect storm, hub/actions/join.py). Per
-    incident, one branch reads from the lowest since asked, as many events as the ask that
-    needs the most (its since's distance from the lowest, plus its limit); each ask then gets
-    the first `limit` of those above its since, as its own events_since would."""
-    lowest: dict[str, int] = {}
-    for incident_id, since, _ in wanted:
-        lowest[incident_id] = min(since, lowest.get(incident_id, since))
-    reach: dict[str, int] = {}
-    for incident_id, since, limit in wanted:
-        needed = since - lowest[incident_id] + limit
-        reach[incident_id] = max(needed, reach.get(incident_id, 0))
-    if len(lowest) > MAX_REPLAYS_PER_READ:
-        raise ValueError(f"at most {MAX_REPLAYS_PER_READ} incidents per read")
+    of `wanted`, in one query (the rejoins of a reconnect storm, hub/actions/join.py). The asks
+    of an incident whose sinces lie close together share a branch of the UNION ALL, which reads
+    from their lowest since as many events as the one that needs the most (its since's distance
+    from the lowest, plus its limit); each ask then gets the first `limit` of those above its
+    since, as its own events_since would. An ask far behind the others (a client that was away)
+    has a branch of its own, so no branch reads more than twice the largest limit."""
+    groups: list[tuple[str, int, int]] = []  # incident, lowest since, events to read
+    group_of: dict[tuple[str, int, int], int] = {}
+    for incident_id, since, limit in sorted(set(wanted)):
+        last = groups[-1] if groups else None
+        if last is not None and last[0] == incident_id and since - last[1] <= limit:
+            groups[-1] = (incident_id, last[1], max(last[2], since - last[1] + limit))
+        else:
+            groups.append((incident_id, since, limit))
+        group_of[(incident_id, since, limit)] = len(groups) - 1
+    if len(groups) > MAX_REPLAYS_PER_READ:
+        raise ValueError(f"at most {MAX_REPLAYS_PER_READ} branches per read")
     columns = (
-        col(Event.incident_id),
         col(Event.seq),
         col(Event.type),
         col(Event.at),
@@ -120,28 +123,23 @@ async def events_since_many(
         col(Event.data),
     )
     branches = [
-        select(*columns)
+        select(literal(number).label("branch"), *columns)
         .where(col(Event.incident_id) == incident_id, col(Event.seq) > since)
         .order_by(col(Event.seq))
-        .limit(reach[incident_id])
+        .limit(count)
         .subquery()
-        for incident_id, since in lowest.items()
+        for number, (incident_id, since, count) in enumerate(groups)
     ]
-    by_incident: dict[str, list[EventPublic]] = {incident_id: [] for incident_id in lowest}
+    read: list[list[EventPublic]] = [[] for _ in groups]
     if len(branches) == 1:
         rows = await session.execute(select(*branches[0].c))
     else:
         rows = await session.execute(union_all(*(select(*branch.c) for branch in branches)))
-    for row in rows:
-        by_incident[row[0]].append(envelope(*row))
-    for events in by_incident.values():
+    for number, *event in rows:
+        read[number].append(envelope(groups[number][0], *event))
+    for events in read:
         events.sort(key=lambda event: event["seq"])
-    return {
-        (incident_id, since, limit): [e for e in by_incident[incident_id] if e["seq"] > since][
-            :limit
-        ]
-        for incident_id, since, limit in wanted
-    }
+    return {ask: [e for e in read[group_of[ask]] if e["seq"] > ask[1]][: ask[2]] for ask in wanted}
 
 
 async def latest_events(

@@ -575,6 +575,8 @@ async def test_batched_reads_of_joins_answer_as_a_read_of_their_own_would(seed: 
         await feed.post_entry(seed.hub, principal, FeedPostIn.model_validate(post(first, f"{n}")))
     await feed.post_entry(seed.hub, principal, FeedPostIn.model_validate(post(second, "x")))
     asks = [(first, 0, 3), (first, 2, 10), (first, 4, 1), (first, 6, 5), (second, 0, 5)]
+    # Far apart (more than its limit from the lowest): a branch of its own, each as alone.
+    asks += [(first, 0, 2), (first, 5, 1), (first, 3, 1), (first, 3, 1)]
     asks += [("no-such-incident", 0, 5)]
     async with seed.hub.db.read() as session:
         together = await events_since_many(session, asks)
