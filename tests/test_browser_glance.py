@@ -113,6 +113,29 @@ async def visible_labels(page: Page) -> dict[str, FloatRect]:
     return found
 
 
+async def names_over_symbols(page: Page) -> list[str]:
+    """The points' and vehicles' names a reader sees drawn over a symbol on the map (touching
+    one, as a name beside its own, is not over it; what lies off the map is not seen)."""
+    return list(
+        await page.evaluate(
+            """() => {
+              const boxes = (selector) => [...document.querySelectorAll(selector)]
+                .filter((el) => getComputedStyle(el).visibility !== 'hidden')
+                .map((el) => [el.textContent.trim(), el.getBoundingClientRect()])
+                .filter(([, r]) => r.width > 0);
+              const over = (a, b) => a.left < b.right && b.left < a.right
+                && a.top < b.bottom && b.top < a.bottom;
+              const map = document.querySelector('#map').getBoundingClientRect();
+              const onMap = (selector) => boxes(selector).filter(([, r]) => over(r, map));
+              const symbols = onMap('#map .leaflet-marker-pane .leaflet-marker-icon');
+              const names = onMap('#map .map-label.label-point, #map .vehicle-tooltip');
+              return names.filter(([, r]) => symbols.some(([, s]) => over(r, s)))
+                .map(([name]) => name);
+            }"""
+        )
+    )
+
+
 def apart(a: FloatRect, b: FloatRect) -> bool:
     return (
         a["x"] + a["width"] <= b["x"]
@@ -158,6 +181,23 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
             },
         )
         assert cp.status_code == 201, cp.text
+        # West of the site, a medical post and, just south-east of it, a staging area: at
+        # street level (zoom 15, some 3 m a pixel) the post's name, drawn under its symbol,
+        # would lie over the staging area's symbol.
+        for kind, label, east, north in (
+            ("advanced_medical_post", "PMA Ouest", -0.0075, 0.0008),
+            ("staging_area", "Parking PMA", -0.0075 + 0.00129, 0.0008 - 0.00108),
+        ):
+            made = await http.post(
+                f"/api/incidents/{incident}/anchors",
+                json={
+                    "client_id": str(uuid.uuid4()),
+                    "kind": kind,
+                    "label": label,
+                    "geometry": {"type": "Point", "coordinates": [lon + east, lat + north]},
+                },
+            )
+            assert made.status_code == 201, made.text
     await motorcade(hub_server, manager, incident)
     phone = viewport == PHONE
     tab = await (tabs(viewport, is_mobile=True, has_touch=True) if phone else tabs(viewport))
@@ -180,6 +220,8 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
             "Isolation zone",
             "Dissuasion zone",
             "CP-Ops",
+            "Advanced medical post",
+            "Staging area",
             "Vehicle (the arrow shows its heading)",
             "Planned route",
             "Track driven",
@@ -199,6 +241,8 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
     assert ZONES["exclusion_zone"][0] in shown, shown.keys()
     assert len([name for name in shown if name in BUNCHED]) <= 1, shown.keys()
     check_apart_and_inside(shown, map_box)
+    # Nor does a vehicle's name cover the symbol of another in the bunch.
+    assert await names_over_symbols(page) == []
     # The east vehicle sits at the right edge: its name is drawn on its left, not cut.
     assert EAST[0] in shown, shown.keys()
     east = page.locator(".vehicle-tooltip", has_text=EAST[0])
@@ -231,6 +275,7 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
     closer = await visible_labels(page)
     assert {name for name, _ in ZONES.values()} <= set(closer), closer.keys()
     check_apart_and_inside(closer, map_box)
+    assert await names_over_symbols(page) == []
     # Zoomed out to the region, zone names give way (they would pile up on the site).
     zoom_out = page.locator(".leaflet-control-zoom-out")
     while zoom >= 13:

@@ -26,17 +26,24 @@ export const PRIORITY = {
 
 const overlaps = (a, b, gap) => a.left < b.right + gap && b.left < a.right + gap && a.top < b.bottom + gap && b.top < a.bottom + gap;
 
+// Below this priority a label gives way to the map's symbols as well: a point's or a vehicle's
+// name never covers another point's or vehicle's symbol (the perimeters' and the site's names,
+// placed on their edges, keep their place).
+export const YIELDS_TO_SYMBOLS = 70;
+
 /**
  * The labels to show: the highest priority first, each kept only if it overlaps none kept
- * before it (ties: the order given). `items`: [{id, priority, rect: {left, top, right,
- * bottom}}] in the map's pixels. Returns the set of ids kept.
+ * before it (ties: the order given), and, below YIELDS_TO_SYMBOLS, none of the `symbols`
+ * (the markers' boxes, touching allowed: a label sits beside its own). `items`: [{id,
+ * priority, rect: {left, top, right, bottom}}] in the map's pixels. Returns the set of ids kept.
  */
-export function declutter(items, gap = LABEL_GAP_PX) {
+export function declutter(items, gap = LABEL_GAP_PX, symbols = []) {
   const order = items.map((item, index) => ({ item, index })).sort((a, b) => b.item.priority - a.item.priority || a.index - b.index);
   const kept = [];
   const shown = new Set();
   for (const { item } of order) {
     if (kept.some((rect) => overlaps(rect, item.rect, gap))) continue;
+    if (item.priority < YIELDS_TO_SYMBOLS && symbols.some((rect) => overlaps(rect, item.rect, -1))) continue;
     kept.push(item.rect);
     shown.add(item.id);
   }

@@ -150,7 +150,12 @@ export class LabelDeclutter {
       const moved = { ...rect, left: rect.left + fit.shift, right: rect.right + fit.shift };
       items.push({ id: items.length, el, priority, rect: moved, fit, margin });
     }
-    const shown = declutter(items);
+    // The symbols a point's or vehicle's label must not cover (label-logic.js).
+    const symbols = [...container.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon')]
+      .map((el) => el.getBoundingClientRect())
+      .filter((r) => r.width)
+      .map((r) => ({ left: r.left - box.left, top: r.top - box.top, right: r.right - box.left, bottom: r.bottom - box.top }));
+    const shown = declutter(items, undefined, symbols);
     for (const item of items) {
       if (!shown.has(item.id)) {
         item.el.classList.add('label-hidden');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PRIORITY, declutter, fitInside, labelShownAt, legendRows } from '../src/label-logic.js';
+import { PRIORITY, YIELDS_TO_SYMBOLS, declutter, fitInside, labelShownAt, legendRows } from '../src/label-logic.js';
 import { ANCHOR_KINDS } from '../src/symbols.js';
 
 const box = (left, top, width = 60, height = 16) => ({ left, top, right: left + width, bottom: top + height });
@@ -79,4 +79,19 @@ test('the legend lists the kinds on the map, perimeters first, and the vehicle s
   // A vehicle drawn with its APP-6 symbol has its own row; arrows only for the others.
   const units = legendRows([], [{ heading: 90, sidc: 'SFGPUCI----D---' }], false, ANCHOR_KINDS);
   assert.deepEqual(units.map((r) => `${r.key}:${r.swatch}:${r.sidc || ''}`), ['legend.unit:unit:SFGPUCI----D---', 'legend.trail:trail:']);
+});
+
+test("a point's or vehicle's name gives way to another's symbol; a perimeter's does not", () => {
+  const staging = box(100, 120, 24, 24); // a symbol just under the reception centre's name
+  const items = [
+    { id: 'reception', priority: PRIORITY.point, rect: box(80, 110) },
+    { id: 'lead', priority: PRIORITY.vehicle, rect: box(200, 100) },
+    { id: 'red', priority: PRIORITY.exclusion_zone, rect: box(100, 130) }, // on the symbol, clear of the reception's name
+  ];
+  assert.ok(PRIORITY.point < YIELDS_TO_SYMBOLS && PRIORITY.vehicle < YIELDS_TO_SYMBOLS);
+  assert.ok(PRIORITY.exclusion_zone >= YIELDS_TO_SYMBOLS);
+  assert.deepEqual([...declutter(items, undefined, [staging])].sort(), ['lead', 'red']);
+  // Touching its own symbol (a name set just beside it) is not covering it.
+  const own = box(140, 60, 24, 24);
+  assert.deepEqual([...declutter([{ id: 'cp', priority: PRIORITY.point, rect: box(164, 64) }], undefined, [own])], ['cp']);
 });
