@@ -184,7 +184,7 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
         # West of the site, a medical post and, just south-east of it, a staging area: at
         # street level (zoom 15, some 3 m a pixel) the post's name, drawn under its symbol,
         # would lie over the staging area's symbol.
-        for kind, label, east, north in (
+        for kind, label, dlon, dlat in (
             ("advanced_medical_post", "PMA Ouest", -0.0075, 0.0008),
             ("staging_area", "Parking PMA", -0.0075 + 0.00129, 0.0008 - 0.00108),
         ):
@@ -194,7 +194,7 @@ async def test_the_map_says_what_it_shows_and_its_labels_do_not_collide(
                     "client_id": str(uuid.uuid4()),
                     "kind": kind,
                     "label": label,
-                    "geometry": {"type": "Point", "coordinates": [lon + east, lat + north]},
+                    "geometry": {"type": "Point", "coordinates": [lon + dlon, lat + dlat]},
                 },
             )
             assert made.status_code == 201, made.text
