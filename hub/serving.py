@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from copy import deepcopy
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from hub.realtime import internals
 from hub.settings import Settings
 from models.limits import MAX_WIRE_BYTES
 
@@ -19,8 +21,12 @@ def uvicorn_config(
         app,
         host=settings.host,
         port=settings.port,
-        ws=settings.websocket_impl,
+        ws=websocket_protocol(settings),
         ws_per_message_deflate=settings.websocket_compression,
+        # No websocket-level pings: Engine.IO's heartbeat (a PING every 25 s, closed 20 s
+        # without its PONG) already finds dead connections, and uvicorn's kept two timers
+        # per socket for the same purpose.
+        ws_ping_interval=None,
         # The protocol's limit, enforced by the websocket parser on each frame's header, before
         # any of it is buffered: a larger message is closed with 1009 (uvicorn's default is
         # 16 MiB, which let connections that never logged in grow memory).
@@ -34,6 +40,14 @@ def uvicorn_config(
         timeout_graceful_shutdown=graceful_s,
         log_config=log_config(),
     )
+
+
+def websocket_protocol(settings: Settings) -> str | type[asyncio.Protocol]:
+    """uvicorn's `ws`: a protocol it names, or the hub's lean one (its stock sans-I/O one when
+    hub/realtime/internals.py finds the libraries do not fit)."""
+    if settings.websocket_impl != "lean":
+        return settings.websocket_impl
+    return internals.LEAN_PROTOCOL or "websockets-sansio"
 
 
 def log_config() -> dict[str, Any]:

@@ -51,8 +51,10 @@ class Settings(BaseSettings):
     # "stock": python-socketio's own delivery (a task per recipient), kept so that
     # bench/fanout.py can measure both in one run; "fast" is hub/realtime/fanout.py.
     fanout: Literal["fast", "stock"] = "fast"
-    # uvicorn's websocket protocol: the sans-I/O one costs less per frame sent (same wire).
-    websocket_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
+    # uvicorn's websocket protocol: the sans-I/O one costs less per frame sent (same wire);
+    # "lean" is that one keeping less per connection (hub/realtime/internals.py), the stock
+    # sans-I/O one when its libraries do not fit.
+    websocket_impl: Literal["lean", "websockets-sansio", "websockets", "wsproto"] = "lean"
     # permessage-deflate, which browsers offer on every websocket: off, as in socket.io's own
     # server. It compresses each message once per socket (zlib, per-connection context), so a
     # message to 1,000 browsers is compressed 1,000 times: docs/performance.md measures it.

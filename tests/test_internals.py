@@ -27,8 +27,10 @@ from hub.client import HubClient
 from hub.instance import Instance
 from hub.realtime import internals
 from hub.realtime.internals import FastPollSocket, IncompatibleLibrary, ServerHooks
+from hub.realtime.lightweight import LightEvent, LightQueue
 from hub.realtime.notify import user_room
 from hub.realtime.redis_manager import RedisSync
+from hub.serving import websocket_protocol
 from hub.settings import Settings
 from models.limits import MAX_WIRE_BYTES
 from tests.live import free_port
@@ -173,7 +175,7 @@ def test_the_direct_write_is_turned_off_rather_than_refused(
 @asynccontextmanager
 async def serving(database_url: str, **overrides: Any) -> AsyncIterator[tuple[str, Instance]]:
     """create_app served by uvicorn in this process (so its parts can be looked at), on a
-    free port, as `crisishub serve` serves it (websockets-sansio, the frame size limit)."""
+    free port, as `crisishub serve` serves it (its websocket protocol, the frame size limit)."""
     port = free_port()
     settings = Settings(
         environment="test",
@@ -190,7 +192,8 @@ async def serving(database_url: str, **overrides: Any) -> AsyncIterator[tuple[st
             app,
             host="127.0.0.1",
             port=port,
-            ws=settings.websocket_impl,
+            ws=websocket_protocol(settings),
+            ws_ping_interval=None,
             ws_max_size=MAX_WIRE_BYTES,
             log_config=None,
             log_level="warning",
@@ -353,12 +356,12 @@ async def test_hostile_packets_are_answered_by_the_message_hook(
             assert json.loads(answer[3:])[0]["error"]["code"] == "invalid"
 
 
-async def test_a_socket_keeps_its_handshake_environ_without_its_body_reader(
-    database_url: str, seed: Seeder
-) -> None:
-    """`_handle_eio_connect` is the hub's: the environ python-socketio keeps for each socket
-    loses python-engineio's body reader (a class made per request), and nothing else; the
-    socket connects, is authenticated and is answered as before."""
+async def test_a_socket_keeps_little_of_its_handshake(database_url: str, seed: Seeder) -> None:
+    """What a connected socket keeps (issue 18, memory per socket): the environ python-socketio
+    keeps is down to the cookie and the address once the Socket.IO CONNECT is handled, the
+    ASGI scope's and websockets' copies of the headers are emptied, the socket's queue and
+    uvicorn's are the light ones, uvicorn sends no pings of its own (Engine.IO's heartbeat
+    does); the socket is authenticated and joins as before."""
     user = await seed.user("lean")
     async with serving(database_url) as (url, instance):
         client = HubClient(url, user.token)
@@ -366,11 +369,20 @@ async def test_a_socket_keeps_its_handshake_environ_without_its_body_reader(
             await client.connect()
             incident = await seed.incident({user: "viewer"})
             await client.join(incident)
-            environs = list(instance.sio.environ.values())
-            assert len(environs) == 1
-            assert "wsgi.input" not in environs[0]
-            assert environs[0]["PATH_INFO"] == "/socket.io/"
-            assert "asgi.scope" in environs[0]
+            [(eio_sid, environ)] = list(instance.sio.environ.items())
+            assert set(environ) == {"REMOTE_ADDR"}
+            assert environ["REMOTE_ADDR"] == "127.0.0.1"
+            socket = instance.sio.eio.sockets[eio_sid]
+            assert isinstance(socket.queue, LightQueue)
+            protocol: Any = socket.direct
+            assert internals.LEAN_PROTOCOL is not None
+            assert isinstance(socket.direct, internals.LEAN_PROTOCOL)
+            assert isinstance(protocol.queue, LightQueue)
+            assert isinstance(protocol.writable, LightEvent)
+            assert protocol.scope["headers"] == []
+            assert len(protocol.request.headers) == 0
+            assert len(protocol.response.headers) == 0
+            assert protocol.ping_timer is None
         finally:
             await client.close()
 

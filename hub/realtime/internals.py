@@ -40,6 +40,8 @@ from socketio import base_server
 from socketio import packet as sio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from hub.realtime.lightweight import LightEvent, LightQueue
+
 log = logging.getLogger(__name__)
 
 
@@ -168,6 +170,7 @@ HOOKS: tuple[Hook, ...] = (
     Hook(AsyncSocket, "_websocket_handler", ("self", "ws")),
     Hook(AsyncSocket, "send", ("self", "pkt")),
     Hook(AsyncSocket, "close", ("self", "wait", "abort", "reason")),
+    Hook(engineio.AsyncServer, "create_queue", ("self", "args", "kwargs"), "function"),
 )
 CALLS: tuple[Calls, ...] = (
     Calls(
@@ -207,10 +210,32 @@ def _attribute_problems() -> list[str]:
     return problems
 
 
+# What python-engineio 4.12-4.15 calls on a socket's queue (HubEngineIO makes it a LightQueue).
+QUEUE_CALLS = frozenset(
+    {"put", "put_nowait", "get", "get_nowait", "task_done", "join", "empty", "qsize"}
+)
+
+
+def _queue_problems() -> list[str]:
+    problems = []
+    for owner in (AsyncSocket, engineio.AsyncServer):
+        try:
+            source = inspect.getsource(owner)
+        except (OSError, TypeError):
+            problems.append(f"{owner.__module__}.{owner.__qualname__}: no source to check")
+            continue
+        unknown = set(re.findall(r"\.queue\.(\w+)", source)) - QUEUE_CALLS
+        if unknown:
+            called = ", ".join(sorted(unknown))
+            problems.append(f"{owner.__module__}.{owner.__qualname__} calls queue.{called}")
+    return problems
+
+
 def hook_problems() -> list[str]:
     """What does not fit among the private parts of python-socketio and python-engineio."""
     found = [hook.problem() for hook in HOOKS] + [calls.problem() for calls in CALLS]
-    return [problem for problem in found if problem is not None] + _attribute_problems()
+    problems = [problem for problem in found if problem is not None]
+    return problems + _attribute_problems() + _queue_problems()
 
 
 # uvicorn 0.54 (websockets-sansio) and websockets 13-17: what the direct frame write reads.
@@ -270,6 +295,71 @@ DIRECT_OFF: tuple[str, ...] = tuple(direct_write_problems())
 DIRECT_PROTOCOLS: tuple[type, ...] = direct_protocols(list(DIRECT_OFF))
 
 
+# uvicorn 0.54-0.55 (websockets-sansio) and websockets 13-17: what a websocket keeps while it
+# idles. The protocol's own queue and `writable` event become the hub's lighter ones
+# (hub/realtime/lightweight.py), which have every method the protocol calls on them; once the
+# connection is accepted, the handshake's headers are emptied: websockets' Request stays for
+# the connection's life (its parser's frame holds it) and uvicorn keeps its Response, but
+# nothing reads either's headers after the 101 is written.
+LEAN_CALLS = {
+    "queue": {"put_nowait", "get", "empty"},
+    "writable": {"set", "clear", "wait", "is_set"},
+}
+
+
+def lean_problems() -> list[str]:
+    """Why uvicorn's protocol may not be the lean one (empty: it may)."""
+    problems = [p for p in (version_problem(UVICORN), version_problem(WEBSOCKETS)) if p]
+    if WebSocketsSansIOProtocol is None:
+        return [*problems, "uvicorn has no websockets-sansio protocol"]
+    try:
+        source = inspect.getsource(WebSocketsSansIOProtocol)
+    except (OSError, TypeError):
+        return [*problems, "uvicorn's websockets-sansio protocol has no source to check"]
+    for name, known in LEAN_CALLS.items():
+        if not re.search(rf"self\.{name}\b[^=\n]*=[^=]", source):
+            problems.append(f"uvicorn's WebSocketsSansIOProtocol no longer sets {name!r}")
+        called = set(re.findall(rf"self\.{name}\.(\w+)", source))
+        if called - known:
+            unknown = ", ".join(sorted(called - known))
+            problems.append(f"uvicorn's WebSocketsSansIOProtocol calls {name}.{unknown}")
+    for needle in ("self.request = event", "self.response = self.conn.accept(event)"):
+        if needle not in source:
+            problems.append(f"uvicorn's WebSocketsSansIOProtocol no longer has {needle!r}")
+    if not hasattr(ServerProtocol, "accept"):
+        problems.append("websockets' ServerProtocol has no 'accept'")
+    return problems
+
+
+def lean_protocol(problems: list[str]) -> type[asyncio.Protocol] | None:
+    """The lean protocol class, given `lean_problems()` (None when there are any)."""
+    if problems:
+        return None
+
+    class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+        """uvicorn's sans-I/O websocket protocol, less of it kept per connection."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # not asyncio's classes, but every method the protocol calls (LEAN_CALLS)
+            self.queue = LightQueue()  # type: ignore[assignment]
+            self.writable = LightEvent(is_set=True)  # type: ignore[assignment]
+
+        async def send(self, message: Any) -> None:
+            await super().send(message)
+            if message["type"] == "websocket.accept" and self.handshake_complete:
+                self.request.headers.clear()
+                self.response.headers.clear()
+
+    return LeanWebSocketProtocol
+
+
+# Decided once, at import: uvicorn's protocol with less kept per connection, or None (the stock
+# websockets-sansio protocol is served instead; check() reports why).
+LEAN_OFF: tuple[str, ...] = tuple(lean_problems())
+LEAN_PROTOCOL: type[asyncio.Protocol] | None = lean_protocol(list(LEAN_OFF))
+
+
 class IncompatibleLibrary(RuntimeError):
     """An installed library is not what hub/realtime/internals.py was written against."""
 
@@ -292,10 +382,20 @@ def check() -> list[str]:
             "direct websocket frame writes are off (%s): every packet takes its socket's queue",
             "; ".join(DIRECT_OFF),
         )
+    if LEAN_OFF:
+        log.warning(
+            "websockets are served by uvicorn's stock protocol (%s): more is kept per socket",
+            "; ".join(LEAN_OFF),
+        )
     return list(DIRECT_OFF)
 
 
 # the socket server ----------------------------------------------------------------------------
+
+
+# What a socket's environ keeps after its Socket.IO CONNECT: what the hub's connect handler
+# reads (the session cookie, for a later CONNECT on the same Engine.IO socket) and the address.
+KEPT_ENVIRON = frozenset({"HTTP_COOKIE", "REMOTE_ADDR"})
 
 
 class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio ships no type information
@@ -343,6 +443,24 @@ class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketi
         environ.pop("wsgi.input", None)
         await super()._handle_eio_connect(eio_sid, environ)
 
+    def _trim_environ(self, eio_sid: str) -> None:
+        """After the Socket.IO CONNECT, the socket's kept environ down to KEPT_ENVIRON. It is
+        the handshake request's own dict, which Engine.IO's request handler also holds for a
+        websocket's life, so it is emptied in place (its table freed with it): by now that
+        handler has read what it reads (the ASGI `receive` and `send`, the upgrade headers),
+        and its one later read, the response's encoding, is for long-polling answers, which
+        have environs of their own. The ASGI scope's header list goes too: the environ was
+        made from it and uvicorn keeps the scope (for its log lines, which read no header)."""
+        environ = self.environ.get(eio_sid)
+        if environ is None or environ.keys() <= KEPT_ENVIRON:
+            return
+        kept = {key: environ[key] for key in KEPT_ENVIRON if key in environ}
+        scope = environ.get("asgi.scope")
+        if isinstance(scope, dict) and scope.get("type") == "websocket":
+            scope["headers"] = []
+        environ.clear()
+        self.environ[eio_sid] = kept
+
     async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
         """Every Engine.IO message, which python-socketio would decode and dispatch itself
         (binary attachments included): HubServer.handle_message decides instead."""
@@ -365,6 +483,7 @@ class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketi
             await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
         elif kind == sio_packet.CONNECT:
             await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+            self._trim_environ(eio_sid)
         elif kind == sio_packet.DISCONNECT:
             await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
         else:
@@ -594,6 +713,11 @@ class HubEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # python-enginei
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sockets = _Sockets()
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> LightQueue[Any]:
+        """Each socket's queue (BaseSocket.__init__): the hub's lighter one, which has every
+        method python-engineio and FastPollSocket call on it (QUEUE_CALLS, checked)."""
+        return LightQueue()
 
 
 # the Redis manager ----------------------------------------------------------------------------
