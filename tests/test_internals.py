@@ -245,13 +245,17 @@ async def test_an_idle_websocket_gets_its_frame_written_directly(
 ) -> None:
     """The fast fan-out's whole path: HubEngineIO (the server class hook), FastPollSocket
     (the sockets swap), its poll (the writer idles on it), uvicorn's protocol (found from the
-    ASGI send) and the frame written straight to its transport."""
+    ASGI send) and the frame written straight to its transport; an ack takes the same way
+    (FastPollSocket.send)."""
     written: list[bool] = []
+    acks_written: list[str] = []
     write_direct = FastPollSocket.write_direct
 
     def spy(self: FastPollSocket, pkt: Any) -> bool:
         done = write_direct(self, pkt)
         written.append(done)
+        if done and isinstance(pkt.data, str) and pkt.data.startswith("3"):  # an ACK
+            acks_written.append(pkt.data)
         return done
 
     monkeypatch.setattr(FastPollSocket, "write_direct", spy)
@@ -276,6 +280,7 @@ async def test_an_idle_websocket_gets_its_frame_written_directly(
         await until(lambda: bool(live), "the watcher to get the event live")
         assert live[0]["data"] == ack["entry"]
         assert True in written  # at least one socket took the frame directly
+        assert any('"ok":true' in data and ack["entry"]["id"] in data for data in acks_written)
 
 
 async def test_without_the_direct_write_every_packet_takes_the_queue(
@@ -458,13 +463,17 @@ async def test_the_redis_hooks_carry_emits_both_ways(
 # the binary check -----------------------------------------------------------------------------
 
 
-def test_the_binary_check_finds_bytes_wherever_the_library_does() -> None:
-    """JsonPackets asks orjson whether a packet's data holds bytes: it must answer as the
-    library's own walk does, for JSON data, for bytes at any depth, and for data orjson
-    refuses for another reason (a key that is not a string)."""
+def test_packets_are_typed_and_encoded_as_the_library_does() -> None:
+    """JsonPackets encodes a packet's data once with orjson, for the binary check and the
+    text: for JSON data, bytes at any depth and data orjson refuses for another reason (a key
+    that is not a string), each packet gets the library's type and the library's text."""
     from socketio import packet as sio_packet
 
+    from hub.instance import _OrjsonPackets
     from hub.realtime.internals import JsonPackets
+
+    class LibraryPackets(sio_packet.Packet):  # type: ignore[misc]
+        json = _OrjsonPackets
 
     cases: list[Any] = [
         None,
@@ -473,12 +482,27 @@ def test_the_binary_check_finds_bytes_wherever_the_library_does() -> None:
         b"raw",
         ["x", {"deep": [{"deeper": bytearray(b"1")}]}],
         {1: "a key that is not a string"},
-        {1: b"bytes under a key that is not a string"},
+        ["x", {1: b"bytes under a key that is not a string"}],
     ]
+
+    def encoded(packet: Any) -> Any:
+        try:
+            return packet.encode()
+        except TypeError as error:  # orjson refuses a key that is not a string
+            return TypeError, str(error)
+
+    JsonPackets.json = _OrjsonPackets
     for data in cases:
-        assert JsonPackets.data_is_binary(data) == sio_packet.Packet.data_is_binary(data), data
+        for kind in (sio_packet.EVENT, sio_packet.ACK):
+            for namespace, id_ in (("/", None), ("/", 7), ("/other", 12)):
+                ours = JsonPackets(kind, data=data, namespace=namespace, id=id_)
+                theirs = LibraryPackets(kind, data=data, namespace=namespace, id=id_)
+                assert ours.packet_type == theirs.packet_type, data
+                assert encoded(ours) == encoded(theirs), data
     assert JsonPackets(sio_packet.EVENT, data=["x", b"1"]).packet_type == sio_packet.BINARY_EVENT
     assert JsonPackets(sio_packet.ACK, data=[{"ok": True}], id=1).encode() == '31[{"ok":true}]'
+    decoded = JsonPackets(encoded_packet='2["incident.join",{"incident_id":"i"}]')
+    assert decoded.data == ["incident.join", {"incident_id": "i"}]
 
 
 def test_the_hub_server_checks_packets_with_orjson(tmp_path: Path) -> None:

@@ -163,7 +163,13 @@ HOOKS: tuple[Hook, ...] = (
     Hook(socketio.AsyncRedisManager, "_publish", ("self", "data")),
     Hook(socketio.AsyncRedisManager, "_listen", ("self",), "async generator"),
     Hook(socketio.AsyncRedisManager, "_thread", ("self",)),
-    Hook(sio_packet.Packet, "data_is_binary", ("data",), "function"),
+    Hook(
+        sio_packet.Packet,
+        "__init__",
+        ("self", "packet_type", "data", "namespace", "id", "binary", "encoded_packet"),
+        "function",
+    ),
+    Hook(sio_packet.Packet, "encode", ("self",), "function"),
     Hook(engineio.AsyncServer, "_get_socket", ("self", "sid"), "function"),
     Hook(engineio.AsyncServer, "send_packet", ("self", "sid", "pkt")),
     Hook(AsyncSocket, "poll", ("self",)),
@@ -184,6 +190,7 @@ CALLS: tuple[Calls, ...] = (
     Calls(AsyncPubSubManager, "_thread", ("self._listen()", "self._handle_emit(")),
     Calls(engineio.AsyncServer, "_handle_connect", ("self.sockets[sid] = ",)),
     Calls(AsyncSocket, "_websocket_handler", ("await self.poll()",)),
+    Calls(AsyncSocket, "send", ("await self.check_ping_timeout()", "await self.queue.put(pkt)")),
 )
 
 
@@ -529,20 +536,45 @@ class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketi
 
 
 class JsonPackets(sio_packet.Packet):  # type: ignore[misc]  # python-socketio ships no type information
-    """python-socketio 5.16-5.18's Packet, given to the server as its `serializer`, which asks
-    orjson whether a packet's data holds bytes: the library walks the data in Python, one call
-    per value, and a join's answer carries up to a page of 1,000 online users, so that walk
-    was 15 % of the event loop while 10,000 sockets joined (py-spy). orjson refuses bytes and
-    bytearray, so data it encodes has none; whatever it refuses is left to the library's walk.
-    `json` is set on this class by python-socketio (the server's JSON module)."""
+    """python-socketio 5.16-5.18's Packet, given to the server as its `serializer`, which
+    encodes a packet's data once with orjson, for both uses the library makes of it: the
+    binary check (the library walks the data in Python, one call per value, and a join's
+    answer carries up to a page of 1,000 online users: 15 % of the event loop while 10,000
+    sockets joined, py-spy) and the packet's text. orjson refuses bytes and bytearray, so data
+    it encodes has none; data it refuses (bytes, a key that is not a string) is left to the
+    library, its walk and its encoding. The text is what the library's own encoding with the
+    server's JSON module (orjson, hub/instance.py) makes."""
 
-    @classmethod
-    def data_is_binary(cls, data: Any) -> bool:
-        try:
-            orjson.dumps(data)
-        except TypeError:
-            return bool(super().data_is_binary(data))
-        return False
+    def __init__(
+        self,
+        packet_type: int = sio_packet.EVENT,
+        data: Any = None,
+        namespace: str | None = None,
+        id: int | None = None,  # the library's name
+        binary: bool | None = None,
+        encoded_packet: str | None = None,
+    ) -> None:
+        encoded: bytes | None = None
+        if binary is None and data is not None and encoded_packet is None:
+            try:
+                encoded = orjson.dumps(data)
+            except TypeError:
+                pass
+            else:
+                binary = False
+        super().__init__(packet_type, data, namespace, id, binary, encoded_packet)
+        self.hub_data = encoded
+
+    def encode(self) -> Any:
+        data = self.hub_data
+        if data is None or self.packet_type in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+            return super().encode()
+        text = str(self.packet_type)
+        if self.namespace is not None and self.namespace != "/":
+            text += self.namespace + ","
+        if self.id is not None:
+            text += str(self.id)
+        return text + data.decode()
 
 
 # delivery to this instance's sockets ----------------------------------------------------------
@@ -667,6 +699,14 @@ class FastPollSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio ship
             return False
         protocol.transport.write(text_frame(pkt))
         return True
+
+    async def send(self, pkt: eio_packet.Packet) -> None:
+        """AsyncSocket.send (a closed socket raises, one whose client stopped answering pings
+        is closed), but an idle websocket gets the frame at once instead of through the queue
+        and the writer task: every join's and connect's answer, every ack (the fan-out's
+        packets take `deliver`, which does the same)."""
+        if await self.check_ping_timeout() and not self.write_direct(pkt):
+            await self.queue.put(pkt)
 
     async def poll(self) -> list[Any]:
         if not self.upgraded:
