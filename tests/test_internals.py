@@ -18,7 +18,6 @@ import engineio
 import pytest
 import socketio
 import uvicorn
-from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from websockets.asyncio.client import connect
 
@@ -249,16 +248,18 @@ async def test_an_idle_websocket_gets_its_frame_written_directly(
     (FastPollSocket.send)."""
     written: list[bool] = []
     acks_written: list[str] = []
-    write_direct = FastPollSocket.write_direct
+    write_frame = FastPollSocket.write_frame
 
-    def spy(self: FastPollSocket, pkt: Any) -> bool:
-        done = write_direct(self, pkt)
+    def spy(self: FastPollSocket, frame: bytes) -> bool:
+        done = write_frame(self, frame)
         written.append(done)
-        if done and isinstance(pkt.data, str) and pkt.data.startswith("3"):  # an ACK
-            acks_written.append(pkt.data)
+        # the payload, after a header of 2, 4 or 10 bytes: "4" (MESSAGE), then the packet
+        text = frame[{126: 4, 127: 10}.get(frame[1] & 0x7F, 2) :].decode()
+        if done and text.startswith("43"):  # an ACK
+            acks_written.append(text)
         return done
 
-    monkeypatch.setattr(FastPollSocket, "write_direct", spy)
+    monkeypatch.setattr(FastPollSocket, "write_frame", spy)
     poster, watcher = await seed.user("poster"), await seed.user("watcher")
     incident = await seed.incident({poster: "contributor", watcher: "viewer"})
     async with (
@@ -289,13 +290,13 @@ async def test_without_the_direct_write_every_packet_takes_the_queue(
     """The fallback when uvicorn or websockets do not fit: no protocol is written to."""
     monkeypatch.setattr(internals, "DIRECT_PROTOCOLS", ())
     written: list[bool] = []
-    write_direct = FastPollSocket.write_direct
+    write_frame = FastPollSocket.write_frame
 
-    def noting(s: FastPollSocket, pkt: eio_packet.Packet) -> bool:
-        written.append(write_direct(s, pkt))
+    def noting(s: FastPollSocket, frame: bytes) -> bool:
+        written.append(write_frame(s, frame))
         return False
 
-    monkeypatch.setattr(FastPollSocket, "write_direct", noting)
+    monkeypatch.setattr(FastPollSocket, "write_frame", noting)
     poster, watcher = await seed.user("poster"), await seed.user("watcher")
     incident = await seed.incident({poster: "contributor", watcher: "viewer"})
     async with (

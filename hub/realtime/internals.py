@@ -595,21 +595,22 @@ def deliver(
     coroutine, so it is scheduled); a client `max_queue` packets behind is left to the
     server's `drop_slow`; an idle websocket gets the frame written straight away
     (FastPollSocket.write_direct). The per-recipient loop of the fast fan-out: what it needs
-    is bound once per packet. Written against python-engineio 4.12-4.15 (its sockets' queue,
-    closed and last_ping; AsyncServer._get_socket)."""
+    is bound once per packet, the frame made once. Written against python-engineio 4.12-4.15
+    (its sockets' dict, queue, closed and last_ping)."""
     eio = server.eio
-    get_socket = eio._get_socket
+    sockets = eio.sockets
     ping_timeout = eio.ping_timeout
     max_queue = server.max_queue
+    frame = None if pkt.binary else text_frame(pkt)
     now = time.time()
     for sid, eio_sid in participants:
         if sid in skip:
             continue
-        try:
-            socket = get_socket(eio_sid)
-        except KeyError:
+        socket = sockets.get(eio_sid)
+        if socket is None:
             continue
         if socket.closed:
+            sockets.pop(eio_sid, None)  # as engineio's _get_socket does
             continue
         last_ping = socket.last_ping
         if last_ping and now - last_ping > ping_timeout:
@@ -618,12 +619,12 @@ def deliver(
             _closing.add(task)
             task.add_done_callback(_closing.discard)
             continue
+        if frame is not None and type(socket) is FastPollSocket and socket.write_frame(frame):
+            continue
         queue = socket.queue
         queued = queue.qsize()
         if queued >= max_queue:
             server.drop_slow(eio_sid, queued)
-            continue
-        if type(socket) is FastPollSocket and socket.write_direct(pkt):
             continue
         queue.put_nowait(pkt)
 
@@ -677,6 +678,11 @@ class FastPollSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio ship
             self.direct = None
 
     def write_direct(self, pkt: eio_packet.Packet) -> bool:
+        """Write a text packet's frame straight to the transport; False when it must queue
+        (a binary packet, or see write_frame)."""
+        return not pkt.binary and self.write_frame(text_frame(pkt))
+
+    def write_frame(self, frame: bytes) -> bool:
         """Write a text packet's frame straight to the transport; False when it must queue:
         unless the writer is idle, the transport writable (a client that stopped reading
         pauses it, and then packets queue and `drop_slow` applies), the connection open and
@@ -688,16 +694,15 @@ class FastPollSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio ship
             or self.closed
             or self.upgrading
             or not self.queue.empty()
-            or pkt.binary
-            or not protocol.writable.is_set()
-            or protocol.disconnected
             or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
             or protocol.conn.state is not State.OPEN
             or protocol.conn.extensions
             or protocol.transport.is_closing()
         ):
             return False
-        protocol.transport.write(text_frame(pkt))
+        protocol.transport.write(frame)
         return True
 
     async def send(self, pkt: eio_packet.Packet) -> None:
