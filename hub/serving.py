@@ -23,7 +23,7 @@ def uvicorn_config(
         port=settings.port,
         ws=websocket_protocol(settings),
         ws_per_message_deflate=settings.websocket_compression,
-        # No websocket-level pings: Engine.IO's heartbeat (a PING every 25 s, closed 20 s
+        # No websocket-level pings: Engine.IO's heartbeat (a PING every 20 s, closed 20 s
         # without its PONG) already finds dead connections, and uvicorn's kept two timers
         # per socket for the same purpose.
         ws_ping_interval=None,

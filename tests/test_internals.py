@@ -20,6 +20,7 @@ import socketio
 import uvicorn
 from engineio.async_socket import AsyncSocket
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from hub.app import create_app
 from hub.client import HubClient
@@ -360,6 +361,57 @@ async def test_hostile_packets_are_answered_by_the_message_hook(
             answer = str(await asyncio.wait_for(ws.recv(), 5))
             assert answer.startswith("431[")
             assert json.loads(answer[3:])[0]["error"]["code"] == "invalid"
+
+
+async def test_a_client_that_stops_answering_pings_is_closed(
+    database_url: str, seed: Seeder
+) -> None:
+    """Liveness is Engine.IO's heartbeat alone (uvicorn sends no websocket pings): a client
+    that answers every PING stays, one that stops answering is closed by the hub and forgotten
+    (its socket, its principal). The heartbeat is shortened to a fraction of a second here."""
+    answering, silent = await seed.user("answers"), await seed.user("silent")
+    path = "/socket.io/?EIO=4&transport=websocket"
+
+    async def connected_raw(ws: Any, token: str) -> None:
+        assert str(await asyncio.wait_for(ws.recv(), 5)).startswith("0{")
+        await ws.send("40" + json.dumps({"token": token}))
+        assert str(await asyncio.wait_for(ws.recv(), 5)).startswith("40{")
+
+    async with serving(database_url) as (url, instance):
+        instance.sio.eio.ping_interval = 0.2
+        instance.sio.eio.ping_timeout = 0.3
+        async with (
+            connect(url.replace("http", "ws", 1) + path) as good,
+            connect(url.replace("http", "ws", 1) + path) as gone,
+        ):
+            await connected_raw(good, answering.token)
+            await connected_raw(gone, silent.token)
+            assert len(instance.handlers.principals) == 2
+
+            async def answer_pings(until_closed: bool, seconds: float) -> int:
+                pings = 0
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    if until_closed and gone.state is State.CLOSED:
+                        break
+                    try:
+                        message = await asyncio.wait_for(good.recv(), 0.1)
+                    except TimeoutError:
+                        continue
+                    if message == "2":
+                        pings += 1
+                        await good.send("3")
+                return pings
+
+            assert await answer_pings(True, 10) >= 1
+            assert gone.state is State.CLOSED  # closed by the hub, the client never did
+            await until(lambda: len(instance.handlers.principals) == 1, "the silent one gone")
+            [principal] = instance.handlers.principals.values()
+            assert principal.user_id == answering.id
+            # several heartbeats later (each 0.5 s at most), the one that answers is still there
+            assert await answer_pings(False, 2) >= 4
+            assert good.state is State.OPEN
+            assert await asyncio.wait_for(good.recv(), 5) == "2"  # still pinged, still served
 
 
 async def test_a_socket_keeps_little_of_its_handshake(database_url: str, seed: Seeder) -> None:
