@@ -594,7 +594,7 @@ def deliver(
     a closed socket; a socket whose client stopped answering pings is closed (that needs a
     coroutine, so it is scheduled); a client `max_queue` packets behind is left to the
     server's `drop_slow`; an idle websocket gets the frame written straight away
-    (FastPollSocket.write_direct). The per-recipient loop of the fast fan-out: what it needs
+    (FastPollSocket.write_frame). The per-recipient loop of the fast fan-out: what it needs
     is bound once per packet, the frame made once. Written against python-engineio 4.12-4.15
     (its sockets' dict, queue, closed and last_ping)."""
     eio = server.eio
