@@ -169,6 +169,40 @@ def test_the_direct_write_is_turned_off_rather_than_refused(
     internals.check()  # no refusal
 
 
+def test_the_lean_protocol_gives_way_when_uvicorn_calls_more_than_it_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When uvicorn's protocol calls a method the light queue or event lacks (a newer uvicorn),
+    or when uvicorn is out of range, the stock sans-I/O protocol is served instead, and the
+    Engine.IO queue check refuses to start on the same grounds."""
+
+    class Poorer:  # a LightQueue without `get`
+        def put_nowait(self, item: Any) -> None: ...
+
+        def empty(self) -> bool:
+            return True
+
+    assert internals.lean_problems() == []
+    assert internals.lean_protocol([]) is not None
+    monkeypatch.setitem(internals.LEAN_ATTRIBUTES, "queue", Poorer)
+    problems = internals.lean_problems()
+    assert problems == ["uvicorn's WebSocketsSansIOProtocol calls queue.get"], problems
+    assert internals.lean_protocol(problems) is None
+    monkeypatch.setattr(internals, "LEAN_PROTOCOL", internals.lean_protocol(problems))
+    settings = Settings(environment="test", database_url="sqlite:///unused.db")
+    assert websocket_protocol(settings) == "websockets-sansio"
+    assert (
+        websocket_protocol(settings.model_copy(update={"websocket_impl": "wsproto"})) == "wsproto"
+    )
+    monkeypatch.setattr(internals, "LightQueue", Poorer)
+    assert any("calls queue." in p for p in internals.hook_problems())
+    with pytest.raises(IncompatibleLibrary):
+        internals.check()
+    monkeypatch.undo()
+    versions(monkeypatch, uvicorn="0.53.0")
+    assert any("uvicorn" in p for p in internals.lean_problems())
+
+
 # live: each patched path is taken --------------------------------------------------------------
 
 

@@ -217,24 +217,32 @@ def _attribute_problems() -> list[str]:
     return problems
 
 
-# What python-engineio 4.12-4.15 calls on a socket's queue (HubEngineIO makes it a LightQueue).
-QUEUE_CALLS = frozenset(
-    {"put", "put_nowait", "get", "get_nowait", "task_done", "join", "empty", "qsize"}
-)
+def sets_attribute(source: str, name: str) -> bool:
+    """Whether `source` assigns `self.<name>`."""
+    return re.search(rf"self\.{name}\b[^=\n]*=[^=]", source) is not None
+
+
+def calls_beyond(source: str, attribute: str, replacement: type) -> list[str]:
+    """The methods `source` calls on an `<object>.<attribute>` that `replacement` (the hub's
+    class swapped in for it, hub/realtime/lightweight.py) does not have."""
+    known = {name for name in dir(replacement) if not name.startswith("_")}
+    return sorted(set(re.findall(rf"\.{attribute}\.(\w+)", source)) - known)
 
 
 def _queue_problems() -> list[str]:
+    """python-engineio 4.12-4.15's sockets' queue is a LightQueue (HubEngineIO.create_queue):
+    what the library calls on it must be there."""
     problems = []
     for owner in (AsyncSocket, engineio.AsyncServer):
+        where = f"{owner.__module__}.{owner.__qualname__}"
         try:
             source = inspect.getsource(owner)
         except (OSError, TypeError):
-            problems.append(f"{owner.__module__}.{owner.__qualname__}: no source to check")
+            problems.append(f"{where}: no source to check")
             continue
-        unknown = set(re.findall(r"\.queue\.(\w+)", source)) - QUEUE_CALLS
+        unknown = calls_beyond(source, "queue", LightQueue)
         if unknown:
-            called = ", ".join(sorted(unknown))
-            problems.append(f"{owner.__module__}.{owner.__qualname__} calls queue.{called}")
+            problems.append(f"{where} calls queue.{', '.join(unknown)}")
     return problems
 
 
@@ -274,7 +282,7 @@ def direct_write_problems() -> list[str]:
     problems += [
         f"uvicorn's WebSocketsSansIOProtocol.__init__ no longer sets {name!r}"
         for name in PROTOCOL_ATTRIBUTES
-        if not re.search(rf"self\.{name}\b[^=\n]*=[^=]", source)
+        if not sets_attribute(source, name)
     ]
     problem = Calls(WebSocketsSansIOProtocol, "run_asgi", ("self.send)",)).problem()
     if problem is not None:  # the ASGI `send` is the protocol's bound method
@@ -304,14 +312,11 @@ DIRECT_PROTOCOLS: tuple[type, ...] = direct_protocols(list(DIRECT_OFF))
 
 # uvicorn 0.54-0.55 (websockets-sansio) and websockets 13-17: what a websocket keeps while it
 # idles. The protocol's own queue and `writable` event become the hub's lighter ones
-# (hub/realtime/lightweight.py), which have every method the protocol calls on them; once the
-# connection is accepted, the handshake's headers are emptied: websockets' Request stays for
-# the connection's life (its parser's frame holds it) and uvicorn keeps its Response, but
-# nothing reads either's headers after the 101 is written.
-LEAN_CALLS = {
-    "queue": {"put_nowait", "get", "empty"},
-    "writable": {"set", "clear", "wait", "is_set"},
-}
+# (hub/realtime/lightweight.py), which must have every method the protocol calls on them;
+# once the connection is accepted, the handshake's headers are emptied: websockets' Request
+# stays for the connection's life (its parser's frame holds it) and uvicorn keeps its
+# Response, but nothing reads either's headers after the 101 is written.
+LEAN_ATTRIBUTES: dict[str, type] = {"queue": LightQueue, "writable": LightEvent}
 
 
 def lean_problems() -> list[str]:
@@ -323,13 +328,12 @@ def lean_problems() -> list[str]:
         source = inspect.getsource(WebSocketsSansIOProtocol)
     except (OSError, TypeError):
         return [*problems, "uvicorn's websockets-sansio protocol has no source to check"]
-    for name, known in LEAN_CALLS.items():
-        if not re.search(rf"self\.{name}\b[^=\n]*=[^=]", source):
+    for name, replacement in LEAN_ATTRIBUTES.items():
+        if not sets_attribute(source, name):
             problems.append(f"uvicorn's WebSocketsSansIOProtocol no longer sets {name!r}")
-        called = set(re.findall(rf"self\.{name}\.(\w+)", source))
-        if called - known:
-            unknown = ", ".join(sorted(called - known))
-            problems.append(f"uvicorn's WebSocketsSansIOProtocol calls {name}.{unknown}")
+        unknown = calls_beyond(source, name, replacement)
+        if unknown:
+            problems.append(f"uvicorn's WebSocketsSansIOProtocol calls {name}.{', '.join(unknown)}")
     for needle in ("self.request = event", "self.response = self.conn.accept(event)"):
         if needle not in source:
             problems.append(f"uvicorn's WebSocketsSansIOProtocol no longer has {needle!r}")
@@ -348,7 +352,7 @@ def lean_protocol(problems: list[str]) -> type[asyncio.Protocol] | None:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            # not asyncio's classes, but every method the protocol calls (LEAN_CALLS)
+            # not asyncio's classes, but every method the protocol calls (LEAN_ATTRIBUTES)
             self.queue = LightQueue()  # type: ignore[assignment]
             self.writable = LightEvent(is_set=True)  # type: ignore[assignment]
 
@@ -446,7 +450,8 @@ class ServerHooks(socketio.AsyncServer):  # type: ignore[misc]  # python-socketi
         `wsgi.input` is python-engineio's body reader, an instance of a class that
         `translate_request` defines anew for every request: ~2.8 KB a socket (tracemalloc,
         2,000 idle sockets). A handshake has no body to read (a long-polling POST gets an
-        environ of its own), so it is dropped here."""
+        environ of its own), so it is dropped here, at once; the rest of what is not needed
+        goes after the Socket.IO CONNECT (`_trim_environ`)."""
         environ.pop("wsgi.input", None)
         await super()._handle_eio_connect(eio_sid, environ)
 
@@ -761,7 +766,7 @@ class HubEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # python-enginei
 
     def create_queue(self, *args: Any, **kwargs: Any) -> LightQueue[Any]:
         """Each socket's queue (BaseSocket.__init__): the hub's lighter one, which has every
-        method python-engineio and FastPollSocket call on it (QUEUE_CALLS, checked)."""
+        method python-engineio calls on it (checked: _queue_problems)."""
         return LightQueue()
 
 
